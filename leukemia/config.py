@@ -1,0 +1,60 @@
+"""Project-wide settings: where things live, the one random seed, and the data checksums.
+
+Paths are derived from this file's location so that the package works from any working
+directory.  The data location can be overridden with the ``LEUKEMIA_DATA_DIR`` environment
+variable (CI points it at a read-only shared copy of the data).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR: Path = Path(__file__).resolve().parent
+PROJECT_DIR: Path = PACKAGE_DIR.parent
+NOTEBOOKS_DIR: Path = PROJECT_DIR / "notebooks"
+REPORTS_DIR: Path = PROJECT_DIR / "reports"
+DEFAULT_DATA_DIR: Path = PROJECT_DIR / "data" / "raw"
+
+#: Environment variable that, when set and non-empty, replaces :data:`DEFAULT_DATA_DIR`.
+DATA_DIR_ENV_VAR = "LEUKEMIA_DATA_DIR"
+
+#: The one seed that every random thing in the project is given.
+RANDOM_SEED = 42
+
+#: File names of the Kaggle copy of the data set and their sha256 checksums.
+TRAIN_FILE = "data_set_ALL_AML_train.csv"
+TEST_FILE = "data_set_ALL_AML_independent.csv"
+LABELS_FILE = "actual.csv"
+DATA_SHA256: dict[str, str] = {
+    LABELS_FILE: "af291eced4116e257af0b73043e83b55d9b42f0d815440a4c5bc72424d2f44e1",
+    TEST_FILE: "38bd56674360e5765840c579622fc0be2650780c0d6ef46f8601074e96677bd3",
+    TRAIN_FILE: "7c8b432b4af99e68f923c53e289c73f1834986b05d80c2c43502053d8fca9f2c",
+}
+
+#: Public copy of the three files, pinned to one commit so that the bytes cannot change.
+DATA_BASE_URL = (
+    "https://raw.githubusercontent.com/tkhan11/Gene-Expression-Classification/"
+    "e6a1d8be4d763c9e4d9d71348abfaabd61a32131/"
+)
+#: Where a user can get the same files by hand (needs a Kaggle login).
+KAGGLE_URL = "https://www.kaggle.com/datasets/crawford/gene-expression"
+
+
+def data_dir(override: str | Path | None = None) -> Path:
+    """Return the data directory: ``override``, else ``$LEUKEMIA_DATA_DIR``, else ``data/raw``.
+
+    Parameters
+    ----------
+    override
+        An explicit folder (e.g. a notebook parameter); ``None`` or ``""`` means not given.
+
+    Returns
+    -------
+    pathlib.Path
+        An absolute path; it need not exist yet.
+    """
+    chosen = str(override or "").strip() or os.environ.get(DATA_DIR_ENV_VAR, "").strip()
+    if chosen:
+        return Path(chosen).expanduser().resolve()
+    return DEFAULT_DATA_DIR
