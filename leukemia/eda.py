@@ -1,0 +1,160 @@
+"""Summaries for exploring the data: intensity ranges, class-correlated genes, markers, PCA."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.decomposition import PCA
+from sklearn.feature_selection import r_regression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from leukemia.data import CLASSES, GolubData
+from leukemia.preprocessing import make_preprocessor
+
+__all__ = [
+    "MARKER_GENES",
+    "PCAProjection",
+    "class_correlation",
+    "intensity_summary",
+    "marker_table",
+    "pca_projection",
+    "top_class_genes",
+]
+
+#: Well-known markers of the two leukemias on the Hu6800 array: accession → (symbol, role).
+MARKER_GENES: dict[str, tuple[str, str]] = {
+    "X95735_at": ("Zyxin", "cell adhesion; Golub's strongest AML gene"),
+    "M23197_at": ("CD33", "myeloid surface antigen, the AML marker used in the clinic"),
+    "M27891_at": ("CST3", "cystatin C, myeloid"),
+    "M19507_at": ("MPO", "myeloperoxidase, the classical AML stain"),
+    "Y12670_at": ("LEPR", "leptin receptor, among Golub's AML genes"),
+    "U05259_rna1_at": ("MB-1", "CD79A, B-cell receptor component (B-lineage ALL)"),
+    "U22376_cds2_s_at": ("c-myb", "transcription factor, lymphoid progenitors"),
+}
+
+
+def intensity_summary(X: pd.DataFrame, *, floor: float = 100.0, ceiling: float = 16000.0) -> pd.DataFrame:
+    """Per-sample counts of implausible intensities and the spread of the rest.
+
+    Parameters
+    ----------
+    X
+        Samples × genes raw intensities.
+    floor, ceiling
+        Values below ``floor`` are at noise level; values above ``ceiling`` are saturated.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per sample: ``n_negative``, ``n_below_floor`` (incl. negatives),
+        ``n_above_ceiling``, ``pct_below_floor``, ``median``, ``q25``, ``q75``.
+    """
+    values = X.to_numpy(dtype=float)
+    quartiles = np.percentile(values, [25, 50, 75], axis=1)
+    return pd.DataFrame(
+        {
+            "n_negative": (values < 0).sum(axis=1),
+            "n_below_floor": (values < floor).sum(axis=1),
+            "n_above_ceiling": (values > ceiling).sum(axis=1),
+            "pct_below_floor": 100.0 * (values < floor).mean(axis=1),
+            "median": quartiles[1],
+            "q25": quartiles[0],
+            "q75": quartiles[2],
+        },
+        index=X.index,
+    )
+
+
+def class_correlation(X: pd.DataFrame, y: pd.Series) -> pd.Series:
+    """Pearson correlation of every gene with the class indicator (AML = 1, ALL = 0).
+
+    Positive values: higher in AML; negative: higher in ALL.  Genes that are constant
+    over the samples get 0.
+    """
+    indicator = (y.reindex(X.index) == CLASSES[1]).to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = r_regression(X.to_numpy(dtype=float), indicator)
+    return pd.Series(np.nan_to_num(r), index=X.columns, name="r_AML")
+
+
+def top_class_genes(X: pd.DataFrame, y: pd.Series, n: int = 50) -> pd.Index:
+    """The ``n`` genes most correlated with the class: ``n//2`` per class (ALL first).
+
+    Parameters
+    ----------
+    n
+        Even number of genes, at least 2.
+    """
+    if n < 2 or n % 2:
+        raise ValueError(f"n must be an even number >= 2, got {n}.")
+    r = class_correlation(X, y).sort_values(kind="stable")
+    return r.index[: n // 2].append(r.index[::-1][: n // 2])
+
+
+def marker_table(data: GolubData) -> pd.DataFrame:
+    """Known marker genes with their mean training intensity per class.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by accession: ``symbol``, ``role``, ``mean_ALL``, ``mean_AML``,
+        ``higher_in``, ``r_AML`` (correlation with the AML indicator) and
+        ``rank_abs_r`` (1 = the most class-correlated of all genes), all on the
+        training samples only.
+    """
+    accessions = [a for a in MARKER_GENES if a in data.X_train.columns]
+    X = data.X_train[accessions]
+    means = X.groupby(data.y_train).mean().T
+    table = pd.DataFrame(
+        {
+            "symbol": [MARKER_GENES[a][0] for a in accessions],
+            "role": [MARKER_GENES[a][1] for a in accessions],
+            "mean_ALL": means[CLASSES[0]].round(0),
+            "mean_AML": means[CLASSES[1]].round(0),
+        },
+        index=pd.Index(accessions, name="probe"),
+    )
+    table["higher_in"] = np.where(table["mean_AML"] > table["mean_ALL"], "AML", "ALL")
+    r_all = class_correlation(data.X_train, data.y_train)
+    ranks = r_all.abs().rank(ascending=False, method="min").astype(int)
+    table["r_AML"] = r_all[accessions].round(2)
+    table["rank_abs_r"] = ranks[accessions]
+    return table
+
+
+@dataclass(frozen=True)
+class PCAProjection:
+    """Scores of training and test samples on the first principal components."""
+
+    scores: pd.DataFrame
+    """Index patient; columns ``PC1``, ``PC2``, …, ``split``, ``cancer``."""
+    explained_variance_ratio: np.ndarray
+    pipeline: Pipeline
+    """Preprocessing → scaling → PCA, fitted on the training samples only."""
+
+
+def pca_projection(data: GolubData, *, preprocessing: str = "dudoit", n_components: int = 2) -> PCAProjection:
+    """Fit preprocessing, standard scaling and PCA on the training set; project both sets.
+
+    The test samples are only projected, never used in fitting, so their position shows
+    how well the training structure carries over.
+    """
+    pipeline = make_pipeline(
+        make_preprocessor(preprocessing), StandardScaler(), PCA(n_components=n_components)
+    )
+    pipeline.fit(data.X_train)
+    columns = [f"PC{i + 1}" for i in range(n_components)]
+    parts = []
+    for split, X, y in (("train", data.X_train, data.y_train), ("test", data.X_test, data.y_test)):
+        part = pd.DataFrame(pipeline.transform(X), index=X.index, columns=columns)
+        part["split"] = split
+        part["cancer"] = y
+        parts.append(part)
+    return PCAProjection(
+        scores=pd.concat(parts),
+        explained_variance_ratio=pipeline[-1].explained_variance_ratio_,
+        pipeline=pipeline,
+    )

@@ -1,0 +1,158 @@
+"""Preprocessing options as scikit-learn transformers, always fitted on training samples only.
+
+``none``      leave the intensities as they are;
+``minmax``    scale every gene to [0, 1] on the training samples (what the seed notebook did);
+``standard``  centre every gene and scale it to unit variance;
+``dudoit``    the recipe of Dudoit, Fridlyand & Speed (2002, JASA 97:77-87) for this data:
+              floor at 100, ceiling at 16000, keep genes with max/min > 5 and max − min > 500,
+              then log10.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+__all__ = ["PREPROCESSING", "DudoitFilter", "compare_preprocessing", "make_preprocessor"]
+
+
+class DudoitFilter(TransformerMixin, BaseEstimator):
+    """Threshold, filter and log-transform intensities (Dudoit et al. 2002).
+
+    Parameters
+    ----------
+    floor, ceiling
+        Intensities are clipped to ``[floor, ceiling]`` (Affymetrix average-difference
+        units; values below ~100 are noise and the scanner saturates near 16000).
+    min_fold
+        Keep a gene only if ``max / min > min_fold`` over the training samples.
+    min_range
+        ... and ``max - min > min_range``.
+    log
+        Apply ``log10`` after clipping.
+
+    Attributes
+    ----------
+    support_ : ndarray of bool, shape (n_features_in_,)
+        Which genes passed the filter on the training samples.
+    n_features_in_, feature_names_in_
+        As for every scikit-learn transformer.
+    """
+
+    def __init__(
+        self,
+        floor: float = 100.0,
+        ceiling: float = 16000.0,
+        min_fold: float = 5.0,
+        min_range: float = 500.0,
+        log: bool = True,
+    ) -> None:
+        self.floor = floor
+        self.ceiling = ceiling
+        self.min_fold = min_fold
+        self.min_range = min_range
+        self.log = log
+
+    def fit(self, X, y=None):
+        """Learn which genes pass the filter, from the (training) samples in ``X``."""
+        if not 0 < self.floor < self.ceiling:
+            raise ValueError(
+                f"DudoitFilter needs 0 < floor < ceiling, got floor={self.floor}, ceiling={self.ceiling}."
+            )
+        values = validate_data(self, X, reset=True, dtype=np.float64)
+        clipped = np.clip(values, self.floor, self.ceiling)
+        high, low = clipped.max(axis=0), clipped.min(axis=0)
+        self.support_ = (high / low > self.min_fold) & (high - low > self.min_range)
+        if not self.support_.any():
+            raise ValueError(
+                "DudoitFilter kept no gene: no gene has max/min > "
+                f"{self.min_fold} and max - min > {self.min_range} on these samples."
+            )
+        return self
+
+    def transform(self, X):
+        """Clip, keep the genes chosen in :meth:`fit`, and take log10."""
+        check_is_fitted(self, "support_")
+        values = validate_data(self, X, reset=False, dtype=np.float64)
+        kept = np.clip(values[:, self.support_], self.floor, self.ceiling)
+        return np.log10(kept) if self.log else kept
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the genes kept (so ``set_output(transform="pandas")`` works)."""
+        check_is_fitted(self, "support_")
+        if input_features is None:
+            input_features = getattr(
+                self, "feature_names_in_", np.array([f"x{i}" for i in range(self.n_features_in_)])
+            )
+        return np.asarray(input_features, dtype=object)[self.support_]
+
+
+#: Preprocessing name → factory of a fresh, unfitted transformer.
+PREPROCESSING: dict[str, Callable[[], TransformerMixin]] = {
+    "none": lambda: FunctionTransformer(feature_names_out="one-to-one"),
+    "minmax": MinMaxScaler,
+    "standard": StandardScaler,
+    "dudoit": DudoitFilter,
+}
+
+
+def make_preprocessor(name: str, *, pandas_output: bool = False) -> TransformerMixin:
+    """Return a fresh, unfitted transformer for one of :data:`PREPROCESSING`.
+
+    Parameters
+    ----------
+    name
+        ``"none"``, ``"minmax"``, ``"standard"`` or ``"dudoit"``.
+    pandas_output
+        Make ``transform`` return a DataFrame with the gene names kept.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, listing the valid ones.
+    """
+    try:
+        factory = PREPROCESSING[name]
+    except KeyError:
+        raise ValueError(f"unknown preprocessing {name!r}; choose one of {sorted(PREPROCESSING)}.") from None
+    transformer = factory()
+    if pandas_output:
+        transformer.set_output(transform="pandas")
+    return transformer
+
+
+def compare_preprocessing(X_train: pd.DataFrame, X_test: pd.DataFrame) -> pd.DataFrame:
+    """Fit every :data:`PREPROCESSING` option on ``X_train``; describe both sets after it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per option: ``genes_kept``, the training and test value ranges, and
+        ``test_outside_train_range_pct`` — the share of test values outside the range
+        each gene had on the training samples (what fitting on training data only implies).
+    """
+
+    rows = []
+    for name in PREPROCESSING:
+        fitted = make_preprocessor(name).fit(X_train)
+        train, test = fitted.transform(X_train), fitted.transform(X_test)
+        train, test = np.asarray(train, dtype=float), np.asarray(test, dtype=float)
+        low, high = train.min(axis=0), train.max(axis=0)
+        outside = (test < low) | (test > high)
+        rows.append(
+            {
+                "preprocessing": name,
+                "genes_kept": train.shape[1],
+                "train_min": train.min(),
+                "train_max": train.max(),
+                "test_min": test.min(),
+                "test_max": test.max(),
+                "test_outside_train_range_pct": 100.0 * outside.mean(),
+            }
+        )
+    return pd.DataFrame(rows).set_index("preprocessing")
