@@ -1,0 +1,97 @@
+"""Shared fixtures: the real data (from $LEUKEMIA_DATA_DIR or data/raw) and small synthetic files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+from leukemia import config
+from leukemia.data import GolubData, load_golub
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The folder holding the three real CSV files; the suite fails loudly if it is missing."""
+    folder = config.data_dir()
+    missing = [name for name in config.DATA_SHA256 if not (folder / name).is_file()]
+    if missing:
+        pytest.fail(
+            f"data files {missing} not found in {folder}: run `leukemia fetch` or set "
+            f"{config.DATA_DIR_ENV_VAR} (make test does both)",
+            pytrace=False,
+        )
+    return folder
+
+
+@pytest.fixture(scope="session")
+def golub(data_dir: Path) -> GolubData:
+    """The real data set, loaded once per test session."""
+    return load_golub(data_dir)
+
+
+@pytest.fixture
+def data_copy(data_dir: Path, tmp_path: Path) -> Path:
+    """A writable copy of the real files, for tests that alter or remove one."""
+    target = tmp_path / "copy"
+    target.mkdir()
+    for name in config.DATA_SHA256:
+        shutil.copyfile(data_dir / name, target / name)
+    return target
+
+
+def write_expression_csv(
+    path: Path,
+    patients: list[int],
+    probes: list[str],
+    values: list[list[object]],
+    calls: str = "P",
+) -> Path:
+    """Write a small expression file in the Kaggle layout (values[probe][patient])."""
+    header = ["Gene Description", "Gene Accession Number"]
+    for patient in patients:
+        header += [str(patient), "call"]
+    lines = [",".join(header)]
+    for probe, row in zip(probes, values, strict=True):
+        cells = [f"{probe} description", probe]
+        for value in row:
+            cells += [str(value), calls]
+        lines.append(",".join(cells))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def write_labels_csv(path: Path, labels: dict[int, str]) -> Path:
+    """Write a small actual.csv."""
+    rows = ["patient,cancer"] + [f"{p},{c}" for p, c in labels.items()]
+    path.write_text("\n".join(rows) + "\n\n")
+    return path
+
+
+@pytest.fixture
+def tiny_dir(tmp_path: Path) -> Path:
+    """A synthetic data folder: 4 training and 3 independent patients, 3 probes, out of order."""
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    probes = ["P1_at", "P2_at", "P3_at"]
+    write_expression_csv(
+        folder / config.TRAIN_FILE,
+        [1, 3, 2, 4],
+        probes,
+        [[10, 30, 20, 40], [-5, -15, -10, -20], [100, 300, 200, 400]],
+    )
+    write_expression_csv(
+        folder / config.TEST_FILE,
+        [7, 5, 6],
+        probes,
+        [[70, 50, 60], [-35, -25, -30], [700, 500, 600]],
+    )
+    write_labels_csv(
+        folder / config.LABELS_FILE,
+        {1: "ALL", 2: "ALL", 3: "AML", 4: "AML", 5: "ALL", 6: "AML", 7: "AML"},
+    )
+    return folder

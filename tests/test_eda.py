@@ -1,0 +1,73 @@
+"""leukemia.eda: summaries used by the exploration notebook."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leukemia.data import GolubData
+from leukemia.eda import (
+    MARKER_GENES,
+    class_correlation,
+    intensity_summary,
+    marker_table,
+    pca_projection,
+    top_class_genes,
+)
+
+
+def test_intensity_summary_counts() -> None:
+    X = pd.DataFrame([[-5, 50, 150, 20000], [10, 200, 300, 400]], index=[7, 8])
+    s = intensity_summary(X)
+    assert s.loc[7, ["n_negative", "n_below_floor", "n_above_ceiling"]].tolist() == [1, 2, 1]
+    assert s.loc[8, ["n_negative", "n_below_floor", "n_above_ceiling"]].tolist() == [0, 1, 0]
+    assert s.loc[8, "pct_below_floor"] == 25
+    assert s.loc[8, "median"] == 250
+
+
+def test_class_correlation_sign_and_constant_gene() -> None:
+    X = pd.DataFrame({"up": [1, 2, 8, 9], "down": [9, 8, 2, 1], "flat": [3, 3, 3, 3]}, index=[1, 2, 3, 4])
+    y = pd.Series(["ALL", "ALL", "AML", "AML"], index=[1, 2, 3, 4])
+    r = class_correlation(X, y)
+    assert r["up"] > 0.9 and r["down"] < -0.9
+    assert r["flat"] == 0
+
+
+def test_class_correlation_aligns_labels_by_index() -> None:
+    X = pd.DataFrame({"g": [1.0, 2.0, 8.0, 9.0]}, index=[1, 2, 3, 4])
+    y = pd.Series(["AML", "AML", "ALL", "ALL"], index=[3, 4, 1, 2])  # same labels, other order
+    assert class_correlation(X, y)["g"] > 0.9
+
+
+def test_top_class_genes_is_balanced(golub: GolubData) -> None:
+    top = top_class_genes(golub.X_train, golub.y_train, 10)
+    r = class_correlation(golub.X_train, golub.y_train)
+    assert len(top) == 10 and top.is_unique
+    assert (r[top[:5]] < 0).all() and (r[top[5:]] > 0).all()
+    assert "X95735_at" in top  # zyxin
+    with pytest.raises(ValueError, match="even number"):
+        top_class_genes(golub.X_train, golub.y_train, 7)
+
+
+def test_marker_table_on_training_data(golub: GolubData) -> None:
+    table = marker_table(golub)
+    assert table.index.tolist() == list(MARKER_GENES)
+    assert table.loc["X95735_at", "higher_in"] == "AML"
+    assert table.loc["U05259_rna1_at", "higher_in"] == "ALL"
+    zyxin = golub.X_train["X95735_at"]
+    assert table.loc["X95735_at", "mean_AML"] == round(zyxin[golub.y_train == "AML"].mean())
+    assert table.loc["X95735_at", "rank_abs_r"] <= 5
+
+
+def test_pca_is_fitted_on_training_only(golub: GolubData) -> None:
+    projection = pca_projection(golub, preprocessing="dudoit")
+    scores = projection.scores
+    assert scores.shape == (72, 4)
+    train = scores[scores["split"] == "train"]
+    test = scores[scores["split"] == "test"]
+    # Training scores are centred (PCA fitted on them); projected test scores are not.
+    np.testing.assert_allclose(train[["PC1", "PC2"]].mean(), 0, atol=1e-8)
+    assert abs(test["PC1"].mean()) > 1
+    assert projection.pipeline[-1].n_samples_ == 38
+    assert (scores["cancer"] == pd.concat([golub.y_train, golub.y_test])).all()

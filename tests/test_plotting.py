@@ -1,0 +1,83 @@
+"""leukemia.plotting: every figure is drawn, titled and labelled."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pytest
+
+from leukemia.data import GolubData
+from leukemia.eda import intensity_summary, pca_projection, top_class_genes
+from leukemia.plotting import (
+    CLASS_COLORS,
+    plot_class_counts,
+    plot_dudoit_filter,
+    plot_gene_heatmap,
+    plot_intensity_counts,
+    plot_pca,
+    plot_sample_distributions,
+    plot_value_distributions,
+    set_style,
+)
+from leukemia.preprocessing import DudoitFilter
+
+
+def labelled(fig: plt.Figure) -> bool:
+    """A title somewhere, and every axes that carries a data x label also carries a y label."""
+    data_axes = [ax for ax in fig.axes if ax.get_xlabel()]
+    titled = bool(fig._suptitle) or any(ax.get_title() for ax in fig.axes)
+    return bool(data_axes) and titled and all(ax.get_ylabel() for ax in data_axes)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    set_style()
+    yield
+    plt.close("all")
+
+
+def test_class_counts_bars(golub: GolubData) -> None:
+    fig = plot_class_counts(golub)
+    heights = sorted(p.get_height() for p in fig.axes[0].patches if p.get_height() > 0)
+    assert heights == [11, 14, 20, 27]
+    assert labelled(fig)
+
+
+def test_intensity_and_sample_figures(golub: GolubData) -> None:
+    import pandas as pd
+
+    summary = pd.concat([intensity_summary(golub.X_train), intensity_summary(golub.X_test)])
+    fig = plot_intensity_counts(summary, golub)
+    assert len(fig.axes[0].get_xticklabels()) == 72
+    assert labelled(fig)
+    fig = plot_sample_distributions(golub)
+    assert len(fig.axes[0].get_xticklabels()) == 72
+    assert labelled(fig)
+
+
+def test_pca_figure_uses_class_colours(golub: GolubData) -> None:
+    fig = plot_pca(pca_projection(golub))
+    edge = {tuple(c.get_edgecolor()[0][:3]) for c in fig.axes[0].collections}
+    expected = {tuple(int(h[i : i + 2], 16) / 255 for i in (1, 3, 5)) for h in CLASS_COLORS.values()}
+    assert {tuple(round(v, 3) for v in e) for e in edge} == {tuple(round(v, 3) for v in e) for e in expected}
+    assert "PC1 (" in fig.axes[0].get_xlabel()
+    assert labelled(fig)
+
+
+def test_heatmap_rows_and_columns(golub: GolubData) -> None:
+    genes = top_class_genes(golub.X_train, golub.y_train, 6)
+    fig = plot_gene_heatmap(golub.X_train, golub.y_train, genes, golub.probes, title="t")
+    heat = fig.axes[1]
+    assert len(heat.get_yticklabels()) == 6
+    assert [t.get_text() for t in heat.get_xticklabels()][:3] == ["1", "2", "3"]
+    assert labelled(fig)
+
+
+def test_filter_and_distribution_figures(golub: GolubData) -> None:
+    fitted = DudoitFilter().fit(golub.X_train)
+    fig = plot_dudoit_filter(golub.X_train, fitted)
+    assert "kept (3051 genes)" in [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labelled(fig)
+    after = fitted.set_output(transform="pandas").transform(golub.X_train)
+    fig = plot_value_distributions(golub.X_train, after, name="dudoit")
+    assert fig.axes[1].get_title() == "After: 3051 genes"
+    assert labelled(fig)

@@ -1,0 +1,133 @@
+"""leukemia.preprocessing: the four options, the Dudoit filter, fitting on training data only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import cross_val_score
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+
+from leukemia.data import GolubData
+from leukemia.preprocessing import (
+    PREPROCESSING,
+    DudoitFilter,
+    compare_preprocessing,
+    make_preprocessor,
+)
+
+
+@pytest.fixture
+def small() -> pd.DataFrame:
+    # gene a: 50..2000 (fold 20 after the floor, range 1900) -> kept
+    # gene b: 200..900 (fold 4.5) -> dropped
+    # gene c: 20000..30000 (clipped to 16000 everywhere: range 0) -> dropped
+    # gene d: 100..520 (fold 5.2 but range 420) -> dropped
+    return pd.DataFrame(
+        {
+            "a": [50, 2000, 700],
+            "b": [200, 900, 500],
+            "c": [20000, 30000, 25000],
+            "d": [100, 520, 300],
+        },
+        index=[1, 2, 3],
+    )
+
+
+def test_dudoit_filter_rules(small: pd.DataFrame) -> None:
+    f = DudoitFilter().fit(small)
+    assert f.support_.tolist() == [True, False, False, False]
+    out = f.transform(small)
+    np.testing.assert_allclose(out[:, 0], np.log10([100, 2000, 700]))
+    assert f.get_feature_names_out().tolist() == ["a"]
+
+
+def test_dudoit_clips_test_values_to_the_training_thresholds(small: pd.DataFrame) -> None:
+    f = DudoitFilter().fit(small)
+    new = pd.DataFrame({"a": [-500, 50000], "b": [1, 1], "c": [1, 1], "d": [1, 1]})
+    np.testing.assert_allclose(f.transform(new)[:, 0], [2.0, np.log10(16000)])
+
+
+def test_dudoit_without_log(small: pd.DataFrame) -> None:
+    out = DudoitFilter(log=False).fit_transform(small)
+    assert out[:, 0].tolist() == [100, 2000, 700]
+
+
+def test_dudoit_keeps_nothing_is_an_error() -> None:
+    flat = pd.DataFrame({"a": [500, 510], "b": [1, 2]})
+    with pytest.raises(ValueError, match="kept no gene"):
+        DudoitFilter().fit(flat)
+
+
+def test_dudoit_bad_thresholds(small: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="0 < floor < ceiling"):
+        DudoitFilter(floor=200, ceiling=100).fit(small)
+
+
+def test_dudoit_checks_feature_names(small: pd.DataFrame) -> None:
+    f = DudoitFilter().fit(small)
+    with pytest.raises(ValueError, match="feature names"):
+        f.transform(small[["b", "a", "c", "d"]])
+
+
+def test_dudoit_on_real_data_matches_the_paper_and_a_plain_reimplementation(
+    golub: GolubData,
+) -> None:
+    both = pd.concat([golub.X_train, golub.X_test])
+    # Dudoit et al. (2002) filtered all 72 samples and report 3571 genes.
+    assert DudoitFilter().fit(both).support_.sum() == 3571
+    train = golub.X_train.clip(100, 16000)
+    expected = (train.max() / train.min() > 5) & (train.max() - train.min() > 500)
+    fitted = DudoitFilter().fit(golub.X_train)
+    assert fitted.support_.tolist() == expected.tolist()
+    assert fitted.support_.sum() == 3051
+
+
+@pytest.mark.parametrize("name", sorted(PREPROCESSING))
+def test_every_option_fits_on_training_and_keeps_names(name: str, golub: GolubData) -> None:
+    step = make_preprocessor(name, pandas_output=True).fit(golub.X_train)
+    out = step.transform(golub.X_test)
+    assert isinstance(out, pd.DataFrame)
+    assert out.index.equals(golub.X_test.index)
+    assert set(out.columns) <= set(golub.X_train.columns)
+    # Refitting on other samples changes the result: the fit really uses the samples given.
+    other = clone(step).fit(golub.X_test).transform(golub.X_test)
+    if name != "none":
+        assert not np.allclose(out.to_numpy(), other.reindex(columns=out.columns).to_numpy())
+
+
+@pytest.mark.parametrize("name", sorted(PREPROCESSING))
+def test_every_option_works_inside_cross_validation(name: str, golub: GolubData) -> None:
+    model = make_pipeline(make_preprocessor(name), KNeighborsClassifier(3))
+    scores = cross_val_score(model, golub.X_train, golub.y_train, cv=3)
+    assert scores.shape == (3,)
+    assert scores.min() > 0.5
+
+
+def test_unknown_preprocessing_lists_the_choices() -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"unknown preprocessing 'log2'; choose one of \['dudoit', 'minmax', 'none', 'standard'\]",
+    ):
+        make_preprocessor("log2")
+
+
+def test_make_preprocessor_returns_fresh_objects() -> None:
+    assert make_preprocessor("standard") is not make_preprocessor("standard")
+
+
+def test_compare_preprocessing(golub: GolubData) -> None:
+    table = compare_preprocessing(golub.X_train, golub.X_test)
+    assert table.index.tolist() == ["none", "minmax", "standard", "dudoit"]
+    assert table.loc["none", "genes_kept"] == 7129
+    assert table.loc["dudoit", "genes_kept"] == 3051
+    assert table.loc["minmax", "train_min"] == pytest.approx(0)
+    assert table.loc["minmax", "train_max"] == pytest.approx(1)
+    assert table.loc["minmax", "test_min"] < 0
+    assert table.loc["dudoit", "test_min"] == pytest.approx(2.0)
+    # Per-gene monotone scalings leave the same values outside the training range.
+    assert table.loc["minmax", "test_outside_train_range_pct"] == pytest.approx(
+        table.loc["none", "test_outside_train_range_pct"]
+    )
