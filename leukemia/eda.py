@@ -143,7 +143,9 @@ def pca_projection(data: GolubData, *, preprocessing: str = "dudoit", n_componen
     how well the training structure carries over.
     """
     pipeline = make_pipeline(
-        make_preprocessor(preprocessing), StandardScaler(), PCA(n_components=n_components)
+        make_preprocessor(preprocessing),
+        StandardScaler(),
+        PCA(n_components=n_components, svd_solver="full"),  # exact: "auto" would pick a randomised solver
     )
     pipeline.fit(data.X_train)
     columns = [f"PC{i + 1}" for i in range(n_components)]
