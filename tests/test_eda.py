@@ -71,3 +71,9 @@ def test_pca_is_fitted_on_training_only(golub: GolubData) -> None:
     assert abs(test["PC1"].mean()) > 1
     assert projection.pipeline[-1].n_samples_ == 38
     assert (scores["cancer"] == pd.concat([golub.y_train, golub.y_test])).all()
+
+
+def test_pca_is_deterministic(golub: GolubData) -> None:
+    first = pca_projection(golub).scores[["PC1", "PC2"]].to_numpy()
+    second = pca_projection(golub).scores[["PC1", "PC2"]].to_numpy()
+    assert np.array_equal(first, second)

@@ -88,20 +88,14 @@ def test_from_folder(data_dir: Path, tmp_path: Path) -> None:
     assert_verified(tmp_path / "raw")
 
 
-def test_from_kaggle_zip(data_dir: Path, tmp_path: Path) -> None:
-    archive = tmp_path / "archive.zip"
+@pytest.mark.parametrize(
+    ("zip_name", "folder_inside"), [("archive.zip", ""), ("gene-expression.zip", "gene-expression/")]
+)
+def test_from_kaggle_zip(data_dir: Path, tmp_path: Path, zip_name: str, folder_inside: str) -> None:
+    archive = tmp_path / zip_name
     with zipfile.ZipFile(archive, "w") as z:
         for name in config.DATA_SHA256:
-            z.write(data_dir / name, arcname=name)
-    fetch(tmp_path / "raw", source=archive)
-    assert_verified(tmp_path / "raw")
-
-
-def test_from_zip_with_subfolder(data_dir: Path, tmp_path: Path) -> None:
-    archive = tmp_path / "gene-expression.zip"
-    with zipfile.ZipFile(archive, "w") as z:
-        for name in config.DATA_SHA256:
-            z.write(data_dir / name, arcname=f"gene-expression/{name}")
+            z.write(data_dir / name, arcname=folder_inside + name)
     fetch(tmp_path / "raw", source=archive)
     assert_verified(tmp_path / "raw")
 
