@@ -24,7 +24,6 @@ __all__ = [
     "CLASSES",
     "DataError",
     "GolubData",
-    "data_checksums",
     "fetch",
     "load_golub",
     "read_expression",
@@ -190,12 +189,6 @@ def _fetch_one(store: pooch.Pooch, name: str, downloader: object, source: object
             f"Cannot write {name} into {store.abspath}: {exc.strerror or exc}. "
             f"Choose a writable folder with --data-dir or ${config.DATA_DIR_ENV_VAR}."
         ) from exc
-
-
-def data_checksums(data_dir: str | Path | None = None) -> dict[str, str]:
-    """Return the sha256 of each data file as found in ``data_dir`` (for provenance)."""
-    folder = Path(data_dir) if data_dir is not None else config.data_dir()
-    return {name: pooch.file_hash(str(folder / name)) for name in config.DATA_SHA256}
 
 
 # --------------------------------------------------------------------------------------
