@@ -1,0 +1,108 @@
+"""leukemia.select: signal-to-noise, the two selectors, and their comparison."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.feature_selection import f_classif
+
+from leukemia.data import GolubData
+from leukemia.preprocessing import make_preprocessor
+from leukemia.select import (
+    SignalToNoiseSelector,
+    compare_selectors,
+    make_selector,
+    selected_genes,
+    signal_to_noise,
+)
+
+
+@pytest.fixture
+def toy() -> tuple[pd.DataFrame, np.ndarray]:
+    # g_all: high in ALL; g_aml: high in AML; g_noise: no difference; g_all2: weaker ALL gene.
+    X = pd.DataFrame(
+        {
+            "g_all": [10.0, 11, 12, 1, 2, 3],
+            "g_aml": [1.0, 2, 3, 10, 11, 12],
+            "g_noise": [5.0, 1, 9, 5, 9, 1],
+            "g_all2": [6.0, 7, 8, 4, 5, 6],
+        }
+    )
+    y = np.array(["ALL", "ALL", "ALL", "AML", "AML", "AML"])
+    return X, y
+
+
+def test_signal_to_noise_by_hand(toy) -> None:
+    X, y = toy
+    scores, classes = signal_to_noise(X.to_numpy(), y)
+    assert classes.tolist() == ["ALL", "AML"]
+    sd = np.std([10, 11, 12])  # population SD, the same in both classes here
+    assert scores[0] == pytest.approx((11 - 2) / (2 * sd))
+    assert scores[1] == pytest.approx(-(11 - 2) / (2 * sd))
+    assert scores[2] == pytest.approx(0)
+    sample_sd = signal_to_noise(X.to_numpy(), y, ddof=1)[0]
+    assert sample_sd[0] == pytest.approx((11 - 2) / (2 * np.std([10, 11, 12], ddof=1)))
+
+
+def test_signal_to_noise_constant_genes() -> None:
+    X = np.array([[1.0, 5.0], [1.0, 5.0], [2.0, 5.0], [2.0, 5.0]])
+    scores, _ = signal_to_noise(X, np.array([0, 0, 1, 1]))
+    assert scores[0] == -np.inf  # perfectly separated, no spread
+    assert scores[1] == 0
+
+
+def test_signal_to_noise_needs_two_classes() -> None:
+    with pytest.raises(ValueError, match="exactly two classes"):
+        signal_to_noise(np.ones((3, 2)), np.array(["ALL", "ALL", "ALL"]))
+
+
+def test_selector_takes_half_from_each_class(toy) -> None:
+    X, y = toy
+    selector = SignalToNoiseSelector(k=2).fit(X, y)
+    assert selector.get_feature_names_out().tolist() == ["g_all", "g_aml"]
+    three = SignalToNoiseSelector(k=3).fit(X, y)  # odd k: the extra gene goes to ALL
+    assert set(three.get_feature_names_out()) == {"g_all", "g_all2", "g_aml"}
+    assert SignalToNoiseSelector(k=2).fit_transform(X, y).shape == (6, 2)
+
+
+def test_selector_rejects_bad_k(toy) -> None:
+    X, y = toy
+    with pytest.raises(ValueError, match=r"k must be between 1 and the number of genes \(4\), got 5"):
+        SignalToNoiseSelector(k=5).fit(X, y)
+    with pytest.raises(ValueError, match="at least 1"):
+        make_selector("f_test", 0)
+    with pytest.raises(
+        ValueError, match=r"unknown selector 'lasso'; choose one of \['f_test', 'signal_to_noise'\]"
+    ):
+        make_selector("lasso", 5)
+
+
+def test_f_test_selector_is_selectkbest_f_classif(golub: GolubData) -> None:
+    f, _ = f_classif(golub.X_train, golub.y_train)
+    expected = golub.X_train.columns[np.argsort(-f)[:10]]
+    assert set(selected_genes(golub.X_train, golub.y_train, "f_test", 10)) == set(expected)
+
+
+def test_selectors_are_invariant_to_per_gene_scaling(golub: GolubData) -> None:
+    scaled = make_preprocessor("minmax", pandas_output=True).fit_transform(golub.X_train)
+    for name in ("f_test", "signal_to_noise"):
+        raw = selected_genes(golub.X_train, golub.y_train, name, 50)
+        assert set(selected_genes(scaled, golub.y_train, name, 50)) == set(raw)
+
+
+def test_compare_selectors_on_training_data(golub: GolubData) -> None:
+    table = compare_selectors(golub.X_train, golub.y_train, 50)
+    assert table["f_test"].sum() == 50 and table["signal_to_noise"].sum() == 50
+    kept = table[table["signal_to_noise"]]
+    assert kept["higher_in"].value_counts().to_dict() == {"ALL": 25, "AML": 25}
+    assert table["f_rank"].tolist() == list(range(1, len(table) + 1))
+    assert table.loc["X95735_at", "f_test"]  # zyxin
+    assert (table.loc[table["f_test"], "f_rank"] <= 50).all()
+
+
+def test_selector_aligns_labels_by_index(golub: GolubData) -> None:
+    shuffled = golub.y_train.sample(frac=1, random_state=0)
+    assert set(selected_genes(golub.X_train, shuffled, "signal_to_noise", 20)) == set(
+        selected_genes(golub.X_train, golub.y_train, "signal_to_noise", 20)
+    )
