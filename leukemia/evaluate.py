@@ -1,0 +1,327 @@
+"""Fit, cross-validate and test models under a protocol; compare them honestly.
+
+Every number is labelled with the set it comes from: ``train_accuracy`` (the 38 training samples
+the model was fitted on), ``cv_accuracy`` (stratified k-fold cross-validation on the training set,
+with preprocessing and selection refitted inside each fold) and ``accuracy`` (the 34 independent
+samples, used once, after fitting).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+from scipy.stats import binomtest
+from sklearn.base import clone
+from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
+from sklearn.model_selection import StratifiedKFold, cross_val_score, learning_curve
+from sklearn.pipeline import Pipeline
+
+from leukemia import config
+from leukemia.data import CLASSES, GolubData
+from leukemia.models import MODELS, PROTOCOLS, make_pipeline
+
+__all__ = [
+    "Evaluation",
+    "McNemarResult",
+    "clopper_pearson",
+    "encode_labels",
+    "errors_by_sample",
+    "evaluate_models",
+    "learning_curves",
+    "mcnemar_exact",
+    "mcnemar_pairs",
+    "mcnemar_table",
+    "protocol_settings",
+]
+
+#: Column order of :attr:`Evaluation.table`.
+RESULT_COLUMNS = [
+    "model", "protocol", "train_accuracy", "cv_accuracy", "cv_std", "n_correct", "n_test",
+    "accuracy", "ci_low", "ci_high", "precision_ALL", "recall_ALL", "precision_AML", "recall_AML",
+    "roc_auc", "chosen_on",
+]  # fmt: skip
+
+
+def encode_labels(y: pd.Series) -> pd.Series:
+    """``"AML"`` → 1, ``"ALL"`` → 0 (as the seed notebook encoded them)."""
+    unknown = set(y.unique()) - set(CLASSES)
+    if unknown:
+        raise ValueError(f"labels must be {list(CLASSES)}, found {sorted(unknown)}.")
+    return (y == CLASSES[1]).astype(int)
+
+
+def clopper_pearson(n_correct: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Exact (Clopper–Pearson) confidence interval for an accuracy of ``n_correct / n``."""
+    interval = binomtest(n_correct, n).proportion_ci(confidence_level=confidence, method="exact")
+    return float(interval.low), float(interval.high)
+
+
+def protocol_settings(protocol: str, **overrides: object) -> dict[str, object]:
+    """The pipeline settings of a protocol, with any non-``None`` overrides applied.
+
+    Raises
+    ------
+    ValueError
+        For an unknown protocol, listing the valid ones.
+    """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {protocol!r}; choose one of {sorted(PROTOCOLS)}.")
+    settings = dict(PROTOCOLS[protocol])
+    settings.update({key: value for key, value in overrides.items() if value is not None})
+    return settings
+
+
+def _check_folds(cv_folds: int, y: pd.Series) -> None:
+    smallest = int(y.value_counts().min())
+    if not 2 <= cv_folds <= smallest:
+        raise ValueError(
+            f"cv_folds must be between 2 and the smallest training class ({smallest}), got {cv_folds}."
+        )
+
+
+def _scores(model: Pipeline, X: pd.DataFrame) -> np.ndarray | None:
+    """A continuous AML score for ROC analysis: decision function, else P(AML), else None."""
+    if hasattr(model, "decision_function"):
+        return np.asarray(model.decision_function(X), dtype=float)
+    if hasattr(model, "predict_proba"):
+        return np.asarray(model.predict_proba(X)[:, 1], dtype=float)
+    return None
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What :func:`evaluate_models` returns; displays as its results table in a notebook."""
+
+    table: pd.DataFrame
+    """One row per model, columns :data:`RESULT_COLUMNS`."""
+    predictions: pd.DataFrame
+    """Independent patients × models: predicted ``"ALL"``/``"AML"``."""
+    scores: pd.DataFrame
+    """Independent patients × models: AML score (decision function or probability)."""
+    y_test: pd.Series
+    protocol: str
+    settings: dict[str, object] = field(default_factory=dict)
+
+    def correct(self) -> pd.DataFrame:
+        """Independent patients × models: whether each prediction was right."""
+        return self.predictions.eq(self.y_test, axis=0)
+
+    def _repr_html_(self) -> str:
+        return self.table._repr_html_()
+
+    def __repr__(self) -> str:
+        return f"Evaluation(protocol={self.protocol!r}, settings={self.settings})\n{self.table}"
+
+
+def evaluate_models(
+    data: GolubData,
+    protocol: str = "seed",
+    *,
+    models: list[str] | None = None,
+    preprocessing: str | None = None,
+    selector: str | None = None,
+    k: int | None = None,
+    cv_folds: int = 5,
+    random_state: int = config.RANDOM_SEED,
+    n_jobs: int | None = None,
+) -> Evaluation:
+    """Fit every model on the training set, cross-validate it there, and test it once.
+
+    Parameters
+    ----------
+    data
+        From :func:`leukemia.data.load_golub`.
+    protocol
+        ``"seed"``: min-max scaling, ANOVA F-test, 50 genes, default hyper-parameters.
+    models
+        Names from :data:`leukemia.models.MODELS` (default: all ten).
+    preprocessing, selector, k
+        Override the protocol's pipeline settings.
+    cv_folds
+        Folds of the stratified cross-validation on the training set (2 to 11, the AML count).
+    random_state
+        Seed of the models and of the fold shuffling.
+    n_jobs
+        Parallel jobs for the cross-validation folds.
+
+    Returns
+    -------
+    Evaluation
+        ``table`` (one row per model), ``predictions`` and ``scores`` on the independent set.
+    """
+    names = list(MODELS) if models is None else list(models)
+    unknown = [n for n in names if n not in MODELS]
+    if unknown or not names:
+        raise ValueError(f"unknown model(s) {unknown}; choose from {list(MODELS)}.")
+    settings = protocol_settings(protocol, preprocessing=preprocessing, selector=selector, k=k)
+    y_train, y_test = encode_labels(data.y_train), encode_labels(data.y_test)
+    _check_folds(cv_folds, data.y_train)
+    folds = StratifiedKFold(n_splits=cv_folds, shuffle=True, random_state=random_state)
+
+    rows, predictions, scores = [], {}, {}
+    for name in names:
+        pipeline = make_pipeline(name, random_state=random_state, **settings)  # type: ignore[arg-type]
+        cv = cross_val_score(clone(pipeline), data.X_train, y_train, cv=folds, n_jobs=n_jobs)
+        pipeline.fit(data.X_train, y_train)
+        train_accuracy = float((pipeline.predict(data.X_train) == y_train).mean())
+        predicted = np.asarray(pipeline.predict(data.X_test))
+        score = _scores(pipeline, data.X_test)
+        n_correct = int((predicted == y_test.to_numpy()).sum())
+        n_test = len(y_test)
+        low, high = clopper_pearson(n_correct, n_test)
+        precision, recall, _, _ = precision_recall_fscore_support(
+            y_test, predicted, labels=[0, 1], zero_division=0
+        )
+        rows.append(
+            {
+                "model": name,
+                "protocol": protocol,
+                "train_accuracy": train_accuracy,
+                "cv_accuracy": float(cv.mean()),
+                "cv_std": float(cv.std()),
+                "n_correct": n_correct,
+                "n_test": n_test,
+                "accuracy": n_correct / n_test,
+                "ci_low": low,
+                "ci_high": high,
+                "precision_ALL": float(precision[0]),
+                "recall_ALL": float(recall[0]),
+                "precision_AML": float(precision[1]),
+                "recall_AML": float(recall[1]),
+                "roc_auc": float(roc_auc_score(y_test, score)) if score is not None else np.nan,
+                "chosen_on": "fixed in advance (seed protocol)",
+            }
+        )
+        predictions[name] = np.where(predicted == 1, CLASSES[1], CLASSES[0])
+        scores[name] = score if score is not None else np.full(n_test, np.nan)
+
+    index = data.y_test.index
+    return Evaluation(
+        table=pd.DataFrame(rows, columns=RESULT_COLUMNS),
+        predictions=pd.DataFrame(predictions, index=index),
+        scores=pd.DataFrame(scores, index=index),
+        y_test=data.y_test,
+        protocol=protocol,
+        settings=settings,
+    )
+
+
+def errors_by_sample(evaluation: Evaluation) -> pd.DataFrame:
+    """Independent patients misclassified by at least one model.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows: those patients (with their true class in column ``cancer``); one boolean column per
+        model (``True`` = wrong) and ``n_models_wrong``; sorted by that count, then patient.
+    """
+    wrong = ~evaluation.correct()
+    wrong["n_models_wrong"] = wrong.sum(axis=1)
+    wrong.insert(0, "cancer", evaluation.y_test)
+    wrong = wrong[wrong["n_models_wrong"] > 0]
+    order = wrong.assign(_p=wrong.index).sort_values(["n_models_wrong", "_p"], ascending=[False, True])
+    return wrong.loc[order.index]
+
+
+class McNemarResult(NamedTuple):
+    """Exact McNemar test of two classifiers on the same samples."""
+
+    only_first_right: int
+    only_second_right: int
+    pvalue: float
+
+
+def mcnemar_exact(correct_a: np.ndarray, correct_b: np.ndarray) -> McNemarResult:
+    """Exact McNemar test: are the discordant samples split evenly between two models?
+
+    Only samples where exactly one model is right carry information; under the null hypothesis
+    of equal accuracy each of them is equally likely to favour either model, so the count
+    favouring the first is Binomial(n_discordant, 1/2) (two-sided ``scipy.stats.binomtest``).
+
+    Parameters
+    ----------
+    correct_a, correct_b
+        Boolean arrays: whether each model got each sample right.
+    """
+    a, b = np.asarray(correct_a, dtype=bool), np.asarray(correct_b, dtype=bool)
+    if a.shape != b.shape:
+        raise ValueError(f"both models must be scored on the same samples, got {a.shape} and {b.shape}.")
+    first, second = int((a & ~b).sum()), int((~a & b).sum())
+    discordant = first + second
+    pvalue = 1.0 if discordant == 0 else float(binomtest(first, discordant, 0.5).pvalue)
+    return McNemarResult(first, second, pvalue)
+
+
+def mcnemar_pairs(evaluation: Evaluation) -> pd.DataFrame:
+    """Exact McNemar test of every pair of models on the independent set.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair: ``first``, ``second``, ``only_first_right``, ``only_second_right``,
+        ``pvalue``; sorted by p-value (smallest first).
+    """
+    correct = evaluation.correct()
+    names = list(correct.columns)
+    rows = [
+        {"first": a, "second": b, **mcnemar_exact(correct[a].to_numpy(), correct[b].to_numpy())._asdict()}
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+    ]
+    columns = ["first", "second", "only_first_right", "only_second_right", "pvalue"]
+    return pd.DataFrame(rows, columns=columns).sort_values("pvalue", kind="stable", ignore_index=True)
+
+
+def mcnemar_table(evaluation: Evaluation) -> pd.DataFrame:
+    """Models × models matrix of exact McNemar p-values on the independent set (1 on the diagonal)."""
+    names = list(evaluation.predictions.columns)
+    matrix = pd.DataFrame(1.0, index=pd.Index(names, name="model"), columns=names)
+    for pair in mcnemar_pairs(evaluation).itertuples():
+        matrix.loc[pair.first, pair.second] = matrix.loc[pair.second, pair.first] = pair.pvalue
+    return matrix
+
+
+def learning_curves(
+    data: GolubData,
+    models: list[str],
+    protocol: str = "seed",
+    *,
+    train_sizes: tuple[float, ...] = (0.4, 0.55, 0.7, 0.85, 1.0),
+    cv_folds: int = 5,
+    random_state: int = config.RANDOM_SEED,
+) -> pd.DataFrame:
+    """Training and cross-validated accuracy against the number of training samples (training set only).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy: ``model``, ``n_train``, ``set`` (``"training"`` or ``"cross-validation"``),
+        ``mean``, ``std`` over the folds.
+    """
+    settings = protocol_settings(protocol)
+    y = encode_labels(data.y_train)
+    _check_folds(cv_folds, data.y_train)
+    folds = StratifiedKFold(n_splits=cv_folds, shuffle=True, random_state=random_state)
+    frames = []
+    for name in models:
+        pipeline = make_pipeline(name, random_state=random_state, **settings)  # type: ignore[arg-type]
+        sizes, train, test = learning_curve(
+            pipeline, data.X_train, y, train_sizes=np.array(train_sizes), cv=folds,
+            shuffle=True, random_state=random_state,
+        )  # fmt: skip
+        for label, values in (("training", train), ("cross-validation", test)):
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "model": name,
+                        "n_train": sizes,
+                        "set": label,
+                        "mean": values.mean(axis=1),
+                        "std": values.std(axis=1),
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)

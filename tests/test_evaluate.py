@@ -1,0 +1,156 @@
+"""leukemia.evaluate: the results table, CIs, McNemar, and no test sample in any fit."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import beta
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from leukemia import models as model_module
+from leukemia.data import GolubData
+from leukemia.evaluate import (
+    Evaluation,
+    clopper_pearson,
+    encode_labels,
+    errors_by_sample,
+    evaluate_models,
+    learning_curves,
+    mcnemar_exact,
+    mcnemar_pairs,
+    mcnemar_table,
+)
+from leukemia.models import SEED_REPORTED_ACCURACY
+
+
+@pytest.fixture(scope="module")
+def seed(golub: GolubData) -> Evaluation:
+    return evaluate_models(golub, "seed")
+
+
+def test_seed_protocol_reproduces_the_reported_accuracies(seed: Evaluation) -> None:
+    ours = seed.table.set_index("model")["accuracy"].round(4).to_dict()
+    assert ours == SEED_REPORTED_ACCURACY
+
+
+def test_table_columns_and_counts(seed: Evaluation) -> None:
+    table = seed.table
+    assert len(table) == 10
+    for column in ["model", "train_accuracy", "cv_accuracy", "n_correct", "n_test", "accuracy",
+                   "ci_low", "ci_high", "precision_AML", "recall_AML", "precision_ALL", "recall_ALL",
+                   "roc_auc"]:  # fmt: skip
+        assert column in table.columns
+    assert (table["n_test"] == 34).all()
+    assert np.allclose(table["accuracy"], table["n_correct"] / 34)
+    assert ((table["ci_low"] <= table["accuracy"]) & (table["accuracy"] <= table["ci_high"])).all()
+    assert table["roc_auc"].between(0.5, 1).all()
+    assert seed.predictions.shape == (34, 10) and seed.scores.shape == (34, 10)
+
+
+def test_precision_recall_are_each_models_own(seed: Evaluation) -> None:
+    table = seed.table.set_index("model")
+    for name in table.index:
+        predicted, truth = seed.predictions[name], seed.y_test
+        true_aml = ((predicted == "AML") & (truth == "AML")).sum()
+        assert table.loc[name, "recall_AML"] == pytest.approx(true_aml / (truth == "AML").sum())
+        assert table.loc[name, "precision_AML"] == pytest.approx(true_aml / (predicted == "AML").sum())
+        true_all = ((predicted == "ALL") & (truth == "ALL")).sum()
+        assert table.loc[name, "recall_ALL"] == pytest.approx(true_all / (truth == "ALL").sum())
+    # The seed notebook's bug printed the last model's figures on every row.
+    assert table[["precision_AML", "recall_AML"]].drop_duplicates().shape[0] > 1
+
+
+def test_clopper_pearson_matches_the_beta_quantiles() -> None:
+    low, high = clopper_pearson(31, 34)
+    assert low == pytest.approx(beta.ppf(0.025, 31, 4))
+    assert high == pytest.approx(beta.ppf(0.975, 32, 3))
+    assert clopper_pearson(34, 34)[1] == 1.0
+    assert clopper_pearson(0, 34)[0] == 0.0
+
+
+def test_mcnemar_on_hand_made_predictions() -> None:
+    a = np.array([True] * 10 + [True] * 6 + [False] * 1 + [False] * 3)
+    b = np.array([True] * 10 + [False] * 6 + [True] * 1 + [False] * 3)
+    result = mcnemar_exact(a, b)
+    assert (result.only_first_right, result.only_second_right) == (6, 1)
+    assert result.pvalue == pytest.approx(2 * (1 + 7) / 2**7)  # 2 P(X <= 1), X ~ Bin(7, 1/2)
+    assert mcnemar_exact(a, a).pvalue == 1.0
+    with pytest.raises(ValueError, match="same samples"):
+        mcnemar_exact(a, b[:5])
+
+
+def test_mcnemar_table_is_symmetric(seed: Evaluation) -> None:
+    matrix = mcnemar_table(seed)
+    assert np.allclose(matrix, matrix.T)
+    assert (np.diag(matrix) == 1).all()
+    pairs = mcnemar_pairs(seed)
+    assert len(pairs) == 45 and pairs["pvalue"].is_monotonic_increasing
+    first = pairs.iloc[0]
+    assert matrix.loc[first["first"], first["second"]] == first["pvalue"]
+
+
+def test_errors_by_sample(seed: Evaluation) -> None:
+    errors = errors_by_sample(seed)
+    correct = seed.correct()
+    assert set(errors.index) == set(correct.index[~correct.all(axis=1)])
+    assert (errors["n_models_wrong"] == (~correct.loc[errors.index]).sum(axis=1)).all()
+    assert errors["n_models_wrong"].is_monotonic_decreasing
+
+
+class SpyScaler(TransformerMixin, BaseEstimator):
+    """A pass-through preprocessing step that records the patients of every fit."""
+
+    seen: ClassVar[list[list[int]]] = []
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> SpyScaler:
+        SpyScaler.seen.append(list(X.index))
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        return X
+
+
+def test_no_test_sample_is_ever_fitted(golub: GolubData, monkeypatch: pytest.MonkeyPatch) -> None:
+    SpyScaler.seen.clear()
+    original = model_module.make_preprocessor
+    monkeypatch.setattr(
+        model_module, "make_preprocessor", lambda name: SpyScaler() if name == "spy" else original(name)
+    )
+    evaluate_models(golub, "seed", models=["knn", "decision_tree"], preprocessing="spy", cv_folds=3)
+    assert len(SpyScaler.seen) == 2 * (3 + 1)  # three CV folds and one final fit per model
+    training = set(golub.X_train.index)
+    for rows in SpyScaler.seen:
+        assert set(rows) <= training
+    assert sorted(len(rows) for rows in SpyScaler.seen)[-1] == 38
+
+
+def test_bad_arguments(golub: GolubData) -> None:
+    with pytest.raises(ValueError, match=r"unknown protocol 'honest'"):
+        evaluate_models(golub, "honest")
+    with pytest.raises(
+        ValueError, match=r"cv_folds must be between 2 and the smallest training class \(11\)"
+    ):
+        evaluate_models(golub, models=["knn"], cv_folds=12)
+    with pytest.raises(ValueError, match=r"unknown model\(s\) \['svm'\]"):
+        evaluate_models(golub, models=["svm"])
+
+
+def test_encode_labels() -> None:
+    assert encode_labels(pd.Series(["ALL", "AML", "AML"])).tolist() == [0, 1, 1]
+    with pytest.raises(ValueError, match="CLL"):
+        encode_labels(pd.Series(["ALL", "CLL"]))
+
+
+def test_learning_curves_use_training_samples_only(golub: GolubData) -> None:
+    curves = learning_curves(golub, ["logistic_regression"], train_sizes=(0.5, 1.0), cv_folds=3)
+    assert set(curves["set"]) == {"training", "cross-validation"}
+    assert curves["n_train"].max() <= 38 * 2 // 3 + 1
+    assert curves["mean"].between(0, 1).all()
+
+
+def test_evaluation_displays_as_its_table(seed: Evaluation) -> None:
+    assert seed._repr_html_() == seed.table._repr_html_()
+    assert "protocol='seed'" in repr(seed)

@@ -1,0 +1,67 @@
+"""leukemia.models: the model registry and the pipeline."""
+
+from __future__ import annotations
+
+import pytest
+from sklearn.base import clone
+from sklearn.feature_selection import SelectKBest
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+from leukemia import config
+from leukemia.models import (
+    MODEL_LABELS,
+    MODELS,
+    SEED_REPORTED_ACCURACY,
+    make_model,
+    make_pipeline,
+    parse_model_names,
+)
+from leukemia.select import SignalToNoiseSelector
+
+
+def test_registry_has_the_ten_seed_models() -> None:
+    assert len(MODELS) == 10
+    assert set(MODELS) == set(MODEL_LABELS) == set(SEED_REPORTED_ACCURACY)
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_models_get_the_project_seed(name: str) -> None:
+    model = make_model(name)
+    params = model.get_params()
+    if "random_state" in params:
+        assert params["random_state"] == config.RANDOM_SEED
+    clone(model)  # a proper scikit-learn estimator
+
+
+def test_linear_svm_is_svc_with_linear_kernel() -> None:
+    model = make_model("linear_svm")
+    assert type(model).__name__ == "SVC" and model.kernel == "linear"
+
+
+def test_seed_pipeline_steps() -> None:
+    pipeline = make_pipeline("rbf_svm")
+    assert [name for name, _ in pipeline.steps] == ["preprocess", "select", "model"]
+    assert isinstance(pipeline["preprocess"], MinMaxScaler)
+    assert isinstance(pipeline["select"], SelectKBest) and pipeline["select"].k == 50
+
+
+def test_pipeline_steps_are_parameters() -> None:
+    pipeline = make_pipeline(
+        make_model("knn"), preprocessing=StandardScaler(), selector="signal_to_noise", k=10
+    )
+    assert isinstance(pipeline["preprocess"], StandardScaler)
+    assert isinstance(pipeline["select"], SignalToNoiseSelector) and pipeline["select"].k == 10
+
+
+def test_unknown_model() -> None:
+    with pytest.raises(ValueError, match=r"unknown model 'lasso'"):
+        make_model("lasso")
+
+
+def test_parse_model_names() -> None:
+    assert parse_model_names("all") == list(MODELS)
+    assert parse_model_names(" rbf_svm, xgboost ") == ["rbf_svm", "xgboost"]
+    with pytest.raises(ValueError, match=r"unknown model\(s\) \['svm'\]"):
+        parse_model_names("svm")
+    with pytest.raises(ValueError, match="unknown model"):
+        parse_model_names(" , ")
