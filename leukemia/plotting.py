@@ -19,12 +19,19 @@ from leukemia.preprocessing import DudoitFilter
 
 __all__ = [
     "CLASS_COLORS",
+    "plot_accuracy_ci",
     "plot_class_counts",
+    "plot_confusion_matrices",
     "plot_dudoit_filter",
+    "plot_error_grid",
     "plot_gene_heatmap",
     "plot_intensity_counts",
+    "plot_learning_curves",
+    "plot_mcnemar",
     "plot_pca",
     "plot_sample_distributions",
+    "plot_selector_scores",
+    "plot_train_cv_test",
     "plot_value_distributions",
     "set_style",
 ]
@@ -198,6 +205,8 @@ def plot_gene_heatmap(
         xticklabels=[str(p) for p in order],
         cbar_kws={"label": "z-score over samples", "shrink": 0.5},
     )
+    ax.grid(False)
+    strip.grid(False)
     ax.tick_params(axis="y", labelsize=6)
     ax.tick_params(axis="x", labelsize=7)
     ax.set(xlabel="patient number (ordered by class)", ylabel="gene (accession)")
@@ -246,4 +255,253 @@ def plot_value_distributions(before: pd.DataFrame, after: pd.DataFrame, *, name:
     axes[0].set_title(f"Before: {before.shape[1]} genes")
     axes[1].set_title(f"After: {after.shape[1]} genes")
     fig.suptitle("Training-set values before and after preprocessing")
+    return fig
+
+
+def plot_selector_scores(table: pd.DataFrame) -> Figure:
+    """Every gene's F statistic against its signal-to-noise score; each selector's picks marked.
+
+    ``table`` is :func:`leukemia.select.compare_selectors` output.
+    """
+    fig, ax = plt.subplots(figsize=(7, 5))
+    groups = (
+        (~table["f_test"] & ~table["signal_to_noise"], "0.75", "neither", 6),
+        (table["f_test"] & ~table["signal_to_noise"], "#CC79A7", "F-test only", 22),
+        (~table["f_test"] & table["signal_to_noise"], "#009E73", "signal-to-noise only", 22),
+        (table["f_test"] & table["signal_to_noise"], "black", "both", 22),
+    )
+    for mask, colour, label, size in groups:
+        ax.scatter(
+            table.loc[mask, "snr"],
+            table.loc[mask, "f_score"],
+            s=size,
+            color=colour,
+            alpha=0.8,
+            label=f"{label} ({int(mask.sum())})",
+        )
+    ax.axvline(0, color="0.3", linewidth=0.8)
+    ax.set(
+        title="Gene scores on the training samples",
+        xlabel="signal-to-noise P(g) (< 0: higher in AML, > 0: higher in ALL)",
+        ylabel="ANOVA F statistic",
+    )
+    ax.legend(title="selected by", fontsize=8)
+    return fig
+
+
+def _ordered(table: pd.DataFrame, labels: dict[str, str] | None) -> tuple[pd.DataFrame, list[str]]:
+    ordered = table.sort_values(["accuracy", "model"], ascending=[True, False])
+    names = [labels.get(m, m) if labels else m for m in ordered["model"]]
+    return ordered, names
+
+
+def plot_accuracy_ci(
+    table: pd.DataFrame,
+    *,
+    reference: dict[str, float] | None = None,
+    baseline: float | None = None,
+    labels: dict[str, str] | None = None,
+    title: str = "Independent-set accuracy with exact 95% confidence intervals",
+) -> Figure:
+    """Accuracy per model on the independent set, with Clopper–Pearson intervals.
+
+    Parameters
+    ----------
+    table
+        :attr:`leukemia.evaluate.Evaluation.table`.
+    reference
+        Optional model → accuracy reported elsewhere (drawn as hollow diamonds).
+    baseline
+        Optional accuracy of always predicting the majority class (dashed line).
+    """
+    ordered, names = _ordered(table, labels)
+    positions = np.arange(len(ordered))
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(ordered) + 1.6))
+    ax.errorbar(
+        ordered["accuracy"],
+        positions,
+        xerr=[ordered["accuracy"] - ordered["ci_low"], ordered["ci_high"] - ordered["accuracy"]],
+        fmt="o",
+        color="black",
+        ecolor="0.4",
+        capsize=3,
+        label="ours (95% CI)",
+    )
+    if reference:
+        ax.scatter(
+            [reference.get(m, np.nan) for m in ordered["model"]],
+            positions,
+            marker="D",
+            facecolors="none",
+            edgecolors="#D55E00",
+            s=60,
+            label="reported by the seed notebook",
+        )
+    if baseline is not None:
+        ax.axvline(baseline, color="0.5", linestyle="--", label=f"always 'ALL' ({baseline:.3f})")
+    ax.set_yticks(positions, names)
+    ax.set(title=title, xlabel="accuracy on the 34 independent samples", ylabel="model", xlim=(0.4, 1.02))
+    ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def plot_confusion_matrices(
+    predictions: pd.DataFrame, y_true: pd.Series, *, labels: dict[str, str] | None = None
+) -> Figure:
+    """One small confusion matrix (rows: true class, columns: predicted) per model."""
+    from sklearn.metrics import confusion_matrix
+
+    names = list(predictions.columns)
+    columns = 5 if len(names) > 4 else len(names)
+    rows = int(np.ceil(len(names) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.5 * rows + 0.6), squeeze=False)
+    for ax, name in zip(axes.ravel(), names, strict=False):
+        matrix = confusion_matrix(y_true, predictions[name], labels=list(CLASSES))
+        sns.heatmap(
+            matrix,
+            annot=True,
+            fmt="d",
+            cbar=False,
+            cmap="Blues",
+            vmin=0,
+            vmax=len(y_true),
+            xticklabels=CLASSES,
+            yticklabels=CLASSES,
+            ax=ax,
+            annot_kws={"size": 12},
+        )
+        ax.grid(False)
+        ax.set(title=labels.get(name, name) if labels else name, xlabel="predicted", ylabel="true")
+        ax.title.set_size(9)
+    for ax in axes.ravel()[len(names) :]:
+        ax.set_visible(False)
+    fig.suptitle("Confusion matrices on the 34 independent samples")
+    return fig
+
+
+def plot_error_grid(errors: pd.DataFrame, *, labels: dict[str, str] | None = None) -> Figure:
+    """Which independent samples each model gets wrong (``errors_by_sample`` output)."""
+    models = [c for c in errors.columns if c not in ("cancer", "n_models_wrong")]
+    grid = errors[models].astype(int)
+    fig, ax = plt.subplots(figsize=(0.6 * len(models) + 3, 0.4 * len(grid) + 2))
+    sns.heatmap(
+        grid,
+        cmap=sns.color_palette(["#f0f0f0", "#333333"], as_cmap=True),
+        cbar=False,
+        linewidths=0.5,
+        linecolor="white",
+        vmin=0,
+        vmax=1,
+        ax=ax,
+        xticklabels=[labels.get(m, m) if labels else m for m in models],
+        yticklabels=[
+            f"{p} ({c}, {n} wrong)"
+            for p, c, n in zip(errors.index, errors["cancer"], errors["n_models_wrong"], strict=True)
+        ],
+    )
+    ax.grid(False)
+    ax.set(
+        title="Independent samples misclassified (dark = wrong)",
+        xlabel="model",
+        ylabel="patient (true class, models wrong)",
+    )
+    ax.tick_params(axis="x", rotation=45)
+    for tick in ax.get_xticklabels():
+        tick.set_horizontalalignment("right")
+    return fig
+
+
+def plot_train_cv_test(table: pd.DataFrame, *, labels: dict[str, str] | None = None) -> Figure:
+    """Training, cross-validated and independent-set accuracy side by side for each model."""
+    ordered, names = _ordered(table, labels)
+    positions = np.arange(len(ordered))
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(ordered) + 1.6))
+    ax.scatter(
+        ordered["train_accuracy"],
+        positions + 0.2,
+        marker="s",
+        color="0.6",
+        label="training (fitted on these 38)",
+    )
+    ax.errorbar(
+        ordered["cv_accuracy"],
+        positions,
+        xerr=ordered["cv_std"],
+        fmt="^",
+        color="#0072B2",
+        capsize=3,
+        label="cross-validation on training (± SD over folds)",
+    )
+    ax.errorbar(
+        ordered["accuracy"],
+        positions - 0.2,
+        xerr=[ordered["accuracy"] - ordered["ci_low"], ordered["ci_high"] - ordered["accuracy"]],
+        fmt="o",
+        color="#D55E00",
+        capsize=3,
+        label="independent set (95% CI)",
+    )
+    ax.set_yticks(positions, names)
+    ax.set(
+        title="Training vs cross-validated vs independent-set accuracy",
+        xlabel="accuracy",
+        ylabel="model",
+        xlim=(0.4, 1.05),
+    )
+    ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def plot_mcnemar(matrix: pd.DataFrame, *, labels: dict[str, str] | None = None) -> Figure:
+    """Heatmap of pairwise exact McNemar p-values (lower triangle)."""
+    names = [labels.get(m, m) if labels else m for m in matrix.index]
+    mask = np.triu(np.ones(matrix.shape, dtype=bool))
+    fig, ax = plt.subplots(figsize=(8, 6.5))
+    sns.heatmap(
+        matrix,
+        mask=mask,
+        annot=True,
+        fmt=".2f",
+        cmap="rocket",
+        vmin=0,
+        vmax=1,
+        xticklabels=names,
+        yticklabels=names,
+        annot_kws={"size": 8},
+        cbar_kws={"label": "p-value (exact McNemar)"},
+        ax=ax,
+    )
+    ax.grid(False)
+    ax.set(
+        title="Pairwise tests on the 34 independent samples (p < 0.05 would be significant)",
+        xlabel="model",
+        ylabel="model",
+    )
+    ax.title.set_size(10)
+    return fig
+
+
+def plot_learning_curves(curves: pd.DataFrame, *, labels: dict[str, str] | None = None) -> Figure:
+    """Training and cross-validated accuracy against training-set size, one panel per model."""
+    models = list(dict.fromkeys(curves["model"]))
+    fig, axes = plt.subplots(1, len(models), figsize=(5 * len(models), 3.8), sharey=True, squeeze=False)
+    for ax, name in zip(axes.ravel(), models, strict=True):
+        for label, colour in (("training", "0.5"), ("cross-validation", "#0072B2")):
+            part = curves[(curves["model"] == name) & (curves["set"] == label)]
+            ax.plot(part["n_train"], part["mean"], marker="o", color=colour, label=label)
+            ax.fill_between(
+                part["n_train"],
+                part["mean"] - part["std"],
+                part["mean"] + part["std"],
+                color=colour,
+                alpha=0.15,
+            )
+        ax.set(
+            title=labels.get(name, name) if labels else name,
+            xlabel="training samples used (count)",
+            ylabel="accuracy",
+            ylim=(0.4, 1.03),
+        )
+        ax.legend(loc="lower right", fontsize=8)
+    fig.suptitle("Learning curves on the training set (cross-validation, ± SD over folds)")
     return fig

@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Mapping
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError, packages_distributions, version
 
 import pandas as pd
 
 __all__ = ["CORE_PACKAGES", "provenance_table"]
 
-#: Distributions whose versions are printed at the end of every notebook.
+#: Importable packages whose versions are printed at the end of every notebook.
 CORE_PACKAGES: tuple[str, ...] = (
     "leukemia",
     "numpy",
     "pandas",
     "scipy",
-    "scikit-learn",
+    "sklearn",
+    "xgboost",
     "matplotlib",
     "seaborn",
     "pooch",
 )
+
+
+def _distribution(package: str) -> str:
+    """The installed distribution that provides an import name (sklearn → scikit-learn)."""
+    return packages_distributions().get(package, [package])[0]
 
 
 def _installed_version(distribution: str) -> str:
@@ -38,7 +44,8 @@ def provenance_table(checksums: Mapping[str, str], packages: tuple[str, ...] = C
     checksums
         File name → sha256, e.g. :attr:`leukemia.data.GolubData.checksums`.
     packages
-        Distribution names to report.
+        Import names to report; each row is named by the distribution that provides it
+        (``sklearn`` → ``scikit-learn``, ``xgboost`` → ``xgboost-cpu`` where that is installed).
 
     Returns
     -------
@@ -46,6 +53,6 @@ def provenance_table(checksums: Mapping[str, str], packages: tuple[str, ...] = C
         Columns ``item`` and ``value``; one row per package, then one per data file.
     """
     rows = [("python", platform.python_version())]
-    rows += [(name, _installed_version(name)) for name in packages]
+    rows += [(name, _installed_version(name)) for name in map(_distribution, packages)]
     rows += [(f"sha256 {name}", digest) for name, digest in sorted(checksums.items())]
     return pd.DataFrame(rows, columns=["item", "value"])

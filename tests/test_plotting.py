@@ -81,3 +81,42 @@ def test_filter_and_distribution_figures(golub: GolubData) -> None:
     fig = plot_value_distributions(golub.X_train, after, name="dudoit")
     assert fig.axes[1].get_title() == "After: 3051 genes"
     assert labelled(fig)
+
+
+def test_model_comparison_figures(golub: GolubData) -> None:
+    from leukemia.evaluate import errors_by_sample, evaluate_models, learning_curves, mcnemar_table
+    from leukemia.models import MODEL_LABELS, SEED_REPORTED_ACCURACY
+    from leukemia.plotting import (
+        plot_accuracy_ci,
+        plot_confusion_matrices,
+        plot_error_grid,
+        plot_learning_curves,
+        plot_mcnemar,
+        plot_train_cv_test,
+    )
+
+    evaluation = evaluate_models(golub, models=["knn", "rbf_svm", "naive_bayes"], cv_folds=3)
+    fig = plot_accuracy_ci(evaluation.table, reference=SEED_REPORTED_ACCURACY, baseline=20 / 34)
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()][-1] == "rbf_svm"  # best on top
+    assert labelled(fig)
+    fig = plot_confusion_matrices(evaluation.predictions, evaluation.y_test, labels=MODEL_LABELS)
+    assert sum(ax.get_visible() for ax in fig.axes) == 3
+    assert fig.axes[0].get_title() == "k-NN (k=5)"
+    counts = [int(t.get_text()) for t in fig.axes[1].texts]
+    assert sum(counts) == 34
+    assert labelled(fig)
+    errors = errors_by_sample(evaluation)
+    assert len(plot_error_grid(errors).axes[0].get_yticklabels()) == len(errors)
+    assert labelled(plot_train_cv_test(evaluation.table))
+    assert labelled(plot_mcnemar(mcnemar_table(evaluation)))
+    curves = learning_curves(golub, ["knn"], train_sizes=(0.6, 1.0), cv_folds=3)
+    assert labelled(plot_learning_curves(curves))
+
+
+def test_selector_scores_figure(golub: GolubData) -> None:
+    from leukemia.plotting import plot_selector_scores
+    from leukemia.select import compare_selectors
+
+    fig = plot_selector_scores(compare_selectors(golub.X_train, golub.y_train, 50))
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend[-1].startswith("both (") and labelled(fig)

@@ -9,19 +9,22 @@ from leukemia.provenance import provenance_table
 
 
 def test_provenance_rows() -> None:
-    table = provenance_table({"b.csv": "22", "a.csv": "11"}, packages=("numpy", "no-such-dist"))
+    table = provenance_table({"b.csv": "22", "a.csv": "11"}, packages=("numpy", "sklearn", "no-such-dist"))
     assert table.columns.tolist() == ["item", "value"]
-    assert table["item"].tolist() == [
-        "python",
-        "numpy",
-        "no-such-dist",
-        "sha256 a.csv",
-        "sha256 b.csv",
-    ]
-    assert table["value"].tolist() == [
+    items = ["python", "numpy", "scikit-learn", "no-such-dist", "sha256 a.csv", "sha256 b.csv"]
+    assert table["item"].tolist() == items
+    values = [
         platform.python_version(),
         version("numpy"),
+        version("scikit-learn"),
         "not installed",
         "11",
         "22",
     ]
+    assert table["value"].tolist() == values
+
+
+def test_xgboost_reported_by_its_installed_distribution() -> None:
+    item = provenance_table({}, packages=("xgboost",))["item"].iloc[1]
+    assert item in {"xgboost", "xgboost-cpu"}
+    assert provenance_table({}, packages=("xgboost",))["value"].iloc[1] == version(item)
