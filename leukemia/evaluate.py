@@ -22,6 +22,7 @@ from sklearn.pipeline import Pipeline
 from leukemia import config
 from leukemia.data import CLASSES, GolubData
 from leukemia.models import MODELS, PROTOCOLS, make_pipeline
+from leukemia.registry import lookup
 
 __all__ = [
     "Evaluation",
@@ -67,9 +68,7 @@ def protocol_settings(protocol: str, **overrides: object) -> dict[str, object]:
     ValueError
         For an unknown protocol, listing the valid ones.
     """
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"unknown protocol {protocol!r}; choose one of {sorted(PROTOCOLS)}.")
-    settings = dict(PROTOCOLS[protocol])
+    settings = dict(lookup(PROTOCOLS, protocol, "protocol"))
     settings.update({key: value for key, value in overrides.items() if value is not None})
     return settings
 

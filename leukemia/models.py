@@ -20,6 +20,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from leukemia import config
 from leukemia.preprocessing import make_preprocessor
+from leukemia.registry import lookup
 from leukemia.select import make_selector
 
 __all__ = [
@@ -96,9 +97,7 @@ def make_model(name: str, random_state: int = config.RANDOM_SEED) -> ClassifierM
     ValueError
         For an unknown name, listing the valid ones.
     """
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; choose from {list(MODELS)}.")
-    return MODELS[name](random_state)
+    return lookup(MODELS, name, "model")(random_state)
 
 
 def make_pipeline(

@@ -18,6 +18,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from leukemia.registry import lookup
+
 __all__ = ["PREPROCESSING", "DudoitFilter", "compare_preprocessing", "make_preprocessor"]
 
 
@@ -116,11 +118,7 @@ def make_preprocessor(name: str, *, pandas_output: bool = False) -> TransformerM
     ValueError
         For an unknown name, listing the valid ones.
     """
-    try:
-        factory = PREPROCESSING[name]
-    except KeyError:
-        raise ValueError(f"unknown preprocessing {name!r}; choose one of {sorted(PREPROCESSING)}.") from None
-    transformer = factory()
+    transformer = lookup(PREPROCESSING, name, "preprocessing")()
     if pandas_output:
         transformer.set_output(transform="pandas")
     return transformer

@@ -15,6 +15,8 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_selection import SelectKBest, SelectorMixin, f_classif
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from leukemia.registry import lookup
+
 __all__ = [
     "SELECTORS",
     "SignalToNoiseSelector",
@@ -132,11 +134,10 @@ def make_selector(name: str, k: int) -> SelectorMixin:
     ValueError
         For an unknown name (listing the valid ones) or ``k < 1``.
     """
-    if name not in SELECTORS:
-        raise ValueError(f"unknown selector {name!r}; choose one of {sorted(SELECTORS)}.")
+    factory = lookup(SELECTORS, name, "selector")
     if k < 1:
         raise ValueError(f"the number of genes k must be at least 1, got {k}.")
-    return SELECTORS[name](k)
+    return factory(k)
 
 
 def compare_selectors(X: pd.DataFrame, y: pd.Series, k: int = 50) -> pd.DataFrame:
