@@ -1,0 +1,87 @@
+"""leukemia.golub: weighted voting (checked by hand) and neighbourhood analysis."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import cross_val_score
+
+from leukemia.data import GolubData
+from leukemia.golub import WeightedVoting, neighbourhood_analysis
+
+
+@pytest.fixture
+def hand_made() -> tuple[pd.DataFrame, np.ndarray]:
+    # g1: ALL 9, 11 (mean 10, sd 1); AML 1, 3 (mean 2, sd 1) -> P = 8 / 2 = 4, b = 6
+    # g2: the mirror image -> P = -4, b = 6
+    X = pd.DataFrame({"g1": [9.0, 11, 1, 3], "g2": [1.0, 3, 9, 11]})
+    return X, np.array(["ALL", "ALL", "AML", "AML"])
+
+
+def test_weighted_voting_by_hand(hand_made) -> None:
+    X, y = hand_made
+    wv = WeightedVoting(n_genes=2).fit(X, y)
+    np.testing.assert_allclose(wv.weights_, [4, -4])
+    np.testing.assert_allclose(wv.midpoints_, [6, 6])
+    new = pd.DataFrame({"g1": [8.0, 7, 6], "g2": [5.0, 8, 6]})
+    # [8, 5]: votes 4*2 = 8 and -4*-1 = 4, both for ALL -> ALL, strength 1
+    # [7, 8]: 4*1 = 4 for ALL, -4*2 = -8 -> 8 for AML -> AML, strength (8 - 4) / 12
+    # [6, 6]: no votes -> tie, class 0 (ALL), strength 0
+    v_all, v_aml = wv.votes(new)
+    np.testing.assert_allclose(v_all, [12, 4, 0])
+    np.testing.assert_allclose(v_aml, [0, 8, 0])
+    assert wv.predict(new).tolist() == ["ALL", "AML", "ALL"]
+    np.testing.assert_allclose(wv.prediction_strength(new), [1, 1 / 3, 0])
+    np.testing.assert_allclose(wv.decision_function(new), [-1, 1 / 3, 0])
+    np.testing.assert_allclose(wv.predict_proba(new)[:, 1], [0, 2 / 3, 0.5])
+
+
+def test_weighted_voting_picks_half_the_genes_per_class() -> None:
+    rng = np.random.default_rng(0)
+    y = np.array(["ALL"] * 10 + ["AML"] * 10)
+    X = rng.normal(size=(20, 30))
+    X[:10, 0] += 5  # strongly ALL
+    X[:10, 1] += 3  # ALL
+    X[10:, 2] += 5  # strongly AML
+    wv = WeightedVoting(n_genes=2).fit(X, y)
+    assert wv.genes_.tolist() == [0, 2]
+    assert WeightedVoting(n_genes=None).fit(X, y).genes_.size == 30
+    with pytest.raises(ValueError, match=r"n_genes must be between 1 and the number of genes \(30\)"):
+        WeightedVoting(n_genes=31).fit(X, y)
+
+
+def test_prediction_strength_bounds(golub: GolubData) -> None:
+    wv = WeightedVoting(50).fit(golub.X_train, golub.y_train)
+    strength = wv.prediction_strength(golub.X_test)
+    assert ((strength >= 0) & (strength <= 1)).all()
+    proba = wv.predict_proba(golub.X_test)
+    np.testing.assert_allclose(proba.sum(axis=1), 1)
+    assert (wv.predict(golub.X_test) == wv.classes_[proba.argmax(axis=1)]).all() or (proba[:, 1] == 0.5).any()
+    assert len(wv.genes_) == 50
+    assert (np.sign(wv.weights_) > 0).sum() == 25
+
+
+def test_weighted_voting_is_a_scikit_learn_classifier(golub: GolubData) -> None:
+    scores = cross_val_score(clone(WeightedVoting(20)), golub.X_train, golub.y_train, cv=3)
+    assert scores.mean() > 0.8
+
+
+def test_neighbourhood_analysis_finds_planted_genes() -> None:
+    rng = np.random.default_rng(1)
+    y = pd.Series(["ALL"] * 20 + ["AML"] * 20)
+    X = pd.DataFrame(rng.normal(size=(40, 200)))
+    X.iloc[:20, :10] += 3  # ten genes high in ALL
+    table = neighbourhood_analysis(X, y, n_permutations=50, radii=np.array([0.5, 1.0]), progress=False)
+    assert table.shape == (4, 6)
+    strong = table[(table["side"] == "ALL") & (table["radius"] == 1.0)].iloc[0]
+    assert strong["observed"] >= 10 > strong["1%"]
+    again = neighbourhood_analysis(X, y, n_permutations=50, radii=np.array([0.5, 1.0]), progress=False)
+    pd.testing.assert_frame_equal(table, again)  # seeded
+
+
+def test_neighbourhood_analysis_on_real_data_exceeds_chance(golub: GolubData) -> None:
+    table = neighbourhood_analysis(golub.X_train, golub.y_train, n_permutations=100, progress=False)
+    at_half = table[table["radius"] == 0.5].set_index("side")
+    assert (at_half["observed"] > at_half["1%"]).all()
