@@ -24,6 +24,7 @@ __all__ = [
     "CLASSES",
     "DataError",
     "GolubData",
+    "encode_labels",
     "fetch",
     "load_golub",
     "read_expression",
@@ -278,6 +279,14 @@ def _read_csv_as_text(path: Path) -> pd.DataFrame:
         raise DataError(f"{path} is empty.") from exc
     except pd.errors.ParserError as exc:
         raise DataError(f"{path} is not a readable CSV file: {exc}") from exc
+
+
+def encode_labels(y: pd.Series) -> pd.Series:
+    """``"AML"`` → 1, ``"ALL"`` → 0 (as the seed notebook encoded them)."""
+    unknown = set(y.unique()) - set(CLASSES)
+    if unknown:
+        raise ValueError(f"labels must be {list(CLASSES)}, found {sorted(unknown)}.")
+    return (y == CLASSES[1]).astype(int)
 
 
 def read_expression(path: str | Path) -> ExpressionFile:

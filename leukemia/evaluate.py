@@ -20,15 +20,15 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score, learning_c
 from sklearn.pipeline import Pipeline
 
 from leukemia import config
-from leukemia.data import CLASSES, GolubData
-from leukemia.models import MODELS, PROTOCOLS, make_pipeline
+from leukemia.data import CLASSES, GolubData, encode_labels
+from leukemia.honest import Choice, SearchSpace, choose_configuration
+from leukemia.models import MODELS, PROTOCOLS, SEED_MODELS, make_pipeline
 from leukemia.registry import lookup
 
 __all__ = [
     "Evaluation",
     "McNemarResult",
     "clopper_pearson",
-    "encode_labels",
     "errors_by_sample",
     "evaluate_models",
     "learning_curves",
@@ -44,14 +44,6 @@ RESULT_COLUMNS = [
     "accuracy", "ci_low", "ci_high", "precision_ALL", "recall_ALL", "precision_AML", "recall_AML",
     "roc_auc", "chosen_on",
 ]  # fmt: skip
-
-
-def encode_labels(y: pd.Series) -> pd.Series:
-    """``"AML"`` → 1, ``"ALL"`` → 0 (as the seed notebook encoded them)."""
-    unknown = set(y.unique()) - set(CLASSES)
-    if unknown:
-        raise ValueError(f"labels must be {list(CLASSES)}, found {sorted(unknown)}.")
-    return (y == CLASSES[1]).astype(int)
 
 
 def clopper_pearson(n_correct: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -103,6 +95,8 @@ class Evaluation:
     y_test: pd.Series
     protocol: str
     settings: dict[str, object] = field(default_factory=dict)
+    choice: Choice | None = None
+    """For the honest protocol: the configuration chosen on training data and its CV scores."""
 
     def correct(self) -> pd.DataFrame:
         """Independent patients × models: whether each prediction was right."""
@@ -124,6 +118,7 @@ def evaluate_models(
     selector: str | None = None,
     k: int | None = None,
     cv_folds: int = 5,
+    space: SearchSpace | None = None,
     random_state: int = config.RANDOM_SEED,
     n_jobs: int | None = None,
 ) -> Evaluation:
@@ -135,29 +130,50 @@ def evaluate_models(
         From :func:`leukemia.data.load_golub`.
     protocol
         ``"seed"``: min-max scaling, ANOVA F-test, 50 genes, default hyper-parameters.
+        ``"golub"``: 50 signal-to-noise genes on the published intensities (pass
+        ``models=["weighted_voting"]`` for Golub's classifier). ``"honest"``: preprocessing,
+        selector, number of genes and model chosen by :func:`leukemia.honest.choose_configuration`
+        on the training set alone (``space`` sets the choices); one row, the chosen model.
     models
-        Names from :data:`leukemia.models.MODELS` (default: all ten).
+        Names from :data:`leukemia.models.MODELS` (default: the ten seed models).
     preprocessing, selector, k
-        Override the protocol's pipeline settings.
+        Override the protocol's pipeline settings (not with ``"honest"``).
     cv_folds
         Folds of the stratified cross-validation on the training set (2 to 11, the AML count).
     random_state
         Seed of the models and of the fold shuffling.
+    space
+        The search space of the honest protocol (default :class:`~leukemia.honest.SearchSpace`).
     n_jobs
         Parallel jobs for the cross-validation folds.
 
     Returns
     -------
     Evaluation
-        ``table`` (one row per model), ``predictions`` and ``scores`` on the independent set.
+        ``table`` (one row per model), ``predictions`` and ``scores`` on the independent set,
+        and for ``"honest"`` the :class:`~leukemia.honest.Choice`.
     """
-    names = list(MODELS) if models is None else list(models)
+    _check_folds(cv_folds, data.y_train)
+    choice = None
+    if protocol == "honest":
+        if any(value is not None for value in (models, preprocessing, selector, k)):
+            raise ValueError(
+                "the honest protocol chooses the model and its settings; set the choices with space=."
+            )
+        choice = choose_configuration(
+            data.X_train, data.y_train, space or SearchSpace(), random_state=random_state, n_jobs=n_jobs
+        )
+        settings = {key: choice.configuration[key] for key in ("preprocessing", "selector", "k")}
+        names = [str(choice.configuration["model"])]
+        chosen_on = "training data only (repeated CV)"
+    else:
+        settings = protocol_settings(protocol, preprocessing=preprocessing, selector=selector, k=k)
+        names = list(SEED_MODELS) if models is None else list(models)
+        chosen_on = f"fixed in advance ({protocol} protocol)"
     unknown = [n for n in names if n not in MODELS]
     if unknown or not names:
         raise ValueError(f"unknown model(s) {unknown}; choose from {list(MODELS)}.")
-    settings = protocol_settings(protocol, preprocessing=preprocessing, selector=selector, k=k)
     y_train, y_test = encode_labels(data.y_train), encode_labels(data.y_test)
-    _check_folds(cv_folds, data.y_train)
     folds = StratifiedKFold(n_splits=cv_folds, shuffle=True, random_state=random_state)
 
     rows, predictions, scores = [], {}, {}
@@ -191,7 +207,7 @@ def evaluate_models(
                 "precision_AML": float(precision[1]),
                 "recall_AML": float(recall[1]),
                 "roc_auc": float(roc_auc_score(y_test, score)) if score is not None else np.nan,
-                "chosen_on": "fixed in advance (seed protocol)",
+                "chosen_on": chosen_on,
             }
         )
         predictions[name] = np.where(predicted == 1, CLASSES[1], CLASSES[0])
@@ -205,6 +221,7 @@ def evaluate_models(
         y_test=data.y_test,
         protocol=protocol,
         settings=settings,
+        choice=choice,
     )
 
 

@@ -13,12 +13,13 @@ from sklearn.base import ClassifierMixin, TransformerMixin
 from sklearn.ensemble import AdaBoostClassifier, GradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neighbors import KNeighborsClassifier, NearestCentroid
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
 from leukemia import config
+from leukemia.golub import WeightedVoting
 from leukemia.preprocessing import make_preprocessor
 from leukemia.registry import lookup
 from leukemia.select import make_selector
@@ -27,6 +28,7 @@ __all__ = [
     "MODELS",
     "MODEL_LABELS",
     "PROTOCOLS",
+    "SEED_MODELS",
     "SEED_REPORTED_ACCURACY",
     "make_model",
     "make_pipeline",
@@ -52,7 +54,21 @@ MODELS: dict[str, Callable[[int], ClassifierMixin]] = {
     "adaboost": lambda seed: AdaBoostClassifier(random_state=seed),
     "gradient_boosting": lambda seed: GradientBoostingClassifier(random_state=seed),
     "xgboost": _xgboost,
+    # Golub et al. (1999): signal-to-noise weighted voting over the genes the selector kept.
+    "weighted_voting": lambda seed: WeightedVoting(n_genes=None),
+    # Tibshirani et al. (2002): class centroids shrunk towards the overall centroid.
+    "nearest_shrunken_centroids": lambda seed: NearestCentroid(shrink_threshold=1.0),
+    # Zou & Hastie (2005): L1 + L2 penalised logistic regression (l1_ratio > 0 means elastic net).
+    "elastic_net": lambda seed: LogisticRegression(
+        l1_ratio=0.5, solver="saga", max_iter=10000, random_state=seed
+    ),
 }
+
+#: The ten classifiers of the seed notebook (the other entries were added by this project).
+SEED_MODELS: tuple[str, ...] = (
+    "logistic_regression", "knn", "linear_svm", "rbf_svm", "naive_bayes", "decision_tree",
+    "random_forest", "adaboost", "gradient_boosting", "xgboost",
+)  # fmt: skip
 
 #: Human-readable names for tables and figures.
 MODEL_LABELS: dict[str, str] = {
@@ -66,6 +82,9 @@ MODEL_LABELS: dict[str, str] = {
     "adaboost": "AdaBoost",
     "gradient_boosting": "Gradient boosting",
     "xgboost": "XGBoost",
+    "weighted_voting": "Weighted voting (Golub)",
+    "nearest_shrunken_centroids": "Nearest shrunken centroids",
+    "elastic_net": "Elastic-net logistic",
 }
 
 #: Independent-set accuracies the seed notebook reported (reference values, not our results).
@@ -86,6 +105,8 @@ SEED_REPORTED_ACCURACY: dict[str, float] = {
 PROTOCOLS: dict[str, dict[str, object]] = {
     # The seed notebook: min-max scaling, ANOVA F-test top 50 genes, default hyper-parameters.
     "seed": {"preprocessing": "minmax", "selector": "f_test", "k": 50},
+    # Golub et al. (1999): the 50 signal-to-noise genes, 25 per class, on the intensities as published.
+    "golub": {"preprocessing": "none", "selector": "signal_to_noise", "k": 50},
 }
 
 
@@ -127,7 +148,10 @@ def make_pipeline(
 
 
 def parse_model_names(spec: str) -> list[str]:
-    """Turn a notebook parameter such as ``"all"`` or ``"rbf_svm, xgboost"`` into model names.
+    """Turn a notebook parameter into model names.
+
+    ``"seed"`` is the seed notebook's ten models, ``"all"`` every model of the registry, anything
+    else a comma-separated list such as ``"rbf_svm, xgboost"``.
 
     Raises
     ------
@@ -136,8 +160,12 @@ def parse_model_names(spec: str) -> list[str]:
     """
     if spec.strip().lower() == "all":
         return list(MODELS)
+    if spec.strip().lower() == "seed":
+        return list(SEED_MODELS)
     names = [part.strip() for part in spec.split(",") if part.strip()]
     unknown = [n for n in names if n not in MODELS]
     if not names or unknown:
-        raise ValueError(f"unknown model(s) {unknown or [spec]}; choose from {list(MODELS)} or 'all'.")
+        raise ValueError(
+            f"unknown model(s) {unknown or [spec]}; choose from {list(MODELS)}, 'seed' or 'all'."
+        )
     return names

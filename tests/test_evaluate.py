@@ -11,11 +11,10 @@ from scipy.stats import beta
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from leukemia import models as model_module
-from leukemia.data import GolubData
+from leukemia.data import GolubData, encode_labels
 from leukemia.evaluate import (
     Evaluation,
     clopper_pearson,
-    encode_labels,
     errors_by_sample,
     evaluate_models,
     learning_curves,
@@ -128,8 +127,8 @@ def test_no_test_sample_is_ever_fitted(golub: GolubData, monkeypatch: pytest.Mon
 
 
 def test_bad_arguments(golub: GolubData) -> None:
-    with pytest.raises(ValueError, match=r"unknown protocol 'honest'"):
-        evaluate_models(golub, "honest")
+    with pytest.raises(ValueError, match=r"unknown protocol 'magic'"):
+        evaluate_models(golub, "magic")
     with pytest.raises(
         ValueError, match=r"cv_folds must be between 2 and the smallest training class \(11\)"
     ):

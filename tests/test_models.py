@@ -11,6 +11,7 @@ from leukemia import config
 from leukemia.models import (
     MODEL_LABELS,
     MODELS,
+    SEED_MODELS,
     SEED_REPORTED_ACCURACY,
     make_model,
     make_pipeline,
@@ -19,9 +20,24 @@ from leukemia.models import (
 from leukemia.select import SignalToNoiseSelector
 
 
-def test_registry_has_the_ten_seed_models() -> None:
-    assert len(MODELS) == 10
-    assert set(MODELS) == set(MODEL_LABELS) == set(SEED_REPORTED_ACCURACY)
+def test_registry_has_the_ten_seed_models_and_golubs() -> None:
+    assert len(SEED_MODELS) == 10
+    assert set(SEED_MODELS) == set(SEED_REPORTED_ACCURACY)
+    assert (
+        set(MODELS)
+        == set(MODEL_LABELS)
+        == set(SEED_MODELS)
+        | {
+            "weighted_voting",
+            "nearest_shrunken_centroids",
+            "elastic_net",
+        }
+    )
+
+
+def test_elastic_net_mixes_l1_and_l2() -> None:
+    model = make_model("elastic_net")
+    assert 0 < model.l1_ratio < 1 and model.solver == "saga"
 
 
 @pytest.mark.parametrize("name", list(MODELS))
@@ -60,6 +76,7 @@ def test_unknown_model() -> None:
 
 def test_parse_model_names() -> None:
     assert parse_model_names("all") == list(MODELS)
+    assert parse_model_names("seed") == list(SEED_MODELS)
     assert parse_model_names(" rbf_svm, xgboost ") == ["rbf_svm", "xgboost"]
     with pytest.raises(ValueError, match=r"unknown model\(s\) \['svm'\]"):
         parse_model_names("svm")
