@@ -37,6 +37,7 @@ __all__ = [
     "choose_configuration",
     "cv_scores",
     "nested_cv",
+    "parse_search_space",
     "selection_bias",
 ]
 
@@ -266,8 +267,8 @@ def abstention(
         ``train_confident_correct`` (out-of-fold), ``test_confident``, ``test_confident_correct``,
         ``test_uncertain``, ``test_confident_accuracy``.
     """
-    y_tr = y_train.reindex(X_train.index).to_numpy()
-    y_te = y_test.reindex(X_test.index).to_numpy()
+    y_tr = encode_labels(y_train.reindex(X_train.index)).to_numpy()
+    y_te = encode_labels(y_test.reindex(X_test.index)).to_numpy()
     folds = StratifiedKFold(n_splits=cv_folds, shuffle=True, random_state=random_state)
     grid = np.round(np.arange(0, 1, 0.05), 2)
     rows = []
@@ -276,13 +277,12 @@ def abstention(
         if not hasattr(pipeline, "predict_proba"):
             continue
         oof = cross_val_predict(clone(pipeline), X_train, y_tr, cv=folds, method="predict_proba")
-        classes = np.unique(y_tr)
-        oof_call, oof_conf = classes[oof.argmax(axis=1)], np.abs(2 * oof[:, 1] - 1)
+        oof_call, oof_conf = oof.argmax(axis=1), np.abs(2 * oof[:, 1] - 1)
         clean = [t for t in grid if (oof_call[oof_conf >= t] == y_tr[oof_conf >= t]).all()]
         threshold = float(clean[0]) if clean else float(grid[-1])
         pipeline.fit(X_train, y_tr)
         proba = pipeline.predict_proba(X_test)
-        call, conf = pipeline.classes_[proba.argmax(axis=1)], np.abs(2 * proba[:, 1] - 1)
+        call, conf = proba.argmax(axis=1), np.abs(2 * proba[:, 1] - 1)
         confident = conf >= threshold
         n_right = int((call[confident] == y_te[confident]).sum())
         rows.append(
@@ -298,3 +298,21 @@ def abstention(
             }
         )
     return pd.DataFrame(rows)
+
+
+def parse_search_space(
+    preprocessing: str, selectors: str, ks: str, models: str, *, n_splits: int = 5, n_repeats: int = 2
+) -> SearchSpace:
+    """Build a :class:`SearchSpace` from comma-separated notebook parameters.
+
+    Example: ``parse_search_space("none,dudoit", "signal_to_noise", "10,50", "weighted_voting,knn")``.
+    """
+
+    def items(text: str) -> tuple[str, ...]:
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+
+    try:
+        numbers = tuple(int(k) for k in items(ks))
+    except ValueError:
+        raise ValueError(f"ks must be comma-separated whole numbers, got {ks!r}.") from None
+    return SearchSpace(items(preprocessing), items(selectors), numbers, items(models), n_splits, n_repeats)

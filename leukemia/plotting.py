@@ -28,8 +28,12 @@ __all__ = [
     "plot_intensity_counts",
     "plot_learning_curves",
     "plot_mcnemar",
+    "plot_neighbourhood",
+    "plot_nested_vs_test",
     "plot_pca",
+    "plot_prediction_strength",
     "plot_sample_distributions",
+    "plot_selection_bias",
     "plot_selector_scores",
     "plot_train_cv_test",
     "plot_value_distributions",
@@ -504,4 +508,120 @@ def plot_learning_curves(curves: pd.DataFrame, *, labels: dict[str, str] | None 
         )
         ax.legend(loc="lower right", fontsize=8)
     fig.suptitle("Learning curves on the training set (cross-validation, ± SD over folds)")
+    return fig
+
+
+def plot_neighbourhood(table: pd.DataFrame) -> Figure:
+    """Golub's Fig. 2: genes beyond each signal-to-noise radius, observed vs permutations.
+
+    ``table`` is :func:`leukemia.golub.neighbourhood_analysis` output.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    for ax, side in zip(axes, ("ALL", "AML"), strict=True):
+        part = table[table["side"] == side]
+        ax.plot(part["radius"], part["observed"], color=CLASS_COLORS[side], linewidth=2.5, label="observed")
+        ax.plot(part["radius"], part["1%"], color="0.2", linestyle="--", label="1% of permutations reach")
+        ax.plot(part["radius"], part["5%"], color="0.5", linestyle=":", label="5% of permutations reach")
+        ax.plot(part["radius"], part["median"], color="0.7", label="median permutation")
+        ax.set(
+            yscale="symlog",
+            title=f"Genes higher in {side}",
+            xlabel="signal-to-noise radius r (|P(g)| > r)",
+            ylabel="genes beyond radius (count)",
+        )
+        ax.legend(fontsize=8)
+    fig.suptitle("Neighbourhood analysis on the training set: observed vs permuted labels")
+    return fig
+
+
+def plot_prediction_strength(
+    strength: pd.Series, predicted: pd.Series, truth: pd.Series, *, threshold: float, title: str
+) -> Figure:
+    """Golub's Fig. 3: prediction strength per sample, signed towards the predicted class.
+
+    Bars point right for AML calls and left for ALL calls, coloured by the true class;
+    wrong calls are hatched and calls weaker than ``threshold`` fall in the grey band.
+    """
+    signed = np.where(predicted == CLASSES[1], strength, -strength)
+    order = np.argsort(signed, kind="stable")
+    fig, ax = plt.subplots(figsize=(7, 0.22 * len(strength) + 1.8))
+    positions = np.arange(len(strength))
+    bars = ax.barh(positions, signed[order], color=[CLASS_COLORS[c] for c in truth.to_numpy()[order]])
+    for bar, right in zip(bars, (predicted == truth).to_numpy()[order], strict=True):
+        if not right:
+            bar.set_hatch("///")
+            bar.set_edgecolor("black")
+    ax.axvspan(-threshold, threshold, color="0.85", zorder=0, label=f"uncertain (strength < {threshold:g})")
+    ax.set_yticks(positions, [str(p) for p in strength.index.to_numpy()[order]], fontsize=7)
+    ax.set(
+        title=title,
+        xlabel="prediction strength (← ALL call | AML call →)",
+        ylabel="patient",
+        xlim=(-1.05, 1.05),
+    )
+    handles = [Patch(color=CLASS_COLORS[c], label=f"truly {c}") for c in CLASSES]
+    handles += [Patch(facecolor="white", edgecolor="black", hatch="///", label="wrong call"),
+                Patch(color="0.85", label=f"uncertain (< {threshold:g})")]  # fmt: skip
+    ax.legend(handles=handles, fontsize=8, loc="lower right")
+    return fig
+
+
+def plot_selection_bias(result: pd.DataFrame) -> Figure:
+    """CV accuracy on permuted labels: genes chosen before CV vs inside each fold."""
+    tidy = result.melt(var_name="where the genes were chosen", value_name="accuracy")
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    sns.stripplot(
+        tidy,
+        x="accuracy",
+        y="where the genes were chosen",
+        size=8,
+        alpha=0.8,
+        ax=ax,
+        hue="where the genes were chosen",
+        palette=["#D55E00", "#0072B2"],
+        legend=False,
+    )
+    ax.axvline(0.5, color="0.4", linestyle="--")
+    ax.set(
+        title="Cross-validated accuracy when the labels are random",
+        xlabel="CV accuracy on permuted training labels (one point per permutation)",
+        ylabel="where the genes were chosen",
+        xlim=(0, 1),
+    )
+    return fig
+
+
+def plot_nested_vs_test(nested: pd.DataFrame, test_accuracy: float, ci: tuple[float, float]) -> Figure:
+    """Outer-fold accuracies of nested CV beside the independent-set accuracy with its CI."""
+    fig, ax = plt.subplots(figsize=(7, 2.8))
+    ax.scatter(
+        nested["accuracy"],
+        np.zeros(len(nested)),
+        s=60,
+        color="#0072B2",
+        alpha=0.7,
+        label="nested CV, one point per outer fold",
+    )
+    mean, sd = nested["accuracy"].mean(), nested["accuracy"].std()
+    ax.errorbar(
+        [mean], [0], xerr=[[sd], [sd]], fmt="D", color="#0072B2", capsize=4, label="nested CV mean ± SD"
+    )
+    ax.errorbar(
+        [test_accuracy],
+        [1],
+        xerr=[[test_accuracy - ci[0]], [ci[1] - test_accuracy]],
+        fmt="o",
+        color="#D55E00",
+        capsize=4,
+        label="independent set (95% CI)",
+    )
+    ax.set_yticks([0, 1], ["training set\n(nested CV)", "independent set"])
+    ax.set(
+        title="How good is the choosing procedure?",
+        xlabel="accuracy",
+        ylabel="estimate from",
+        xlim=(0.4, 1.05),
+        ylim=(-0.6, 1.6),
+    )
+    ax.legend(fontsize=8, loc="lower left")
     return fig

@@ -120,3 +120,34 @@ def test_selector_scores_figure(golub: GolubData) -> None:
     fig = plot_selector_scores(compare_selectors(golub.X_train, golub.y_train, 50))
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert legend[-1].startswith("both (") and labelled(fig)
+
+
+def test_golub_and_honest_figures(golub: GolubData) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from leukemia.golub import WeightedVoting, neighbourhood_analysis
+    from leukemia.plotting import (
+        plot_neighbourhood,
+        plot_nested_vs_test,
+        plot_prediction_strength,
+        plot_selection_bias,
+    )
+
+    table = neighbourhood_analysis(golub.X_train, golub.y_train, n_permutations=20, progress=False)
+    fig = plot_neighbourhood(table)
+    assert [ax.get_title() for ax in fig.axes] == ["Genes higher in ALL", "Genes higher in AML"]
+    assert labelled(fig)
+
+    wv = WeightedVoting(50).fit(golub.X_train, golub.y_train)
+    signed = pd.Series(wv.decision_function(golub.X_test), index=golub.X_test.index)
+    called = pd.Series(wv.predict(golub.X_test), index=golub.X_test.index)
+    fig = plot_prediction_strength(signed.abs(), called, golub.y_test, threshold=0.3, title="t")
+    bars = fig.axes[0].patches
+    assert sum(1 for bar in bars if bar.get_hatch() == "///") == int((called != golub.y_test).sum())
+    assert labelled(fig)
+
+    bias = pd.DataFrame({"genes chosen before CV": [0.9, 0.8], "genes chosen inside CV": [0.5, 0.4]})
+    assert labelled(plot_selection_bias(bias))
+    nested = pd.DataFrame({"accuracy": np.array([0.75, 1.0, 0.875])})
+    assert labelled(plot_nested_vs_test(nested, 0.9, (0.76, 0.98)))

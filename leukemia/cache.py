@@ -1,0 +1,51 @@
+"""An on-disk cache for slow, deterministic results shared between notebooks (joblib.Memory).
+
+Entries are keyed by the function, its arguments and a fingerprint of the package's source, so
+editing any module of ``leukemia`` invalidates them. The folder is ``$LEUKEMIA_CACHE_DIR`` or
+``reports/cache`` (git-ignored); deleting it only costs time.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from joblib import Memory
+
+from leukemia import config
+
+__all__ = ["CACHE_DIR_ENV_VAR", "cache_dir", "cached", "source_fingerprint"]
+
+CACHE_DIR_ENV_VAR = "LEUKEMIA_CACHE_DIR"
+T = TypeVar("T")
+
+
+def cache_dir() -> Path:
+    """``$LEUKEMIA_CACHE_DIR`` if set, else ``reports/cache`` in the project."""
+    override = os.environ.get(CACHE_DIR_ENV_VAR, "").strip()
+    return Path(override).expanduser().resolve() if override else config.REPORTS_DIR / "cache"
+
+
+@functools.cache
+def source_fingerprint() -> str:
+    """sha256 over the source of every module of the package."""
+    digest = hashlib.sha256()
+    for path in sorted(config.PACKAGE_DIR.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _run(module: str, name: str, fingerprint: str, args: tuple, kwargs: dict) -> object:
+    return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+
+def cached(func: Callable[..., T], *args: object, **kwargs: object) -> T:
+    """``func(*args, **kwargs)``, computed once per arguments and package source, then read from disk."""
+    memory = Memory(cache_dir(), verbose=0)
+    return memory.cache(_run)(func.__module__, func.__qualname__, source_fingerprint(), args, kwargs)
