@@ -570,7 +570,7 @@ def plot_selection_bias(result: pd.DataFrame) -> Figure:
     """CV accuracy on permuted labels: genes chosen before CV vs inside each fold."""
     tidy = result.melt(var_name="where the genes were chosen", value_name="accuracy")
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
-    sns.stripplot(
+    sns.swarmplot(  # deterministic layout (stripplot jitters at random)
         tidy,
         x="accuracy",
         y="where the genes were chosen",
