@@ -8,7 +8,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-REPORT_DIR ?= reports/latest
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
@@ -18,10 +17,10 @@ export LEUKEMIA_DATA_DIR := $(abspath $(or $(LEUKEMIA_DATA_DIR),data/raw))
 # Silence the debugger's frozen-modules warning that Python 3.11 kernels print at start.
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: report test lint data lab notebooks clean help
+.PHONY: report test lint data browser lab notebooks clean help
 
 help:
-	@echo "make report   execute all notebooks into $(REPORT_DIR)/ (sets everything up first)"
+	@echo "make report   leukemia run: all notebooks into reports/default/ and report.html (sets up first)"
 	@echo "make test     lint, unit tests and nbval on every notebook (sets everything up first)"
 	@echo "make lab      JupyterLab on the notebooks, with the project's environment"
 	@echo "make notebooks  re-execute the committed notebooks in place (after changing them)"
@@ -36,19 +35,20 @@ data: $(STAMP)
 	$(BIN)/leukemia fetch --quiet
 
 report: data
-	mkdir -p $(REPORT_DIR)
-	@set -e; for nb in $(NOTEBOOKS); do \
-	  echo "papermill $$nb -> $(REPORT_DIR)/$$(basename $$nb)"; \
-	  $(BIN)/papermill --kernel python3 --log-level WARNING --no-progress-bar \
-	    "$$nb" "$(REPORT_DIR)/$$(basename $$nb)"; \
-	done
-	@echo "Executed notebooks: $(abspath $(REPORT_DIR))"
+	$(BIN)/leukemia run
+
+# The browser test needs Debian's chromium; as root (CI) it is installed here, otherwise say how.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "The browser test needs chromium: sudo apt-get install chromium"; exit 1; fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check leukemia tests notebooks
 	$(BIN)/ruff format --check leukemia tests
 
-test: data lint
+test: data lint browser
 	$(BIN)/python -m pytest tests notebooks $(NBVAL)
 
 lab: data

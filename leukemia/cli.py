@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from leukemia import __version__, config
+from leukemia.runner import RunError
 
 __all__ = ["main"]
 
@@ -18,6 +19,58 @@ def _fetch(args: argparse.Namespace) -> int:
     paths = fetch(args.data_dir, source=args.source, force=args.force, progressbar=not args.quiet)
     for name, path in paths.items():
         print(f"ok  {name}  sha256 {config.DATA_SHA256[name][:12]}…  {path}")
+    return 0
+
+
+def _params(args: argparse.Namespace) -> int:
+    from leukemia.runner import parameters, select_notebooks
+
+    paths = select_notebooks(args.notebook)
+    for path in paths:
+        print(path.name)
+        for spec in parameters([path]).values():
+            print(f"  {spec.name:<22} {spec.type.__name__:<6} default {spec.defaults[path.name]!r}")
+            print(f"  {'':<22} {spec.help}")
+    return 0
+
+
+def _given(args: argparse.Namespace) -> dict[str, object]:
+    import yaml
+
+    given: dict[str, object] = {}
+    if args.file is not None:
+        loaded = yaml.safe_load(args.file.read_text()) or {}
+        if not isinstance(loaded, dict):
+            raise RunError(f"{args.file}: expected a mapping of parameter names to values.")
+        given.update(loaded)
+    given.update(dict(args.parameter or []))
+    return given
+
+
+def _run(args: argparse.Namespace) -> int:
+    from leukemia.runner import run
+
+    result = run(
+        _given(args), notebooks=args.notebooks, out_dir=args.out, render=not args.no_report,
+        show_code=args.show_code, progress=not args.quiet,
+    )  # fmt: skip
+    print(result.report or result.directory)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from leukemia.report import render_report
+
+    print(render_report(args.run_dir, show_code=args.show_code))
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from leukemia.runner import sweep
+
+    grid = {name: [v.strip() for v in values.split(",") if v.strip()] for name, values in args.parameter}
+    fixed = dict(args.fix or [])
+    print(sweep(grid, fixed, notebooks=args.notebooks, out_dir=args.out, progress=not args.quiet))
     return 0
 
 
@@ -60,6 +113,66 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fetch.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     fetch.set_defaults(handler=_fetch)
+
+    params = commands.add_parser(
+        "params", help="list every notebook parameter with its type, default and help",
+        description="List the parameters of the notebooks (read with papermill's notebook inspection).",
+    )  # fmt: skip
+    params.add_argument("notebook", nargs="?", help="number prefixes, e.g. 05 or 04,05 (default: all)")
+    params.set_defaults(handler=_params)
+
+    run = commands.add_parser(
+        "run", help="execute the notebooks into a run directory and render report.html",
+        description=(
+            "Validate the parameters, execute the notebooks in order with papermill into a run directory "
+            "(default reports/<name>, the name made of the non-default parameters), and write metrics.csv, "
+            "manifest.json and report.html there."
+        ),
+    )  # fmt: skip
+    run.add_argument(
+        "-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
+        help="set a notebook parameter (repeatable); see `leukemia params`",
+    )  # fmt: skip
+    run.add_argument("-f", "--file", type=Path, metavar="PARAMS.yaml", help="parameters from a YAML mapping")
+    run.add_argument("--notebooks", metavar="NN,NN", help="only these notebooks, e.g. 04,05 (default: all)")
+    run.add_argument("--out", type=Path, metavar="DIR", help="the run directory (default: reports/<name>)")
+    run.add_argument("--no-report", action="store_true", help="do not render report.html")
+    run.add_argument("--show-code", action="store_true", help="include code cells in report.html")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(handler=_run)
+
+    report = commands.add_parser(
+        "report", help="render a run directory's notebooks to one self-contained report.html",
+        description="Render the executed notebooks of a run directory to report.html (no network needed).",
+    )  # fmt: skip
+    report.add_argument(
+        "run_dir", type=Path, nargs="?", default=config.REPORTS_DIR / "default", metavar="RUN_DIR"
+    )
+    report.add_argument("--show-code", action="store_true", help="include code cells")
+    report.set_defaults(handler=_report)
+
+    sweep = commands.add_parser(
+        "sweep", help="one run per combination of parameter values, then a comparison page",
+        description=(
+            "Run the notebooks once per combination of the given values (e.g. -p K_GENES 10,20,50) and write "
+            "sweep.html comparing independent-set accuracy with its 95%% CI across the runs."
+        ),
+    )  # fmt: skip
+    sweep.add_argument(
+        "-p", "--parameter", nargs=2, action="append", required=True, metavar=("NAME", "V1,V2,..."),
+        help="a parameter and the comma-separated values to try (repeatable: the grid is their product)",
+    )  # fmt: skip
+    sweep.add_argument(
+        "--fix",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        help="a parameter held fixed in every run",
+    )
+    sweep.add_argument("--notebooks", default="05", metavar="NN,NN", help="notebooks per run (default: 05)")
+    sweep.add_argument("--out", type=Path, metavar="DIR", help="default: reports/sweep-<names>")
+    sweep.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sweep.set_defaults(handler=_sweep)
     return parser
 
 
@@ -70,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))
-    except DataError as exc:
+    except (DataError, RunError, FileNotFoundError) as exc:
         print(f"leukemia {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

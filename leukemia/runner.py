@@ -1,0 +1,425 @@
+"""Run the notebooks with papermill into a run directory; record metrics and a manifest; render HTML.
+
+A run directory holds the executed notebooks, ``metrics.csv`` (one row per model and protocol
+computed by the notebooks that ran), ``manifest.json`` (parameters, versions, data checksums, git
+commit, times, status) and ``report.html`` (one self-contained page). Parameters are validated
+before any notebook starts. Outputs that claim success are written last, under a temporary name
+renamed into place, so a failed or interrupted run never leaves one behind.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import papermill
+from tqdm.auto import tqdm
+
+from leukemia import config
+from leukemia.provenance import provenance_table
+
+__all__ = [
+    "REPORT_FILE",
+    "Parameter",
+    "RunError",
+    "RunResult",
+    "notebook_paths",
+    "parameters",
+    "run",
+    "run_name",
+    "select_notebooks",
+    "sweep",
+    "validate",
+    "write_atomic",
+]
+
+REPORT_FILE, METRICS_FILE, MANIFEST_FILE = "report.html", "metrics.csv", "manifest.json"
+#: The notebook whose defaults stand for the run when notebooks disagree (e.g. PREPROCESSING).
+MODELLING_NOTEBOOK = "05_modeling.ipynb"
+
+
+class RunError(RuntimeError):
+    """A notebook failed, or the run could not be set up."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A notebook parameter: its type, its default in each notebook that declares it, its help."""
+
+    name: str
+    type: type
+    defaults: dict[str, object]
+    help: str
+
+    @property
+    def default(self) -> object:
+        """The default of the modelling notebook if it declares the parameter, else the first."""
+        return self.defaults.get(MODELLING_NOTEBOOK, next(iter(self.defaults.values())))
+
+
+def notebook_paths() -> list[Path]:
+    """The numbered notebooks, in reading order."""
+    return sorted(config.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+
+
+def select_notebooks(spec: str | Sequence[str] | None = None) -> list[Path]:
+    """Notebooks by number prefix (``"04,05"``), all of them for ``None``.
+
+    Raises
+    ------
+    RunError
+        For a prefix that matches no notebook, listing the valid ones.
+    """
+    paths = notebook_paths()
+    if spec is None:
+        return paths
+    wanted = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec) if s.strip()]
+    by_prefix = {path.name[:2]: path for path in paths}
+    unknown = [w for w in wanted if w.zfill(2) not in by_prefix]
+    if unknown or not wanted:
+        raise RunError(f"unknown notebook(s) {unknown or wanted}; choose from {sorted(by_prefix)}.")
+    return [by_prefix[w.zfill(2)] for w in sorted(set(wanted), key=lambda w: w.zfill(2))]
+
+
+def parameters(notebooks: Sequence[Path] | None = None) -> dict[str, Parameter]:
+    """Every parameter of the given notebooks, read with ``papermill.inspect_notebook``."""
+    found: dict[str, Parameter] = {}
+    for path in notebooks if notebooks is not None else notebook_paths():
+        for name, spec in papermill.inspect_notebook(str(path)).items():
+            default = ast.literal_eval(spec["default"])
+            if name in found:
+                if not isinstance(default, found[name].type):
+                    raise RunError(f"{name} has defaults of different types in different notebooks.")
+                found[name].defaults[path.name] = default
+            else:
+                found[name] = Parameter(name, type(default), {path.name: default}, spec["help"] or "")
+    return found
+
+
+_TRUE, _FALSE = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
+
+
+def _coerce(parameter: Parameter, value: object) -> object:
+    """Convert a value (a string from the command line, or YAML's typed value) to the default's type."""
+    kind = parameter.type
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in _TRUE | _FALSE:
+                return text in _TRUE
+            raise ValueError
+        if kind is int and not isinstance(value, bool):
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            return int(str(value).strip()) if isinstance(value, str) else int(value)  # type: ignore[call-overload]
+        if kind is float and not isinstance(value, bool):
+            return float(value)  # type: ignore[arg-type]
+        if kind is str:
+            return str(value)
+    except (TypeError, ValueError):
+        pass
+    raise RunError(
+        f"parameter {parameter.name}: {value!r} is not a valid {kind.__name__} "
+        f"(default {parameter.default!r}; {parameter.help})"
+    )
+
+
+def _check_ranges(values: Mapping[str, object]) -> None:
+    """Range and choice checks that papermill cannot make; each error names the parameter."""
+    from leukemia.honest import parse_search_space
+    from leukemia.models import parse_model_names
+    from leukemia.preprocessing import PREPROCESSING
+    from leukemia.select import SELECTORS
+
+    def need(ok: bool, name: str, rule: str) -> None:
+        if not ok:
+            raise RunError(f"parameter {name} = {values[name]!r} is out of range: {rule}.")
+
+    bounds = {
+        "CV_FOLDS": (2, 11), "OUTER_FOLDS": (2, 11), "CV_REPEATS": (1, 10), "BIAS_PERMUTATIONS": (2, 100),
+        "N_PERMUTATIONS": (100, 2000), "N_TOP_GENES": (2, 200), "N_JOBS": (1, 64),
+    }  # fmt: skip
+    for name, (low, high) in bounds.items():
+        if name in values:
+            need(low <= values[name] <= high, name, f"must be between {low} and {high}")  # type: ignore[operator]
+    if "N_TOP_GENES" in values:
+        need(values["N_TOP_GENES"] % 2 == 0, "N_TOP_GENES", "must be even")  # type: ignore[operator]
+    if "PS_THRESHOLD" in values:
+        need(0 <= values["PS_THRESHOLD"] < 1, "PS_THRESHOLD", "must be in [0, 1)")  # type: ignore[operator]
+    for name in ("PREPROCESSING", "PCA_PREPROCESSING"):
+        if name in values:
+            need(values[name] in PREPROCESSING, name, f"choose one of {sorted(PREPROCESSING)}")
+    if "SELECTOR" in values:
+        need(values["SELECTOR"] in SELECTORS, "SELECTOR", f"choose one of {sorted(SELECTORS)}")
+    for name in ("MODELS", "CURVE_MODELS"):
+        if name in values:
+            try:
+                parse_model_names(str(values[name]))
+            except ValueError as exc:
+                raise RunError(f"parameter {name}: {exc}") from None
+    search = ["SEARCH_PREPROCESSING", "SEARCH_SELECTORS", "SEARCH_KS", "SEARCH_MODELS"]
+    if all(name in values for name in search):
+        try:
+            parse_search_space(*(str(values[name]) for name in search))
+        except ValueError as exc:
+            raise RunError(f"parameters {', '.join(search)}: {exc}") from None
+    if "K_GENES" in values:  # 3000 is below the 3051 genes the Dudoit filter leaves on the training set
+        need(1 <= values["K_GENES"] <= 3000, "K_GENES", "must be between 1 and 3000")  # type: ignore[operator]
+
+
+def validate(given: Mapping[str, object], specs: Mapping[str, Parameter]) -> dict[str, object]:
+    """Check user parameters against the notebooks' own before anything runs.
+
+    Returns
+    -------
+    dict
+        The given parameters converted to their defaults' types.
+
+    Raises
+    ------
+    RunError
+        An unknown name (listing the valid ones), a value of the wrong type, or out of range.
+    """
+    unknown = sorted(set(given) - set(specs))
+    if unknown:
+        raise RunError(f"unknown parameter(s) {unknown}; the notebooks take {sorted(specs)}.")
+    typed = {name: _coerce(specs[name], value) for name, value in given.items()}
+    effective = {name: typed.get(name, spec.default) for name, spec in specs.items()}
+    _check_ranges(effective)
+    return typed
+
+
+def run_name(typed: Mapping[str, object]) -> str:
+    """``"default"``, or the non-default parameters, e.g. ``"K_GENES-20_SELECTOR-signal_to_noise"``."""
+    if not typed:
+        return "default"
+    parts = [f"{name}-{value}" for name, value in sorted(typed.items())]
+    return re.sub(r"[^A-Za-z0-9_.,=-]+", "_", "_".join(parts))[:120]
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder, then rename."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _git_commit() -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=config.PROJECT_DIR, capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class RunResult:
+    """Where a run put its outputs."""
+
+    directory: Path
+    notebooks: list[Path]
+    metrics: Path | None = None
+    report: Path | None = None
+    manifest: dict[str, object] = field(default_factory=dict)
+
+
+def _metrics(values: Mapping[str, object], ran: set[str]) -> pd.DataFrame:
+    """The results tables of the notebooks that ran, read from the cache they filled."""
+    from leukemia.cache import cached
+    from leukemia.data import load_golub
+    from leukemia.evaluate import RESULT_COLUMNS, evaluate_models
+    from leukemia.honest import parse_search_space
+    from leukemia.models import parse_model_names
+
+    tables = []
+    data = load_golub(config.data_dir(str(values.get("DATA_DIR", ""))))
+    folds = int(values.get("CV_FOLDS", 5))  # type: ignore[call-overload]
+    if ran & {"05_modeling.ipynb", "06_comparison.ipynb", "07_summary.ipynb"}:
+        models = parse_model_names(str(values.get("MODELS", "seed")))
+        settings = {
+            "preprocessing": values["PREPROCESSING"],
+            "selector": values["SELECTOR"],
+            "k": values["K_GENES"],
+        }
+        seed = cached(evaluate_models, data, "seed", models=models, **settings, cv_folds=folds)
+        tables.append(seed.table)
+    if "05_modeling.ipynb" in ran:
+        golub = cached(
+            evaluate_models, data, "golub",
+            models=["weighted_voting", "nearest_shrunken_centroids", "elastic_net"], cv_folds=folds,
+        )  # fmt: skip
+        tables.append(golub.table)
+    if ran & {"06_comparison.ipynb", "07_summary.ipynb"}:
+        space = parse_search_space(
+            str(values["SEARCH_PREPROCESSING"]), str(values["SEARCH_SELECTORS"]), str(values["SEARCH_KS"]),
+            str(values["SEARCH_MODELS"]), n_splits=folds, n_repeats=int(values["CV_REPEATS"]),  # type: ignore[call-overload]
+        )  # fmt: skip
+        honest = cached(evaluate_models, data, "honest", space=space, cv_folds=folds, n_jobs=values["N_JOBS"])
+        tables.append(honest.table)
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=RESULT_COLUMNS)
+
+
+def run(
+    given: Mapping[str, object] | None = None,
+    *,
+    notebooks: str | Sequence[str] | None = None,
+    out_dir: str | Path | None = None,
+    render: bool = True,
+    show_code: bool = False,
+    progress: bool = True,
+) -> RunResult:
+    """Validate the parameters, execute the notebooks in order, write metrics, manifest and report.
+
+    Parameters
+    ----------
+    given
+        Parameter name → value (strings are converted to the default's type).
+    notebooks
+        Number prefixes such as ``"04,05"``; all notebooks by default.
+    out_dir
+        The run directory; default ``reports/<run name>``.
+    render
+        Also write ``report.html``.
+    show_code
+        Show the code cells in the report (hidden by default).
+    progress
+        A progress bar over notebooks on stderr.
+
+    Raises
+    ------
+    RunError
+        Invalid parameters (before anything runs), or a notebook failed (its executed copy, with the
+        traceback, stays in the run directory; the manifest says ``failed``).
+    """
+    paths = select_notebooks(notebooks)
+    specs = parameters(paths)
+    typed = validate(dict(given or {}), specs)
+    directory = Path(out_dir) if out_dir is not None else config.REPORTS_DIR / run_name(typed)
+    directory = directory.expanduser().resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in (REPORT_FILE, METRICS_FILE, MANIFEST_FILE):
+        (directory / stale).unlink(missing_ok=True)
+
+    from leukemia.data import load_golub
+
+    values = {name: typed.get(name, spec.default) for name, spec in specs.items()}
+    manifest: dict[str, object] = {
+        "status": "running",
+        "parameters": values,
+        "non_default_parameters": typed,
+        "notebooks": [p.name for p in paths],
+        "git_commit": _git_commit(),
+        "started": _now(),
+    }
+    write_atomic(directory / MANIFEST_FILE, json.dumps(manifest, indent=2, default=str))
+    current = paths[0]
+    try:
+        for current in tqdm(paths, desc="notebooks", unit="notebook", disable=not progress):
+            own = {name: typed[name] for name in papermill.inspect_notebook(str(current)) if name in typed}
+            papermill.execute_notebook(
+                str(current), str(directory / current.name), parameters=own, kernel_name="python3",
+                progress_bar=False, cwd=str(current.parent),
+            )  # fmt: skip
+        metrics = _metrics(values, {p.name for p in paths})
+    except papermill.PapermillExecutionError as exc:
+        manifest |= {"status": "failed", "failed_notebook": current.name, "finished": _now()}
+        write_atomic(directory / MANIFEST_FILE, json.dumps(manifest, indent=2, default=str))
+        raise RunError(
+            f"{current.name} failed ({exc.ename}: {exc.evalue}); the executed notebook with its traceback is "
+            f"{directory / current.name}"
+        ) from exc
+    except BaseException as exc:  # Ctrl-C or any other failure: say so, write nothing that claims success
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        manifest |= {"status": status, "stopped_in": current.name, "finished": _now()}
+        write_atomic(directory / MANIFEST_FILE, json.dumps(manifest, indent=2, default=str))
+        raise
+
+    result = RunResult(directory, [directory / p.name for p in paths])
+    write_atomic(directory / METRICS_FILE, metrics.to_csv(index=False))
+    result.metrics = directory / METRICS_FILE
+    if render:
+        from leukemia.report import render_report
+
+        result.report = render_report(directory, show_code=show_code)
+    data = load_golub(config.data_dir(str(values.get("DATA_DIR", ""))))
+    versions = provenance_table({}).set_index("item")["value"].to_dict()
+    manifest |= {
+        "status": "complete",
+        "finished": _now(),
+        "package_versions": versions,
+        "data_sha256": dict(data.checksums),
+    }
+    write_atomic(directory / MANIFEST_FILE, json.dumps(manifest, indent=2, default=str))
+    result.manifest = manifest
+    return result
+
+
+def sweep(
+    grid: Mapping[str, Sequence[str]],
+    given: Mapping[str, object] | None = None,
+    *,
+    notebooks: str | Sequence[str] | None = "05",
+    out_dir: str | Path | None = None,
+    progress: bool = True,
+) -> Path:
+    """One run per grid point, then ``sweep.html`` and ``sweep_metrics.csv`` comparing them.
+
+    Parameters
+    ----------
+    grid
+        Parameter name → the values to try (e.g. ``{"K_GENES": ["10", "20"]}``).
+    given
+        Parameters held fixed in every run.
+    notebooks
+        The notebooks each run executes (default ``"05"``, the modelling notebook).
+    out_dir
+        Where the runs and the page go; default ``reports/sweep-<names>``.
+
+    Returns
+    -------
+    pathlib.Path
+        The comparison page.
+    """
+    import itertools
+
+    from leukemia.report import render_sweep
+
+    if not grid or any(not values for values in grid.values()):
+        raise RunError("a sweep needs at least one parameter with at least one value.")
+    paths = select_notebooks(notebooks)
+    specs = parameters(paths)
+    points = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
+    for point in points:  # every point is validated before the first run starts
+        validate({**(given or {}), **point}, specs)
+    directory = Path(out_dir) if out_dir is not None else config.REPORTS_DIR / f"sweep-{'-'.join(grid)}"
+    directory = directory.expanduser().resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    frames = []
+    for point in tqdm(points, desc="sweep", unit="run", disable=not progress):
+        result = run(
+            {**(given or {}), **point}, notebooks=notebooks, out_dir=directory / run_name(point),
+            render=False, progress=False,
+        )  # fmt: skip
+        frame = pd.read_csv(result.metrics)
+        for name, value in point.items():
+            frame.insert(0, name, _coerce(specs[name], value))
+        frames.append(frame)
+    metrics = pd.concat(frames, ignore_index=True)
+    write_atomic(directory / "sweep_metrics.csv", metrics.to_csv(index=False))
+    return render_sweep(metrics, list(grid), directory / "sweep.html")

@@ -1,0 +1,237 @@
+"""leukemia.runner / report and the `leukemia run|report|sweep|params` commands, used as a person would.
+
+The runs here use small, fast parameter sets (one or two notebooks); the full default run is what
+`make report` does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from leukemia import config
+from leukemia.runner import RunError, parameters, run_name, select_notebooks, validate
+
+
+def cli(*args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "leukemia.cli", *args], capture_output=True, text=True, timeout=timeout
+    )
+
+
+# ------------------------------------------------------------------------ parameters
+
+
+def test_parameters_come_from_the_notebooks() -> None:
+    specs = parameters()
+    assert {"K_GENES", "PREPROCESSING", "SELECTOR", "CV_FOLDS", "MODELS", "DATA_DIR"} <= set(specs)
+    k = specs["K_GENES"]
+    assert k.type is int and k.default == 50 and "genes" in k.help
+    assert specs["PREPROCESSING"].defaults["03_preprocessing.ipynb"] == "dudoit"
+    assert specs["PREPROCESSING"].default == "minmax"  # the modelling notebook's default stands for the run
+    assert specs["PS_THRESHOLD"].type is float and specs["FETCH"].type is bool
+
+
+def test_validate_converts_by_the_defaults_type() -> None:
+    specs = parameters(select_notebooks("01,05"))
+    typed = validate({"K_GENES": "20", "FETCH": "false", "PS_THRESHOLD": "0.25"}, specs)
+    assert typed == {"K_GENES": 20, "FETCH": False, "PS_THRESHOLD": 0.25}
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"K_GENE": "5"}, r"unknown parameter\(s\) \['K_GENE'\]; the notebooks take \[.*'K_GENES'"),
+        ({"K_GENES": "many"}, r"parameter K_GENES: 'many' is not a valid int"),
+        ({"K_GENES": "2.5"}, r"parameter K_GENES: '2.5' is not a valid int"),
+        ({"FETCH": "maybe"}, r"parameter FETCH: 'maybe' is not a valid bool"),
+        ({"K_GENES": "0"}, r"K_GENES = 0 is out of range"),
+        ({"CV_FOLDS": "12"}, r"CV_FOLDS = 12 is out of range: must be between 2 and 11"),
+        ({"PREPROCESSING": "log2"}, r"PREPROCESSING = 'log2' is out of range: choose one of"),
+        ({"SELECTOR": "lasso"}, r"SELECTOR = 'lasso' is out of range"),
+        ({"MODELS": "svm"}, r"parameter MODELS: unknown model"),
+        ({"PS_THRESHOLD": "1.5"}, r"PS_THRESHOLD = 1.5 is out of range"),
+    ],
+)
+def test_bad_parameters_are_refused(given: dict[str, str], message: str) -> None:
+    with pytest.raises(RunError, match=message):
+        validate(given, parameters(select_notebooks("01,05")))
+
+
+def test_k_is_capped_below_the_genes_any_preprocessing_leaves() -> None:
+    specs = parameters(select_notebooks("05"))
+    with pytest.raises(RunError, match=r"K_GENES = 3001 is out of range: must be between 1 and 3000"):
+        validate({"K_GENES": "3001"}, specs)
+    assert validate({"K_GENES": "3000", "PREPROCESSING": "dudoit"}, specs)["K_GENES"] == 3000
+
+
+def test_search_space_parameters_are_checked() -> None:
+    with pytest.raises(RunError, match=r"SEARCH_MODELS: unknown model"):
+        validate({"SEARCH_MODELS": "svm"}, parameters(select_notebooks("06")))
+
+
+def test_run_name_and_notebook_selection() -> None:
+    assert run_name({}) == "default"
+    assert run_name({"SELECTOR": "signal_to_noise", "K_GENES": 20}) == "K_GENES-20_SELECTOR-signal_to_noise"
+    assert [p.name[:2] for p in select_notebooks("5,04")] == ["04", "05"]
+    with pytest.raises(RunError, match=r"unknown notebook\(s\) \['09'\]"):
+        select_notebooks("09")
+
+
+# ------------------------------------------------------------------- the commands
+
+
+def test_params_command_lists_types_defaults_and_help() -> None:
+    result = cli("params", "05")
+    assert result.returncode == 0, result.stderr
+    assert "05_modeling.ipynb" in result.stdout
+    assert (
+        "K_GENES" in result.stdout
+        and "default 50" in result.stdout
+        and "genes kept by the selector" in result.stdout
+    )
+
+
+def test_every_subcommand_has_help() -> None:
+    for command in ("fetch", "params", "run", "report", "sweep"):
+        result = cli(command, "--help")
+        assert result.returncode == 0 and "usage: leukemia" in result.stdout
+
+
+def test_bad_parameter_fails_before_anything_runs(tmp_path: Path) -> None:
+    result = cli("run", "--notebooks", "05", "-p", "K_GENES", "0", "--out", str(tmp_path / "run"))
+    assert result.returncode == 1
+    assert "K_GENES = 0 is out of range" in result.stderr
+    assert not (tmp_path / "run").exists(), "nothing ran, nothing was written"
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
+    """A real run of notebooks 01 and 03 with a non-default parameter, rendered."""
+    out = tmp_path_factory.mktemp("run") / "quick"
+    params = out.parent / "params.yaml"
+    params.write_text("PREPROCESSING: minmax\n")
+    result = cli(
+        "run", "--notebooks", "01,03", "-f", str(params), "-p", "FETCH", "false", "--out", str(out), "-q"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("report.html")
+    return out
+
+
+def test_run_directory_contents(quick_run: Path) -> None:
+    assert sorted(p.name for p in quick_run.iterdir()) == [
+        "01_load.ipynb", "03_preprocessing.ipynb", "manifest.json", "metrics.csv", "report.html",
+    ]  # fmt: skip
+    manifest = json.loads((quick_run / "manifest.json").read_text())
+    assert manifest["status"] == "complete"
+    assert manifest["non_default_parameters"] == {"PREPROCESSING": "minmax", "FETCH": False}
+    assert manifest["data_sha256"] == config.DATA_SHA256
+    assert manifest["notebooks"] == ["01_load.ipynb", "03_preprocessing.ipynb"]
+    assert "scikit-learn" in manifest["package_versions"] and manifest["started"] <= manifest["finished"]
+    import nbformat
+
+    executed = nbformat.read(quick_run / "03_preprocessing.ipynb", as_version=4)
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and 'PREPROCESSING = "minmax"' in injected[0].source
+    assert list(pd.read_csv(quick_run / "metrics.csv").columns)[:3] == ["model", "protocol", "train_accuracy"]
+
+
+def test_report_is_one_self_contained_page(quick_run: Path) -> None:
+    page = (quick_run / "report.html").read_text()
+    assert page.count('<section id="nb-') == 2
+    assert 'href="#nb-01_load"' in page and 'id="nb-03_preprocessing"' in page
+    assert "data:image/png;base64," in page
+    assert "<script" not in page and "http://" not in page.replace("http://www.w3.org", "")
+    assert "https://cdn" not in page
+    assert "import pandas" not in page  # code hidden by default
+
+
+def test_report_command_rerenders_identically_and_can_show_code(quick_run: Path, tmp_path: Path) -> None:
+    before = (quick_run / "report.html").read_text()
+    assert cli("report", str(quick_run)).returncode == 0
+    assert (quick_run / "report.html").read_text() == before, "rendering is deterministic"
+    copy = tmp_path / "copy"
+    shutil.copytree(quick_run, copy)
+    assert cli("report", str(copy), "--show-code").returncode == 0
+    assert "import pandas" in (copy / "report.html").read_text()
+
+
+def test_failing_notebook_is_reported_honestly(tmp_path: Path) -> None:
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "report.html").write_text("an old report")  # a stale success must not survive
+    result = cli(
+        "run", "--notebooks", "01", "-p", "DATA_DIR", str(empty), "-p", "FETCH", "false", "--out", str(out)
+    )
+    assert result.returncode == 1
+    assert "01_load.ipynb failed (DataError" in result.stderr
+    assert not (out / "report.html").exists() and not (out / "metrics.csv").exists()
+    assert json.loads((out / "manifest.json").read_text())["status"] == "failed"
+    assert "is missing" in (out / "01_load.ipynb").read_text(), "the executed notebook keeps the traceback"
+
+
+def test_two_point_sweep(tmp_path: Path, data_dir: Path) -> None:
+    result = cli("sweep", "-p", "K_GENES", "10,20", "--notebooks", "05", "--out", str(tmp_path), "-q")
+    assert result.returncode == 0, result.stderr
+    page = Path(result.stdout.strip())
+    assert page.name == "sweep.html" and "data:image/png;base64," in page.read_text()
+    metrics = pd.read_csv(tmp_path / "sweep_metrics.csv")
+    assert sorted(metrics["K_GENES"].unique()) == [10, 20]
+    assert set(metrics["protocol"]) == {"seed", "golub"}
+    assert len(metrics) == 2 * (10 + 3)
+    assert (tmp_path / "K_GENES-10" / "05_modeling.ipynb").exists()
+
+
+# ------------------------------------------------------------------ in a real browser
+
+
+def test_report_in_headless_chromium(quick_run: Path, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is needed (make test installs it as root: apt-get install chromium)"
+    errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                f"--user-data-dir={tmp_path / 'profile'}",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto((quick_run / "report.html").as_uri())
+        page.wait_for_load_state("load")
+        images = page.eval_on_selector_all("img", "imgs => imgs.map(i => [i.complete, i.naturalWidth])")
+        targets = page.eval_on_selector_all(
+            "nav a", "links => links.map(a => !!document.getElementById(a.getAttribute('href').slice(1)))"
+        )
+        page.click("nav a >> nth=1")
+        scrolled = page.evaluate("window.scrollY")
+        shot = tmp_path / "report.png"
+        page.screenshot(path=str(shot))
+        browser.close()
+    assert images and all(complete and width > 0 for complete, width in images), images
+    assert targets and all(targets), "every table-of-contents link lands on an existing anchor"
+    assert scrolled > 0, "following a contents link moves the page"
+    assert errors == []
+    assert shot.stat().st_size > 10_000
+    if os.environ.get("LEUKEMIA_SCREENSHOT"):
+        shutil.copyfile(shot, os.environ["LEUKEMIA_SCREENSHOT"])
