@@ -1,5 +1,5 @@
 # The two commands of the README:
-#   make report   set up, fetch the data if missing, execute every notebook into reports/latest/
+#   make report   set up, fetch the data if missing, leukemia run: every notebook into reports/default/
 #   make test     set up, fetch the data if missing, lint + unit tests + nbval on every notebook
 # Set-up is a local virtual environment (.venv) with the project installed in editable mode,
 # pinned by requirements-lock.txt so that the committed notebook outputs are reproduced exactly.
