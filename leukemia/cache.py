@@ -19,7 +19,7 @@ from joblib import Memory
 
 from leukemia import config
 
-__all__ = ["CACHE_DIR_ENV_VAR", "cache_dir", "cached", "source_fingerprint"]
+__all__ = ["CACHE_DIR_ENV_VAR", "cache_dir", "cached", "hash_value", "source_fingerprint"]
 
 CACHE_DIR_ENV_VAR = "LEUKEMIA_CACHE_DIR"
 T = TypeVar("T")
@@ -41,11 +41,36 @@ def source_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _run(module: str, name: str, fingerprint: str, args: tuple, kwargs: dict) -> object:
+def _key(value: object) -> object:
+    """What identifies an argument: for the data set, its matrices and labels only.
+
+    Hashing the detection calls and probe descriptions (hundreds of thousands of strings) would
+    cost over a second per call; no cached computation reads them.
+    """
+    from leukemia.data import GolubData
+
+    if isinstance(value, GolubData):
+        return ("GolubData", hash_value((value.X_train, value.y_train, value.X_test, value.y_test)))
+    return value
+
+
+def hash_value(value: object) -> str:
+    """joblib's content hash of a value."""
+    import joblib
+
+    return joblib.hash(value)
+
+
+def _run(
+    module: str, name: str, fingerprint: str, args_key: tuple, kwargs_key: dict, args: tuple, kwargs: dict
+) -> object:
     return getattr(importlib.import_module(module), name)(*args, **kwargs)
 
 
 def cached(func: Callable[..., T], *args: object, **kwargs: object) -> T:
     """``func(*args, **kwargs)``, computed once per arguments and package source, then read from disk."""
     memory = Memory(cache_dir(), verbose=0)
-    return memory.cache(_run)(func.__module__, func.__qualname__, source_fingerprint(), args, kwargs)
+    args_key = tuple(_key(a) for a in args)
+    kwargs_key = {name: _key(value) for name, value in kwargs.items()}
+    call = memory.cache(_run, ignore=["args", "kwargs"])
+    return call(func.__module__, func.__qualname__, source_fingerprint(), args_key, kwargs_key, args, kwargs)

@@ -36,3 +36,24 @@ def test_cache_dir_default_and_override(tmp_path: Path, monkeypatch: pytest.Monk
 
 def test_fingerprint_is_a_sha256() -> None:
     assert len(source_fingerprint()) == 64
+
+
+def test_data_is_keyed_by_its_matrices_and_labels(
+    golub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    monkeypatch.setenv(cache.CACHE_DIR_ENV_VAR, str(tmp_path))
+    CALLS.clear()
+    assert cached(len_of_train, golub) == 38
+    assert cached(len_of_train, replace(golub, probes=golub.probes.iloc[:1])) == 38  # same matrices: cached
+    assert (
+        cached(len_of_train, replace(golub, X_train=golub.X_train.iloc[:10], y_train=golub.y_train.iloc[:10]))
+        == 10
+    )
+    assert CALLS == [38, 10]
+
+
+def len_of_train(data) -> int:
+    CALLS.append(len(data.X_train))
+    return len(data.X_train)
