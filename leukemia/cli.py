@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,7 +53,7 @@ def _run(args: argparse.Namespace) -> int:
 
     result = run(
         _given(args), notebooks=args.notebooks, out_dir=args.out, render=not args.no_report,
-        show_code=args.show_code, progress=not args.quiet,
+        show_code=args.show_code, progress=not args.quiet, verify=not args.no_verify,
     )  # fmt: skip
     print(result.report or result.directory)
     return 0
@@ -70,7 +71,15 @@ def _sweep(args: argparse.Namespace) -> int:
 
     grid = {name: [v.strip() for v in values.split(",") if v.strip()] for name, values in args.parameter}
     fixed = dict(args.fix or [])
-    print(sweep(grid, fixed, notebooks=args.notebooks, out_dir=args.out, progress=not args.quiet))
+    page = sweep(
+        grid,
+        fixed,
+        notebooks=args.notebooks,
+        out_dir=args.out,
+        progress=not args.quiet,
+        verify=not args.no_verify,
+    )
+    print(page)
     return 0
 
 
@@ -139,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-report", action="store_true", help="do not render report.html")
     run.add_argument("--show-code", action="store_true", help="include code cells in report.html")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--no-verify", action="store_true", help="load data files whose sha256 differs (with a warning)"
+    )
     run.set_defaults(handler=_run)
 
     report = commands.add_parser(
@@ -172,8 +184,15 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--notebooks", default="05", metavar="NN,NN", help="notebooks per run (default: 05)")
     sweep.add_argument("--out", type=Path, metavar="DIR", help="default: reports/sweep-<names>")
     sweep.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sweep.add_argument(
+        "--no-verify", action="store_true", help="load data files whose sha256 differs (with a warning)"
+    )
     sweep.set_defaults(handler=_sweep)
     return parser
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -181,6 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from leukemia.data import DataError
 
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)  # a kill ends a run as cleanly as Ctrl-C
     try:
         return int(args.handler(args))
     except (DataError, RunError, FileNotFoundError) as exc:

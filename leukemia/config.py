@@ -19,6 +19,9 @@ DEFAULT_DATA_DIR: Path = PROJECT_DIR / "data" / "raw"
 #: Environment variable that, when set and non-empty, replaces :data:`DEFAULT_DATA_DIR`.
 DATA_DIR_ENV_VAR = "LEUKEMIA_DATA_DIR"
 
+#: Environment variable: ``0`` lets :func:`leukemia.data.load_golub` read copies whose checksums differ.
+VERIFY_ENV_VAR = "LEUKEMIA_VERIFY"
+
 #: The one seed that every random thing in the project is given.
 RANDOM_SEED = 42
 

@@ -7,6 +7,7 @@ order, so labels from ``actual.csv`` are always joined on the patient number, ne
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import warnings
@@ -272,9 +273,19 @@ def _verify(folder: Path, verify: bool) -> dict[str, str]:
     return checksums
 
 
+def _delimiter(path: Path) -> str:
+    """Tab if the header line has more tabs than commas (a TSV copy of the data), else comma."""
+    with open(path, encoding="utf-8-sig", errors="replace") as handle:
+        header = handle.readline()
+    return "\t" if header.count("\t") > header.count(",") else ","
+
+
 def _read_csv_as_text(path: Path) -> pd.DataFrame:
+    """Every cell as text; accepts CRLF, quoted fields, tabs and a UTF-8 byte-order mark."""
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, sep=_delimiter(path), encoding="utf-8-sig")
+        raw.columns = [str(c).strip() for c in raw.columns]
+        return raw
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{path} is empty.") from exc
     except pd.errors.ParserError as exc:
@@ -343,7 +354,10 @@ def read_expression(path: str | Path) -> ExpressionFile:
         raise DataError(f"{path.name}: no patient columns.")
 
     text = raw[patients]
-    numbers = text.apply(pd.to_numeric, errors="coerce").astype("float64")
+    # + 0.0 turns the -0 some copies write for zero into 0.0, so every copy gives the same matrix.
+    numbers = (
+        text.apply(lambda column: pd.to_numeric(column.str.strip(), errors="coerce")).astype("float64") + 0.0
+    )
     bad = numbers.isna()
     if bad.to_numpy().any():
         column = bad.any(axis=0).idxmax()
@@ -413,7 +427,7 @@ def _attach_labels(split: str, values: pd.DataFrame, labels: pd.Series) -> pd.Se
     return y.astype(str).rename("cancer")
 
 
-def load_golub(data_dir: str | Path | None = None, *, verify: bool = True) -> GolubData:
+def load_golub(data_dir: str | Path | None = None, *, verify: bool | None = None) -> GolubData:
     """Load the training (38) and independent (34) sets with labels joined by patient number.
 
     Parameters
@@ -422,7 +436,8 @@ def load_golub(data_dir: str | Path | None = None, *, verify: bool = True) -> Go
         Folder holding the three CSV files; default :func:`leukemia.config.data_dir`.
     verify
         Check every file's sha256 against the pinned copy (default).  ``False`` loads other
-        copies of the data with a warning naming each file that differs.
+        copies of the data with a warning naming each file that differs.  ``None`` reads
+        ``$LEUKEMIA_VERIFY`` (``0`` means ``False``; set by ``leukemia run --no-verify``).
 
     Returns
     -------
@@ -434,6 +449,8 @@ def load_golub(data_dir: str | Path | None = None, *, verify: bool = True) -> Go
         A file is missing or differs from the pinned copy, or its contents fail a check.
     """
     folder = Path(data_dir) if data_dir is not None else config.data_dir()
+    if verify is None:
+        verify = os.environ.get(config.VERIFY_ENV_VAR, "1").strip() != "0"
     checksums = _verify(folder, verify)
     train = read_expression(folder / config.TRAIN_FILE)
     test = read_expression(folder / config.TEST_FILE)

@@ -24,6 +24,7 @@ import papermill
 from tqdm.auto import tqdm
 
 from leukemia import config
+from leukemia.cache import CACHE_DIR_ENV_VAR
 from leukemia.provenance import provenance_table
 
 __all__ = [
@@ -283,6 +284,7 @@ def run(
     render: bool = True,
     show_code: bool = False,
     progress: bool = True,
+    verify: bool = True,
 ) -> RunResult:
     """Validate the parameters, execute the notebooks in order, write metrics, manifest and report.
 
@@ -300,6 +302,8 @@ def run(
         Show the code cells in the report (hidden by default).
     progress
         A progress bar over notebooks on stderr.
+    verify
+        ``False`` lets the notebooks load copies of the data whose checksums differ (with a warning).
 
     Raises
     ------
@@ -313,8 +317,13 @@ def run(
     directory = Path(out_dir) if out_dir is not None else config.REPORTS_DIR / run_name(typed)
     directory = directory.expanduser().resolve()
     directory.mkdir(parents=True, exist_ok=True)
-    for stale in (REPORT_FILE, METRICS_FILE, MANIFEST_FILE):
-        (directory / stale).unlink(missing_ok=True)
+    # Start clean: nothing from an earlier (perhaps interrupted) run may be mistaken for this one's.
+    for stale in [
+        *directory.glob("[0-9][0-9]_*.ipynb"),
+        *(directory / n for n in (REPORT_FILE, METRICS_FILE)),
+    ]:
+        stale.unlink(missing_ok=True)
+    (directory / MANIFEST_FILE).unlink(missing_ok=True)
 
     from leukemia.data import load_golub
 
@@ -328,6 +337,10 @@ def run(
         "started": _now(),
     }
     write_atomic(directory / MANIFEST_FILE, json.dumps(manifest, indent=2, default=str))
+    # Everything the run writes stays in its directory: the kernels inherit these variables.
+    saved = {name: os.environ.get(name) for name in (CACHE_DIR_ENV_VAR, config.VERIFY_ENV_VAR)}
+    os.environ[CACHE_DIR_ENV_VAR] = str(directory / ".cache")
+    os.environ[config.VERIFY_ENV_VAR] = "1" if verify else "0"
     current = paths[0]
     try:
         for current in tqdm(paths, desc="notebooks", unit="notebook", disable=not progress):
@@ -349,6 +362,12 @@ def run(
         manifest |= {"status": status, "stopped_in": current.name, "finished": _now()}
         write_atomic(directory / MANIFEST_FILE, json.dumps(manifest, indent=2, default=str))
         raise
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
     result = RunResult(directory, [directory / p.name for p in paths])
     write_atomic(directory / METRICS_FILE, metrics.to_csv(index=False))
@@ -357,7 +376,7 @@ def run(
         from leukemia.report import render_report
 
         result.report = render_report(directory, show_code=show_code)
-    data = load_golub(config.data_dir(str(values.get("DATA_DIR", ""))))
+    data = load_golub(config.data_dir(str(values.get("DATA_DIR", ""))), verify=verify)
     versions = provenance_table({}).set_index("item")["value"].to_dict()
     manifest |= {
         "status": "complete",
@@ -377,6 +396,7 @@ def sweep(
     notebooks: str | Sequence[str] | None = "05",
     out_dir: str | Path | None = None,
     progress: bool = True,
+    verify: bool = True,
 ) -> Path:
     """One run per grid point, then ``sweep.html`` and ``sweep_metrics.csv`` comparing them.
 
@@ -414,7 +434,7 @@ def sweep(
     for point in tqdm(points, desc="sweep", unit="run", disable=not progress):
         result = run(
             {**(given or {}), **point}, notebooks=notebooks, out_dir=directory / run_name(point),
-            render=False, progress=False,
+            render=False, progress=False, verify=verify,
         )  # fmt: skip
         frame = pd.read_csv(result.metrics)
         for name, value in point.items():

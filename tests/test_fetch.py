@@ -148,3 +148,32 @@ def test_unwritable_data_dir(data_dir: Path, tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     with pytest.raises(DataError, match=r"Cannot write actual\.csv into .*a-file/raw.*writable folder"):
         fetch(blocker / "raw", source=data_dir)
+
+
+class _DroppingHandler(_QuietHandler):
+    """Promises the whole file, sends half of it, then closes the connection."""
+
+    def do_GET(self) -> None:
+        body = (Path(self.directory) / self.path.lstrip("/")).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2])
+        self.wfile.flush()
+        self.close_connection = True
+
+
+def test_connection_dropped_mid_file_is_retried_then_refused(data_dir: Path, tmp_path: Path) -> None:
+    handler = functools.partial(_DroppingHandler, directory=str(data_dir))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    target = tmp_path / "raw"
+    try:
+        with pytest.raises(DataError, match=r"Could not download actual\.csv .*--from archive\.zip"):
+            fetch(
+                target, base_url=f"http://127.0.0.1:{server.server_address[1]}/", retries=1, progressbar=False
+            )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert not target.exists() or not any(target.iterdir()), "no partial file is left"

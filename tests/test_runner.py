@@ -235,3 +235,54 @@ def test_report_in_headless_chromium(quick_run: Path, tmp_path: Path) -> None:
     assert shot.stat().st_size > 10_000
     if os.environ.get("LEUKEMIA_SCREENSHOT"):
         shutil.copyfile(shot, os.environ["LEUKEMIA_SCREENSHOT"])
+
+
+# ------------------------------------------------------------ interruption, determinism
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_interrupted_run_claims_nothing_and_the_next_starts_clean(signal_name: str, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    out = tmp_path / "run"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "leukemia.cli", "run", "--notebooks", "01,05", "--out", str(out), "-q"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not (out / "05_modeling.ipynb").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert (out / "05_modeling.ipynb").exists(), "the run reached notebook 05"
+    process.send_signal(getattr(signal, signal_name))
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode != 0
+    assert "interrupted" in stderr
+    assert not (out / "report.html").exists() and not (out / "metrics.csv").exists()
+    assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
+    # The next run in the same directory starts clean: the interrupted notebook is gone.
+    again = cli("run", "--notebooks", "01", "--out", str(out), "-q")
+    assert again.returncode == 0, again.stderr
+    assert sorted(p.name for p in out.glob("*.ipynb")) == ["01_load.ipynb"]
+    assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
+
+
+def _text_outputs(path: Path) -> list[str]:
+    import nbformat
+
+    texts = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            texts.append(output.get("text", "") + output.get("data", {}).get("text/plain", ""))
+    return texts
+
+
+def test_two_runs_with_the_same_parameters_agree(tmp_path: Path) -> None:
+    runs = [tmp_path / "first", tmp_path / "second"]
+    for out in runs:
+        result = cli("run", "--notebooks", "05", "-p", "MODELS", "knn,naive_bayes", "--out", str(out), "-q")
+        assert result.returncode == 0, result.stderr
+        assert (out / ".cache").is_dir(), "the run's cache lives inside its own directory"
+    first, second = ((out / "metrics.csv").read_text() for out in runs)
+    assert first == second and len(first.splitlines()) == 1 + 2 + 3
+    assert _text_outputs(runs[0] / "05_modeling.ipynb") == _text_outputs(runs[1] / "05_modeling.ipynb")
