@@ -427,7 +427,9 @@ def _attach_labels(split: str, values: pd.DataFrame, labels: pd.Series) -> pd.Se
     return y.astype(str).rename("cancer")
 
 
-def load_golub(data_dir: str | Path | None = None, *, verify: bool | None = None) -> GolubData:
+def load_golub(
+    data_dir: str | Path | None = None, *, verify: bool | None = None, common_probes: bool = False
+) -> GolubData:
     """Load the training (38) and independent (34) sets with labels joined by patient number.
 
     Parameters
@@ -438,6 +440,9 @@ def load_golub(data_dir: str | Path | None = None, *, verify: bool | None = None
         Check every file's sha256 against the pinned copy (default).  ``False`` loads other
         copies of the data with a warning naming each file that differs.  ``None`` reads
         ``$LEUKEMIA_VERIFY`` (``0`` means ``False``; set by ``leukemia run --no-verify``).
+    common_probes
+        Keep only the probes present in both expression files (with a warning saying how many
+        were dropped) instead of refusing files whose probes differ.
 
     Returns
     -------
@@ -462,16 +467,21 @@ def load_golub(data_dir: str | Path | None = None, *, verify: bool | None = None
             f"patient(s) {shared.tolist()[:10]} appear in both {config.TRAIN_FILE} and {config.TEST_FILE}."
         )
     train_probes, test_probes = train.intensities.columns, test.intensities.columns
-    if not train_probes.equals(test_probes) and (
-        len(train_probes) != len(test_probes) or set(train_probes) != set(test_probes)
-    ):
+    if set(train_probes) != set(test_probes) or len(train_probes) != len(test_probes):
         only_train = train_probes.difference(test_probes).tolist()
         only_test = test_probes.difference(train_probes).tolist()
-        raise DataError(
-            f"the two expression files hold different probes: only in {config.TRAIN_FILE}: "
-            f"{only_train[:5]} ({len(only_train)}); only in {config.TEST_FILE}: "
-            f"{only_test[:5]} ({len(only_test)})."
+        if not common_probes:
+            raise DataError(
+                f"the two expression files hold different probes: only in {config.TRAIN_FILE}: "
+                f"{only_train[:5]} ({len(only_train)}); only in {config.TEST_FILE}: "
+                f"{only_test[:5]} ({len(only_test)}). load_golub(common_probes=True) keeps the shared ones."
+            )
+        warnings.warn(
+            f"keeping the {len(train_probes) - len(only_train)} probes present in both files; dropped "
+            f"{len(only_train)} only in {config.TRAIN_FILE} and {len(only_test)} only in {config.TEST_FILE}.",
+            stacklevel=2,
         )
+        train_probes = train_probes[train_probes.isin(test_probes)]
     unused = labels.index.difference(train.intensities.index.union(test.intensities.index))
     if len(unused):
         raise DataError(
@@ -480,12 +490,12 @@ def load_golub(data_dir: str | Path | None = None, *, verify: bool | None = None
         )
 
     return GolubData(
-        X_train=train.intensities,
+        X_train=train.intensities[train_probes],
         y_train=_attach_labels("training", train.intensities, labels),
         X_test=test.intensities[train_probes],
         y_test=_attach_labels("independent", test.intensities, labels),
-        calls_train=train.calls,
+        calls_train=train.calls[train_probes],
         calls_test=test.calls[train_probes],
-        probes=train.descriptions.to_frame(),
+        probes=train.descriptions.loc[train_probes].to_frame(),
         checksums=checksums,
     )

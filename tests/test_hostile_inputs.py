@@ -195,3 +195,17 @@ def test_duplicated_patient_in_labels_is_refused(data_copy: Path) -> None:
     path.write_text(path.read_text().rstrip("\n") + "\n72,ALL\n")
     with pytest.raises(DataError, match=r"actual\.csv: patient 72 is listed twice"):
         load_copy(data_copy)
+
+
+def test_probe_intersection_is_an_explicit_opt_in(data_copy: Path, canonical: GolubData) -> None:
+    path = data_copy / config.TEST_FILE
+    path.write_text(path.read_text().replace("AFFX-BioB-5_at,", "AFFX-BioB-5_x,", 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        with pytest.warns(
+            UserWarning, match=r"keeping the 7128 probes present in both files; dropped 1 only"
+        ):
+            data = load_golub(data_copy, verify=False, common_probes=True)
+    assert data.X_train.shape == (38, 7128) and data.X_test.shape == (34, 7128)
+    assert data.X_train.columns.equals(data.X_test.columns) and data.probes.index.equals(data.X_train.columns)
+    pd.testing.assert_frame_equal(data.X_train, canonical.X_train.drop(columns="AFFX-BioB-5_at"))
