@@ -165,35 +165,25 @@ def test_truncated_file_is_refused(data_copy: Path) -> None:
         load_copy(data_copy)
 
 
-def test_missing_accession_column_is_refused(data_copy: Path) -> None:
-    path = data_copy / config.TEST_FILE
-    path.write_text(path.read_text().replace("Gene Accession Number", "Accession", 1))
-    with pytest.raises(
-        DataError, match=r"data_set_ALL_AML_independent\.csv: no 'Gene Accession Number' column"
-    ):
-        load_copy(data_copy)
-
-
-def test_probe_in_one_file_only_is_refused(data_copy: Path) -> None:
-    path = data_copy / config.TEST_FILE
-    path.write_text(path.read_text().replace("AFFX-BioB-5_at,", "AFFX-BioB-5_x,", 1))
-    with pytest.raises(
-        DataError, match=r"different probes: only in .*\['AFFX-BioB-5_at'\].*\['AFFX-BioB-5_x'\]"
-    ):
-        load_copy(data_copy)
-
-
-def test_label_for_a_patient_without_data_is_refused(data_copy: Path) -> None:
-    path = data_copy / config.LABELS_FILE
-    path.write_text(path.read_text().rstrip("\n") + "\n73,ALL\n")
-    with pytest.raises(DataError, match=r"patient\(s\) \[73\] who are in neither expression file"):
-        load_copy(data_copy)
-
-
-def test_duplicated_patient_in_labels_is_refused(data_copy: Path) -> None:
-    path = data_copy / config.LABELS_FILE
-    path.write_text(path.read_text().rstrip("\n") + "\n72,ALL\n")
-    with pytest.raises(DataError, match=r"actual\.csv: patient 72 is listed twice"):
+@pytest.mark.parametrize(
+    ("name", "old", "new", "message"),
+    [
+        (config.TEST_FILE, "Gene Accession Number", "Accession",
+         r"data_set_ALL_AML_independent\.csv: no 'Gene Accession Number' column"),
+        (config.TEST_FILE, "AFFX-BioB-5_at,", "AFFX-BioB-5_x,",
+         r"different probes: only in .*\['AFFX-BioB-5_at'\].*\['AFFX-BioB-5_x'\]"),
+        (config.LABELS_FILE, "72,ALL\n", "72,ALL\n73,ALL\n",
+         r"patient\(s\) \[73\] who are in neither expression file"),
+        (config.LABELS_FILE, "72,ALL\n", "72,ALL\n72,ALL\n", r"actual\.csv: patient 72 is listed twice"),
+    ],
+    ids=["no accession column", "probe in one file only", "label without data", "patient labelled twice"],
+)  # fmt: skip
+def test_broken_copies_are_refused(name: str, old: str, new: str, message: str, data_copy: Path) -> None:
+    path = data_copy / name
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(DataError, match=message):
         load_copy(data_copy)
 
 
