@@ -225,6 +225,10 @@ def _git_commit() -> str | None:
     return result.stdout.strip() or None if result.returncode == 0 else None
 
 
+def _write_manifest(directory: Path, manifest: Mapping[str, object]) -> None:
+    write_atomic(directory / MANIFEST_FILE, json.dumps(manifest, indent=2, default=str))
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -336,7 +340,7 @@ def run(
         "git_commit": _git_commit(),
         "started": _now(),
     }
-    write_atomic(directory / MANIFEST_FILE, json.dumps(manifest, indent=2, default=str))
+    _write_manifest(directory, manifest)
     # Everything the run writes stays in its directory: the kernels inherit these variables.
     saved = {name: os.environ.get(name) for name in (CACHE_DIR_ENV_VAR, config.VERIFY_ENV_VAR)}
     os.environ[CACHE_DIR_ENV_VAR] = str(directory / ".cache")
@@ -352,7 +356,7 @@ def run(
         metrics = _metrics(values, {p.name for p in paths})
     except papermill.PapermillExecutionError as exc:
         manifest |= {"status": "failed", "failed_notebook": current.name, "finished": _now()}
-        write_atomic(directory / MANIFEST_FILE, json.dumps(manifest, indent=2, default=str))
+        _write_manifest(directory, manifest)
         raise RunError(
             f"{current.name} failed ({exc.ename}: {exc.evalue}); the executed notebook with its traceback is "
             f"{directory / current.name}"
@@ -360,7 +364,7 @@ def run(
     except BaseException as exc:  # Ctrl-C or any other failure: say so, write nothing that claims success
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         manifest |= {"status": status, "stopped_in": current.name, "finished": _now()}
-        write_atomic(directory / MANIFEST_FILE, json.dumps(manifest, indent=2, default=str))
+        _write_manifest(directory, manifest)
         raise
     finally:
         for name, value in saved.items():
@@ -384,7 +388,7 @@ def run(
         "package_versions": versions,
         "data_sha256": dict(data.checksums),
     }
-    write_atomic(directory / MANIFEST_FILE, json.dumps(manifest, indent=2, default=str))
+    _write_manifest(directory, manifest)
     result.manifest = manifest
     return result
 
