@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from leukemia import config
 from leukemia.cache import CACHE_DIR_ENV_VAR
+from leukemia.data import GolubData, load_golub
 from leukemia.provenance import provenance_table
 
 __all__ = [
@@ -244,16 +245,14 @@ class RunResult:
     manifest: dict[str, object] = field(default_factory=dict)
 
 
-def _metrics(values: Mapping[str, object], ran: set[str]) -> pd.DataFrame:
+def _metrics(data: GolubData, values: Mapping[str, object], ran: set[str]) -> pd.DataFrame:
     """The results tables of the notebooks that ran, read from the cache they filled."""
     from leukemia.cache import cached
-    from leukemia.data import load_golub
     from leukemia.evaluate import RESULT_COLUMNS, evaluate_models
     from leukemia.honest import parse_search_space
     from leukemia.models import parse_model_names
 
     tables = []
-    data = load_golub(config.data_dir(str(values.get("DATA_DIR", ""))))
     folds = int(values.get("CV_FOLDS", 5))  # type: ignore[call-overload]
     if ran & {"05_modeling.ipynb", "06_comparison.ipynb", "07_summary.ipynb"}:
         models = parse_model_names(str(values.get("MODELS", "seed")))
@@ -329,8 +328,6 @@ def run(
         stale.unlink(missing_ok=True)
     (directory / MANIFEST_FILE).unlink(missing_ok=True)
 
-    from leukemia.data import load_golub
-
     values = {name: typed.get(name, spec.default) for name, spec in specs.items()}
     manifest: dict[str, object] = {
         "status": "running",
@@ -353,7 +350,8 @@ def run(
                 str(current), str(directory / current.name), parameters=own, kernel_name="python3",
                 progress_bar=False, cwd=str(current.parent),
             )  # fmt: skip
-        metrics = _metrics(values, {p.name for p in paths})
+        data = load_golub(config.data_dir(str(values.get("DATA_DIR", ""))), verify=verify)
+        metrics = _metrics(data, values, {p.name for p in paths})
     except papermill.PapermillExecutionError as exc:
         manifest |= {"status": "failed", "failed_notebook": current.name, "finished": _now()}
         _write_manifest(directory, manifest)
@@ -380,7 +378,6 @@ def run(
         from leukemia.report import render_report
 
         result.report = render_report(directory, show_code=show_code)
-    data = load_golub(config.data_dir(str(values.get("DATA_DIR", ""))), verify=verify)
     versions = provenance_table({}).set_index("item")["value"].to_dict()
     manifest |= {
         "status": "complete",
