@@ -45,8 +45,8 @@ browser:
 	  else echo "The browser test needs chromium: sudo apt-get install chromium"; exit 1; fi; }
 
 lint: $(STAMP)
-	$(BIN)/ruff check leukemia tests notebooks
-	$(BIN)/ruff format --check leukemia tests
+	$(BIN)/ruff check leukemia tests notebooks benchmarks
+	$(BIN)/ruff format --check leukemia tests benchmarks
 
 test: data lint browser
 	$(BIN)/python -m pytest tests notebooks $(NBVAL)

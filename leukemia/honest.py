@@ -16,18 +16,21 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from sklearn.base import clone
+from sklearn.base import ClassifierMixin, TransformerMixin, clone
 from sklearn.model_selection import (
     RepeatedStratifiedKFold,
     StratifiedKFold,
     cross_val_predict,
     cross_val_score,
 )
+from sklearn.pipeline import Pipeline
 
 from leukemia import config
+from leukemia.cluster import joblib_backend
 from leukemia.data import encode_labels
 from leukemia.models import MODELS, make_model, make_pipeline
 from leukemia.preprocessing import PREPROCESSING, make_preprocessor
+from leukemia.search import fold_predictions
 from leukemia.select import SELECTORS, make_selector
 
 __all__ = [
@@ -36,6 +39,7 @@ __all__ = [
     "abstention",
     "choose_configuration",
     "cv_scores",
+    "describe_estimator",
     "nested_cv",
     "parse_search_space",
     "selection_bias",
@@ -44,20 +48,33 @@ __all__ = [
 CONFIG_KEYS = ("preprocessing", "selector", "k", "model")
 
 
+def describe_estimator(estimator: object) -> str:
+    """A short label for an estimator given in place of a registry name.
+
+    ``KNeighborsClassifier(n_neighbors=3)``; a pipeline is its steps joined by ``+``.
+    """
+    steps = getattr(estimator, "steps", None)
+    if steps is not None:
+        return "+".join(describe_estimator(step) for _, step in steps)
+    return " ".join(str(estimator).split())
+
+
 @dataclass(frozen=True)
 class SearchSpace:
     """The configurations the honest protocol chooses among, and how it scores them.
 
-    The default models are the fast ones of the registry; the tree ensembles add minutes to a
-    search (add them with ``models=`` if you want them). Plain logistic regression is left out
-    because its default solver does not converge on unscaled intensities; the elastic net covers
-    penalised logistic regression.
+    ``preprocessing`` and ``models`` hold registry names (:data:`~leukemia.preprocessing.PREPROCESSING`,
+    :data:`~leukemia.models.MODELS`) or unfitted scikit-learn estimators, which appear in tables
+    under :func:`describe_estimator`. The default models are the fast ones of the registry; the
+    tree ensembles add minutes to a search (add them with ``models=`` if you want them). Plain
+    logistic regression is left out because its default solver does not converge on unscaled
+    intensities; the elastic net covers penalised logistic regression.
     """
 
-    preprocessing: tuple[str, ...] = ("none", "standard", "dudoit")
+    preprocessing: tuple[str | TransformerMixin, ...] = ("none", "standard", "dudoit")
     selectors: tuple[str, ...] = ("f_test", "signal_to_noise")
     ks: tuple[int, ...] = (10, 20, 50, 100, 200)
-    models: tuple[str, ...] = (
+    models: tuple[str | ClassifierMixin, ...] = (
         "weighted_voting", "nearest_shrunken_centroids", "elastic_net", "linear_svm", "rbf_svm",
         "knn", "naive_bayes",
     )  # fmt: skip
@@ -65,42 +82,75 @@ class SearchSpace:
     n_repeats: int = 2
 
     def __post_init__(self) -> None:
-        for values, registry, what in (
-            (self.preprocessing, PREPROCESSING, "preprocessing"),
-            (self.selectors, SELECTORS, "selector"),
-            (self.models, MODELS, "model"),
+        for values, registry, what, method in (
+            (self.preprocessing, PREPROCESSING, "preprocessing", "transform"),
+            (self.selectors, SELECTORS, "selector", None),
+            (self.models, MODELS, "model", "predict"),
         ):
-            unknown = [v for v in values if v not in registry]
+            unknown = [
+                v for v in values if not (v in registry if isinstance(v, str) else hasattr(v, method or "?"))
+            ]
             if unknown or not values:
                 raise ValueError(f"unknown {what} {unknown or values}; choose from {sorted(registry)}.")
+        for labels, what in ((self.preprocessing_labels, "preprocessing"), (self.model_labels, "model")):
+            if len(set(labels)) < len(labels):
+                raise ValueError(f"the {what} options repeat one another: {list(labels)}.")
         if not self.ks or min(self.ks) < 1:
             raise ValueError(f"ks must be numbers of genes >= 1, got {self.ks}.")
         if self.n_splits < 2 or self.n_repeats < 1:
             raise ValueError("n_splits must be >= 2 and n_repeats >= 1.")
 
+    @property
+    def preprocessing_labels(self) -> tuple[str, ...]:
+        """How each preprocessing option is named in tables."""
+        return tuple(p if isinstance(p, str) else describe_estimator(p) for p in self.preprocessing)
+
+    @property
+    def model_labels(self) -> tuple[str, ...]:
+        """How each model is named in tables."""
+        return tuple(m if isinstance(m, str) else describe_estimator(m) for m in self.models)
+
     def configurations(self) -> pd.DataFrame:
         """Every configuration, one row each, in the order ties are broken (``k`` ascending)."""
-        grid = itertools.product(self.preprocessing, self.selectors, sorted(self.ks), self.models)
+        grid = itertools.product(
+            self.preprocessing_labels, self.selectors, sorted(self.ks), self.model_labels
+        )
         return pd.DataFrame(list(grid), columns=list(CONFIG_KEYS))
+
+    def folds(self, random_state: int = config.RANDOM_SEED) -> RepeatedStratifiedKFold:
+        """The repeated stratified folds every configuration is scored on."""
+        return RepeatedStratifiedKFold(
+            n_splits=self.n_splits, n_repeats=self.n_repeats, random_state=random_state
+        )
+
+    def pipeline(self, configuration: dict[str, object], random_state: int = config.RANDOM_SEED) -> Pipeline:
+        """The unfitted ``preprocess → select → model`` pipeline of one configuration (a row's labels)."""
+        step = self.preprocessing[self.preprocessing_labels.index(str(configuration["preprocessing"]))]
+        model = self.models[self.model_labels.index(str(configuration["model"]))]
+        return make_pipeline(
+            model if isinstance(model, str) else clone(model),
+            preprocessing=step if isinstance(step, str) else clone(step),
+            selector=str(configuration["selector"]),
+            k=int(configuration["k"]),  # type: ignore[call-overload]
+            random_state=random_state,
+        )
+
+    def estimators(self, random_state: int = config.RANDOM_SEED) -> tuple[list, list]:
+        """Unfitted preprocessing steps and models, registry names resolved."""
+        steps = [make_preprocessor(p) if isinstance(p, str) else p for p in self.preprocessing]
+        models = [make_model(m, random_state) if isinstance(m, str) else m for m in self.models]
+        return steps, models
 
 
 def _score_fold(
-    X: pd.DataFrame, y: np.ndarray, train: np.ndarray, test: np.ndarray, space: SearchSpace, seed: int
-) -> list[float]:
-    """Accuracy of every configuration on one fold; preprocessing is fitted once per option."""
-    results = []
-    X_train, X_test, y_train, y_test = X.iloc[train], X.iloc[test], y[train], y[test]
-    for preprocessing in space.preprocessing:
-        step = make_preprocessor(preprocessing).fit(X_train)
-        P_train, P_test = step.transform(X_train), step.transform(X_test)
-        for selector in space.selectors:
-            for k in sorted(space.ks):
-                chooser = make_selector(selector, k).fit(P_train, y_train)
-                S_train, S_test = chooser.transform(P_train), chooser.transform(P_test)
-                for model in space.models:
-                    fitted = make_model(model, seed).fit(S_train, y_train)
-                    results.append(float((fitted.predict(S_test) == y_test).mean()))
-    return results
+    X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray, space: SearchSpace, seed: int
+) -> np.ndarray:
+    """Accuracy of every configuration on one fold, through the shared-work fast path."""
+    steps, models = space.estimators(seed)
+    predicted = fold_predictions(
+        X[train], y[train], X[test], steps, space.selectors, sorted(space.ks), models
+    )
+    return (predicted == y[test]).mean(axis=1)
 
 
 def cv_scores(
@@ -113,9 +163,12 @@ def cv_scores(
 ) -> pd.DataFrame:
     """Repeated stratified CV accuracy of every configuration, on training samples only.
 
-    Equivalent to ``cross_val_score(make_pipeline(...), X_train, y_train, cv=folds)`` for each
-    configuration, but each fold's preprocessing is fitted once and shared by all configurations.
-    Labels are encoded AML = 1 as everywhere else.
+    Equal to ``cross_val_score(space.pipeline(row), X_train, y_train, cv=space.folds(random_state))``
+    for each configuration, but computed by :func:`leukemia.search.fold_predictions`, which shares
+    each fold's preprocessing and gene scores across the grid. Folds run in parallel through
+    joblib (``n_jobs``), or on the Dask cluster named by ``$LEUKEMIA_SCHEDULER``
+    (:func:`leukemia.cluster.joblib_backend`). Labels are
+    encoded AML = 1 as everywhere else.
 
     Returns
     -------
@@ -123,13 +176,12 @@ def cv_scores(
         :meth:`SearchSpace.configurations` plus ``cv_accuracy`` (mean over folds) and ``cv_std``.
     """
     y = encode_labels(y_train.reindex(X_train.index)).to_numpy()
-    folds = RepeatedStratifiedKFold(
-        n_splits=space.n_splits, n_repeats=space.n_repeats, random_state=random_state
-    )
-    per_fold = Parallel(n_jobs=n_jobs)(
-        delayed(_score_fold)(X_train, y, train, test, space, random_state)
-        for train, test in folds.split(X_train, y)
-    )
+    X = X_train.to_numpy(dtype=np.float64)
+    folds = list(space.folds(random_state).split(X, y))
+    with joblib_backend(scatter=[X]) as on_cluster:
+        per_fold = Parallel(n_jobs=-1 if on_cluster else n_jobs)(
+            delayed(_score_fold)(X, y, train, test, space, random_state) for train, test in folds
+        )
     accuracy = np.array(per_fold)  # folds × configurations
     table = space.configurations()
     table["cv_accuracy"] = accuracy.mean(axis=0)
@@ -198,7 +250,7 @@ def nested_cv(
         choice = choose_configuration(
             X_train.iloc[train], y.iloc[train], space, random_state=random_state, n_jobs=n_jobs
         )
-        pipeline = make_pipeline(random_state=random_state, **choice.configuration)  # type: ignore[arg-type]
+        pipeline = space.pipeline(choice.configuration, random_state)
         pipeline.fit(X_train.iloc[train], y.iloc[train])
         accuracy = float((pipeline.predict(X_train.iloc[test]) == y.iloc[test].to_numpy()).mean())
         rows.append({"fold": fold, "n_test": len(test), "accuracy": accuracy, **choice.configuration})

@@ -110,3 +110,40 @@ def test_abstention(golub: GolubData) -> None:
     assert row["test_confident"] + row["test_uncertain"] == 34
     assert 0 <= row["threshold"] < 1
     assert row["train_confident_correct"] == row["train_confident"]  # the threshold's own criterion
+
+
+def test_search_space_takes_estimators_and_names_them(golub: GolubData) -> None:
+    from sklearn.neighbors import KNeighborsClassifier, NearestCentroid
+    from sklearn.pipeline import make_pipeline as chain
+    from sklearn.preprocessing import StandardScaler
+
+    from leukemia.preprocessing import DudoitFilter
+
+    space = SearchSpace(
+        preprocessing=("standard", chain(DudoitFilter(), StandardScaler())),
+        selectors=("f_test",),
+        ks=(10,),
+        models=(KNeighborsClassifier(3), NearestCentroid(), "weighted_voting"),
+        n_splits=3,
+        n_repeats=1,
+    )
+    assert space.preprocessing_labels == ("standard", "DudoitFilter()+StandardScaler()")
+    assert space.model_labels == ("KNeighborsClassifier(n_neighbors=3)", "NearestCentroid()", "weighted_voting")
+    scores = cv_scores(golub.X_train, golub.y_train, space)
+    y = encode_labels(golub.y_train)
+    for row in scores.itertuples():
+        pipeline = space.pipeline(row._asdict())
+        assert pipeline.steps[-1][1] is not space.models[space.model_labels.index(row.model)], "a clone"
+        naive = cross_val_score(pipeline, golub.X_train, y, cv=space.folds())
+        assert row.cv_accuracy == naive.mean()
+
+
+def test_search_space_refuses_repeated_or_unusable_options() -> None:
+    from sklearn.neighbors import KNeighborsClassifier
+
+    with pytest.raises(ValueError, match="the model options repeat one another"):
+        SearchSpace(models=(KNeighborsClassifier(3), KNeighborsClassifier(3)))
+    with pytest.raises(ValueError, match="unknown model"):
+        SearchSpace(models=(object(),))
+    with pytest.raises(ValueError, match="unknown preprocessing"):
+        SearchSpace(preprocessing=(KNeighborsClassifier(),))

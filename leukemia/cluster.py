@@ -1,0 +1,88 @@
+"""Past one machine: the cross-validation folds on a Dask cluster, through joblib's dask backend.
+
+Every parallel loop of the package is a :class:`joblib.Parallel`. Inside :func:`joblib_backend`
+with a scheduler address (or ``$LEUKEMIA_SCHEDULER``) those loops send their tasks to the Dask
+cluster behind that address (``dask.distributed``); without one they run locally as before.
+Results do not depend on where the work ran: every task is seeded and returns its numbers.
+
+A cluster is started with ``dask scheduler`` on one machine and ``dask worker tcp://HOST:8786`` on
+each of the others (every worker needs this package installed); ``leukemia run --scheduler
+tcp://HOST:8786`` then uses it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
+
+import joblib
+
+__all__ = ["SCHEDULER_ENV_VAR", "ClusterError", "connect", "joblib_backend", "scheduler_address"]
+
+#: Environment variable naming the Dask scheduler (e.g. ``tcp://10.0.0.5:8786``); unset = local.
+SCHEDULER_ENV_VAR = "LEUKEMIA_SCHEDULER"
+CONNECT_TIMEOUT = "10s"
+
+_clients: dict[str, object] = {}
+
+
+class ClusterError(RuntimeError):
+    """The Dask scheduler could not be reached."""
+
+
+def scheduler_address(address: str | None = None) -> str | None:
+    """``address`` if given, else ``$LEUKEMIA_SCHEDULER``, else None (run locally)."""
+    chosen = address if address is not None else os.environ.get(SCHEDULER_ENV_VAR, "")
+    return chosen.strip() or None
+
+
+def connect(address: str):
+    """A :class:`distributed.Client` to ``address``, reused while it stays connected.
+
+    Raises
+    ------
+    ClusterError
+        When nothing answers at ``address`` within ten seconds.
+    """
+    from distributed import Client
+
+    client = _clients.get(address)
+    if client is not None and getattr(client, "status", None) == "running":
+        return client
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise ClusterError(
+            f"cannot reach the Dask scheduler at {address!r} ({error}). Start one with "
+            "`dask scheduler` and `dask worker ADDRESS`, or leave the address out to run locally."
+        ) from None
+    _clients[address] = client
+    return client
+
+
+@contextlib.contextmanager
+def joblib_backend(address: str | None = None, *, scatter: Sequence[object] = ()) -> Iterator[bool]:
+    """Run the joblib work inside the block on the Dask cluster, if one is named.
+
+    Parameters
+    ----------
+    address
+        The scheduler, e.g. ``tcp://10.0.0.5:8786``; default ``$LEUKEMIA_SCHEDULER``.
+    scatter
+        Large arguments (the expression matrix) to send to the workers once rather than with
+        every task.
+
+    Yields
+    ------
+    bool
+        True when the work goes to a cluster (use ``n_jobs=-1``: all its workers), False when it
+        stays on this machine.
+    """
+    chosen = scheduler_address(address)
+    if chosen is None:
+        yield False
+        return
+    client = connect(chosen)
+    with client.as_current(), joblib.parallel_config(backend="dask", scatter=list(scatter) or None):
+        yield True

@@ -1,0 +1,105 @@
+"""leukemia.search: the shared-work fast path predicts exactly what the plain pipelines predict."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.feature_selection import SelectKBest, f_classif
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier, NearestCentroid
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+from leukemia.data import GolubData, encode_labels
+from leukemia.golub import WeightedVoting
+from leukemia.preprocessing import DudoitFilter, make_preprocessor
+from leukemia.search import fold_predictions, nested_ranking, predictions_by_k
+from leukemia.select import make_selector
+
+
+def _toy(seed: int = 0, n: int = 40, genes: int = 300) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = np.repeat([0, 1], n // 2)
+    X = rng.normal(size=(n, genes))
+    X[y == 1, :20] += 1.0  # twenty informative genes
+    return X, y
+
+
+@pytest.mark.parametrize("selector", ["f_test", "signal_to_noise"])
+def test_nested_ranking_gives_the_selectors_genes_for_every_k(golub: GolubData, selector: str) -> None:
+    X = golub.X_train.to_numpy(dtype=float)
+    y = encode_labels(golub.y_train).to_numpy()
+    order = nested_ranking(selector, X, y, 200)
+    assert order is not None and len(set(order)) == 200
+    for k in (1, 2, 3, 10, 25, 50, 51, 199, 200):
+        expected = np.flatnonzero(make_selector(selector, k).fit(X, y).get_support())
+        assert np.array_equal(np.sort(order[:k]), expected), f"{selector}, k={k}"
+
+
+@pytest.mark.filterwarnings("ignore:Features .* are constant", "ignore:invalid value encountered")
+@pytest.mark.parametrize("selector", ["f_test", "signal_to_noise"])
+def test_nested_ranking_breaks_ties_and_nans_as_the_selectors_do(selector: str) -> None:
+    X, y = _toy()
+    X[:, 30:40] = X[:, [5]]  # ten copies of one informative gene: tied scores
+    X[:, 50:60] = 7.0  # constant genes: F is NaN, P(g) is 0
+    for k in range(1, 80):
+        order = nested_ranking(selector, X, y, k)
+        expected = np.flatnonzero(make_selector(selector, k).fit(X, y).get_support())
+        assert np.array_equal(np.sort(order), expected), f"{selector}, k={k}"
+
+
+def test_nested_ranking_declines_when_k_exceeds_the_genes() -> None:
+    X, y = _toy(genes=30)
+    assert nested_ranking("f_test", X, y, 31) is None
+    assert nested_ranking("lasso", X, y, 5) is None
+
+
+MODELS = [
+    KNeighborsClassifier(),
+    KNeighborsClassifier(3),
+    KNeighborsClassifier(4),  # even: ties in the vote go to the first class
+    NearestCentroid(),
+    WeightedVoting(n_genes=None),
+    SVC(kernel="linear"),  # no shortcut: fitted for each k
+    NearestCentroid(shrink_threshold=0.5),  # no shortcut either
+    GaussianNB(),
+]
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: " ".join(str(m).split()))
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_predictions_for_every_k_equal_the_fitted_pipeline(model, seed: int) -> None:
+    X, y = _toy(seed)
+    train, test = np.arange(0, 40, 2), np.arange(1, 40, 2)
+    order = nested_ranking("f_test", X[train], y[train], 60)
+    ks = [1, 2, 5, 20, 60]
+    fast = predictions_by_k(model, X[train], y[train], X[test], order, ks)
+    for row, k in zip(fast, ks, strict=True):
+        pipeline = Pipeline([("select", SelectKBest(f_classif, k=k)), ("model", clone(model))])
+        assert np.array_equal(row, pipeline.fit(X[train], y[train]).predict(X[test])), f"k={k}"
+    assert not hasattr(model, "classes_"), "the model passed in stays unfitted"
+
+
+def test_fold_predictions_equal_every_pipeline(golub: GolubData) -> None:
+    X = golub.X_train.to_numpy(dtype=float)
+    y = encode_labels(golub.y_train).to_numpy()
+    train, test = np.arange(0, 38, 3) % 38, np.setdiff1d(np.arange(38), np.arange(0, 38, 3))
+    steps = [make_preprocessor("standard"), Pipeline([("d", DudoitFilter()), ("s", StandardScaler())])]
+    selectors, ks = ["f_test", "signal_to_noise"], [5, 30]
+    models = [LogisticRegression(max_iter=5000), KNeighborsClassifier(3), WeightedVoting(n_genes=None)]
+    fast = fold_predictions(X[train], y[train], X[test], steps, selectors, ks, models)
+    assert fast.shape == (2 * 2 * 2 * 3, len(test))
+    row = 0
+    for step in steps:
+        for selector in selectors:
+            for k in ks:
+                for model in models:
+                    pipeline = Pipeline(
+                        [("p", clone(step)), ("s", make_selector(selector, k)), ("m", clone(model))]
+                    )
+                    expected = pipeline.fit(X[train], y[train]).predict(X[test])
+                    assert np.array_equal(fast[row], expected), (step, selector, k, model)
+                    row += 1
