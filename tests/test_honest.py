@@ -128,7 +128,8 @@ def test_search_space_takes_estimators_and_names_them(golub: GolubData) -> None:
         n_repeats=1,
     )
     assert space.preprocessing_labels == ("standard", "DudoitFilter()+StandardScaler()")
-    assert space.model_labels == ("KNeighborsClassifier(n_neighbors=3)", "NearestCentroid()", "weighted_voting")
+    labels = ("KNeighborsClassifier(n_neighbors=3)", "NearestCentroid()", "weighted_voting")
+    assert space.model_labels == labels
     scores = cv_scores(golub.X_train, golub.y_train, space)
     y = encode_labels(golub.y_train)
     for row in scores.itertuples():
