@@ -54,6 +54,7 @@ def _run(args: argparse.Namespace) -> int:
     result = run(
         _given(args), notebooks=args.notebooks, out_dir=args.out, render=not args.no_report,
         show_code=args.show_code, progress=not args.quiet, verify=not args.no_verify,
+        scheduler=args.scheduler,
     )  # fmt: skip
     print(result.report or result.directory)
     return 0
@@ -78,9 +79,19 @@ def _sweep(args: argparse.Namespace) -> int:
         out_dir=args.out,
         progress=not args.quiet,
         verify=not args.no_verify,
+        scheduler=args.scheduler,
     )
     print(page)
     return 0
+
+
+def _scheduler_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler that runs the cross-validation folds, e.g. tcp://10.0.0.5:8786 "
+        "(default: $LEUKEMIA_SCHEDULER, else this machine)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -151,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--no-verify", action="store_true", help="load data files whose sha256 differs (with a warning)"
     )
+    _scheduler_option(run)
     run.set_defaults(handler=_run)
 
     report = commands.add_parser(
@@ -187,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "--no-verify", action="store_true", help="load data files whose sha256 differs (with a warning)"
     )
+    _scheduler_option(sweep)
     sweep.set_defaults(handler=_sweep)
     return parser
 

@@ -22,7 +22,6 @@ __all__ = ["SCHEDULER_ENV_VAR", "ClusterError", "connect", "joblib_backend", "sc
 
 #: Environment variable naming the Dask scheduler (e.g. ``tcp://10.0.0.5:8786``); unset = local.
 SCHEDULER_ENV_VAR = "LEUKEMIA_SCHEDULER"
-CONNECT_TIMEOUT = "10s"
 
 _clients: dict[str, object] = {}
 
@@ -40,10 +39,13 @@ def scheduler_address(address: str | None = None) -> str | None:
 def connect(address: str):
     """A :class:`distributed.Client` to ``address``, reused while it stays connected.
 
+    How long to wait for an answer is Dask's own setting ``distributed.comm.timeouts.connect``
+    (30 s by default; e.g. ``DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT=5s``).
+
     Raises
     ------
     ClusterError
-        When nothing answers at ``address`` within ten seconds.
+        When nothing answers at ``address`` in that time.
     """
     from distributed import Client
 
@@ -51,7 +53,7 @@ def connect(address: str):
     if client is not None and getattr(client, "status", None) == "running":
         return client
     try:
-        client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+        client = Client(address, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as error:
         raise ClusterError(
             f"cannot reach the Dask scheduler at {address!r} ({error}). Start one with "

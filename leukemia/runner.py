@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from leukemia import config
 from leukemia.cache import CACHE_DIR_ENV_VAR
+from leukemia.cluster import SCHEDULER_ENV_VAR, ClusterError, connect, scheduler_address
 from leukemia.data import GolubData, load_golub
 from leukemia.provenance import provenance_table
 
@@ -288,6 +289,7 @@ def run(
     show_code: bool = False,
     progress: bool = True,
     verify: bool = True,
+    scheduler: str | None = None,
 ) -> RunResult:
     """Validate the parameters, execute the notebooks in order, write metrics, manifest and report.
 
@@ -307,16 +309,26 @@ def run(
         A progress bar over notebooks on stderr.
     verify
         ``False`` lets the notebooks load copies of the data whose checksums differ (with a warning).
+    scheduler
+        A Dask scheduler address (``tcp://host:8786``) that runs the cross-validation folds of the
+        honest search; default ``$LEUKEMIA_SCHEDULER``, else this machine. Results are the same.
 
     Raises
     ------
     RunError
-        Invalid parameters (before anything runs), or a notebook failed (its executed copy, with the
-        traceback, stays in the run directory; the manifest says ``failed``).
+        Invalid parameters or an unreachable scheduler (before anything runs), or a notebook
+        failed (its executed copy, with the traceback, stays in the run directory; the manifest
+        says ``failed``).
     """
     paths = select_notebooks(notebooks)
     specs = parameters(paths)
     typed = validate(dict(given or {}), specs)
+    address = scheduler_address(scheduler)
+    if address is not None:
+        try:
+            connect(address)
+        except ClusterError as exc:
+            raise RunError(str(exc)) from None
     directory = Path(out_dir) if out_dir is not None else config.REPORTS_DIR / run_name(typed)
     directory = directory.expanduser().resolve()
     directory.mkdir(parents=True, exist_ok=True)
@@ -335,13 +347,18 @@ def run(
         "non_default_parameters": typed,
         "notebooks": [p.name for p in paths],
         "git_commit": _git_commit(),
+        "scheduler": address,
         "started": _now(),
     }
     _write_manifest(directory, manifest)
     # Everything the run writes stays in its directory: the kernels inherit these variables.
-    saved = {name: os.environ.get(name) for name in (CACHE_DIR_ENV_VAR, config.VERIFY_ENV_VAR)}
+    saved = {
+        name: os.environ.get(name) for name in (CACHE_DIR_ENV_VAR, config.VERIFY_ENV_VAR, SCHEDULER_ENV_VAR)
+    }
     os.environ[CACHE_DIR_ENV_VAR] = str(directory / ".cache")
     os.environ[config.VERIFY_ENV_VAR] = "1" if verify else "0"
+    if address is not None:
+        os.environ[SCHEDULER_ENV_VAR] = address
     current = paths[0]
     try:
         for current in tqdm(paths, desc="notebooks", unit="notebook", disable=not progress):
@@ -398,6 +415,7 @@ def sweep(
     out_dir: str | Path | None = None,
     progress: bool = True,
     verify: bool = True,
+    scheduler: str | None = None,
 ) -> Path:
     """One run per grid point, then ``sweep.html`` and ``sweep_metrics.csv`` comparing them.
 
@@ -411,6 +429,8 @@ def sweep(
         The notebooks each run executes (default ``"05"``, the modelling notebook).
     out_dir
         Where the runs and the page go; default ``reports/sweep-<names>``.
+    scheduler
+        As for :func:`run`.
 
     Returns
     -------
@@ -435,7 +455,7 @@ def sweep(
     for point in tqdm(points, desc="sweep", unit="run", disable=not progress):
         result = run(
             {**(given or {}), **point}, notebooks=notebooks, out_dir=directory / run_name(point),
-            render=False, progress=False, verify=verify,
+            render=False, progress=False, verify=verify, scheduler=scheduler,
         )  # fmt: skip
         frame = pd.read_csv(result.metrics)
         for name, value in point.items():

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from leukemia import cluster
 from leukemia.data import GolubData
-from leukemia.honest import SearchSpace, cv_scores, nested_cv
+from leukemia.evaluate import evaluate_models
+from leukemia.honest import SearchSpace, cv_scores, nested_cv, parse_search_space
 
 SPACE = SearchSpace(
     preprocessing=("none", "dudoit"),
@@ -62,7 +68,54 @@ def test_no_address_means_local(monkeypatch: pytest.MonkeyPatch) -> None:
     assert cluster.scheduler_address("tcp://h:1") == "tcp://h:1"
 
 
-def test_unreachable_scheduler_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", "1s")
-    with pytest.raises(cluster.ClusterError, match=r"cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'"):
-        cluster.connect("tcp://127.0.0.1:9")
+def _cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "leukemia.cli", *args],
+        capture_output=True, text=True, timeout=600, env={**os.environ, **env},
+    )  # fmt: skip
+
+
+def test_unreachable_scheduler_stops_a_run_before_it_starts(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = _cli(
+        "run", "--notebooks", "01", "--scheduler", "tcp://127.0.0.1:9", "--out", str(out), "-q",
+        DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT="1s",
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'" in result.stderr
+    assert not out.exists(), "nothing ran, nothing was written"
+
+
+def test_a_run_sends_its_search_to_the_cluster(golub: GolubData, scheduler: str, tmp_path: Path) -> None:
+    from distributed import get_task_stream
+
+    small = {
+        "MODELS": "knn", "CURVE_MODELS": "knn", "OUTER_FOLDS": "2", "BIAS_PERMUTATIONS": "2",
+        "SEARCH_PREPROCESSING": "none,dudoit", "SEARCH_SELECTORS": "signal_to_noise", "SEARCH_KS": "10,20",
+        "SEARCH_MODELS": "weighted_voting,knn",
+    }  # fmt: skip
+    options = [part for name, value in small.items() for part in ("-p", name, value)]
+    out = tmp_path / "run"
+    with get_task_stream(cluster.connect(scheduler)) as stream:
+        result = _cli(
+            "run",
+            "--notebooks",
+            "06",
+            *options,
+            "--scheduler",
+            scheduler,
+            "--out",
+            str(out),
+            "--no-report",
+            "-q",
+        )
+    assert result.returncode == 0, result.stderr
+    assert json.loads((out / "manifest.json").read_text())["scheduler"] == scheduler
+    assert len(stream.data) >= 10, "the folds of the honest search ran on the cluster"
+    honest = pd.read_csv(out / "metrics.csv").query("protocol == 'honest'").iloc[0]
+    space = parse_search_space(
+        small["SEARCH_PREPROCESSING"], small["SEARCH_SELECTORS"], small["SEARCH_KS"], small["SEARCH_MODELS"]
+    )
+    local = evaluate_models(golub, "honest", space=space).table.iloc[0]
+    assert (honest["model"], honest["n_correct"]) == (local["model"], local["n_correct"])
+    assert honest["cv_accuracy"] == pytest.approx(local["cv_accuracy"], abs=1e-12)
