@@ -175,15 +175,17 @@ def evaluate_models(
         raise ValueError(f"unknown model(s) {unknown}; choose from {list(MODELS)}.")
     y_train, y_test = encode_labels(data.y_train), encode_labels(data.y_test)
     folds = StratifiedKFold(n_splits=cv_folds, shuffle=True, random_state=random_state)
+    # Plain arrays: scikit-learn checks a DataFrame's 7129 column dtypes on every fit and predict.
+    X_train, X_test = data.X_train.to_numpy(), data.X_test.to_numpy()
 
     rows, predictions, scores = [], {}, {}
     for name in names:
         pipeline = make_pipeline(name, random_state=random_state, **settings)  # type: ignore[arg-type]
-        cv = cross_val_score(clone(pipeline), data.X_train, y_train, cv=folds, n_jobs=n_jobs)
-        pipeline.fit(data.X_train, y_train)
-        train_accuracy = float((pipeline.predict(data.X_train) == y_train).mean())
-        predicted = np.asarray(pipeline.predict(data.X_test))
-        score = _scores(pipeline, data.X_test)
+        cv = cross_val_score(clone(pipeline), X_train, y_train, cv=folds, n_jobs=n_jobs)
+        pipeline.fit(X_train, y_train)
+        train_accuracy = float((pipeline.predict(X_train) == y_train).mean())
+        predicted = np.asarray(pipeline.predict(X_test))
+        score = _scores(pipeline, X_test)
         n_correct = int((predicted == y_test.to_numpy()).sum())
         n_test = len(y_test)
         low, high = clopper_pearson(n_correct, n_test)
@@ -325,7 +327,7 @@ def learning_curves(
     for name in models:
         pipeline = make_pipeline(name, random_state=random_state, **settings)  # type: ignore[arg-type]
         sizes, train, test = learning_curve(
-            pipeline, data.X_train, y, train_sizes=np.array(train_sizes), cv=folds,
+            pipeline, data.X_train.to_numpy(), y, train_sizes=np.array(train_sizes), cv=folds,
             shuffle=True, random_state=random_state,
         )  # fmt: skip
         for label, values in (("training", train), ("cross-validation", test)):

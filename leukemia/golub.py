@@ -191,13 +191,12 @@ def weighted_voting_calls(
     from leukemia.preprocessing import make_preprocessor
 
     rows = []
+    X_train, X_test = data.X_train.to_numpy(), data.X_test.to_numpy()  # arrays: fast input checks
     for option in preprocessing:
         pipeline = make_pipeline(make_preprocessor(option), WeightedVoting(n_genes=n_genes))
-        loo = cross_val_predict(
-            pipeline, data.X_train, data.y_train, cv=LeaveOneOut(), method="decision_function"
-        )
-        pipeline.fit(data.X_train, data.y_train)
-        test = pipeline.decision_function(data.X_test)
+        loo = cross_val_predict(pipeline, X_train, data.y_train, cv=LeaveOneOut(), method="decision_function")
+        pipeline.fit(X_train, data.y_train)
+        test = pipeline.decision_function(X_test)
         row: dict[str, object] = {"preprocessing": option}
         for split, signed, truth in (("train", loo, data.y_train), ("test", test, data.y_test)):
             call = np.where(signed > 0, CLASSES[1], CLASSES[0])

@@ -175,14 +175,33 @@ def cv_scores(
     pandas.DataFrame
         :meth:`SearchSpace.configurations` plus ``cv_accuracy`` (mean over folds) and ``cv_std``.
     """
+    X, y = _arrays(X_train, y_train)
+    (per_fold,) = _score_all([(X, y)], space, random_state, n_jobs)
+    return _table(space, per_fold)
+
+
+def _arrays(X_train: pd.DataFrame, y_train: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The matrix as an array (float32 stays float32, uncopied) and the labels encoded AML = 1."""
     y = encode_labels(y_train.reindex(X_train.index)).to_numpy()
-    X = X_train.to_numpy(dtype=np.float64)
-    folds = list(space.folds(random_state).split(X, y))
-    with joblib_backend(scatter=[X]) as on_cluster:
-        per_fold = Parallel(n_jobs=-1 if on_cluster else n_jobs)(
-            delayed(_score_fold)(X, y, train, test, space, random_state) for train, test in folds
-        )
-    accuracy = np.array(per_fold)  # folds × configurations
+    X = X_train.to_numpy()
+    return (X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)), y
+
+
+def _score_all(
+    sets: list[tuple[np.ndarray, np.ndarray]], space: SearchSpace, seed: int, n_jobs: int | None
+) -> list[np.ndarray]:
+    """Every fold of every training set as one batch of parallel tasks; folds × configurations each."""
+    jobs, owner = [], []
+    for i, (X, y) in enumerate(sets):
+        for train, test in space.folds(seed).split(X, y):
+            jobs.append(delayed(_score_fold)(X, y, train, test, space, seed))
+            owner.append(i)
+    with joblib_backend(scatter=[X for X, _ in sets]) as on_cluster:
+        results = Parallel(n_jobs=-1 if on_cluster else n_jobs)(jobs)
+    return [np.array([r for r, o in zip(results, owner, strict=True) if o == i]) for i in range(len(sets))]
+
+
+def _table(space: SearchSpace, accuracy: np.ndarray) -> pd.DataFrame:
     table = space.configurations()
     table["cv_accuracy"] = accuracy.mean(axis=0)
     table["cv_std"] = accuracy.std(axis=0)
@@ -215,7 +234,10 @@ def choose_configuration(
     The best mean repeated-CV accuracy wins; ties go to the smaller standard deviation over
     folds, then to fewer genes, then to the earlier entry of the search space.
     """
-    scores = cv_scores(X_train, y_train, space, random_state=random_state, n_jobs=n_jobs)
+    return _best(cv_scores(X_train, y_train, space, random_state=random_state, n_jobs=n_jobs))
+
+
+def _best(scores: pd.DataFrame) -> Choice:
     ranked = scores.assign(_order=np.arange(len(scores))).sort_values(
         ["cv_accuracy", "cv_std", "k", "_order"], ascending=[False, True, True, True], kind="stable"
     )
@@ -244,15 +266,16 @@ def nested_cv(
         One row per outer fold: ``fold``, ``n_test``, ``accuracy`` and the chosen configuration.
     """
     y = y_train.reindex(X_train.index)
-    outer = StratifiedKFold(n_splits=outer_splits, shuffle=True, random_state=random_state)
+    X, encoded = _arrays(X_train, y_train)
+    outer = list(StratifiedKFold(n_splits=outer_splits, shuffle=True, random_state=random_state).split(X, y))
+    # The inner searches of all outer folds form one batch of tasks: no core idles between folds.
+    inner = _score_all([(X[train], encoded[train]) for train, _ in outer], space, random_state, n_jobs)
     rows = []
-    for fold, (train, test) in enumerate(outer.split(X_train, y)):
-        choice = choose_configuration(
-            X_train.iloc[train], y.iloc[train], space, random_state=random_state, n_jobs=n_jobs
-        )
+    for fold, ((train, test), per_fold) in enumerate(zip(outer, inner, strict=True)):
+        choice = _best(_table(space, per_fold))
         pipeline = space.pipeline(choice.configuration, random_state)
-        pipeline.fit(X_train.iloc[train], y.iloc[train])
-        accuracy = float((pipeline.predict(X_train.iloc[test]) == y.iloc[test].to_numpy()).mean())
+        pipeline.fit(X[train], y.iloc[train])
+        accuracy = float((pipeline.predict(X[test]) == y.iloc[test].to_numpy()).mean())
         rows.append({"fold": fold, "n_test": len(test), "accuracy": accuracy, **choice.configuration})
     return pd.DataFrame(rows)
 
@@ -280,15 +303,16 @@ def selection_bias(
     """
     rng = np.random.default_rng(random_state)
     y = y_train.reindex(X_train.index).to_numpy()
+    X = X_train.to_numpy()
     rows = []
     for _ in range(n_permutations):
         shuffled = rng.permutation(y)
         folds = StratifiedKFold(n_splits=cv_folds, shuffle=True, random_state=int(rng.integers(2**31)))
-        chosen = make_selector("signal_to_noise", k).fit(X_train, shuffled).get_support()
-        before = cross_val_score(make_model("weighted_voting"), X_train.loc[:, chosen], shuffled, cv=folds)
+        chosen = make_selector("signal_to_noise", k).fit(X, shuffled).get_support()
+        before = cross_val_score(make_model("weighted_voting"), X[:, chosen], shuffled, cv=folds)
         inside = cross_val_score(
             make_pipeline("weighted_voting", preprocessing="none", selector="signal_to_noise", k=k),
-            X_train, shuffled, cv=folds,
+            X, shuffled, cv=folds,
         )  # fmt: skip
         rows.append({"genes chosen before CV": before.mean(), "genes chosen inside CV": inside.mean()})
     return pd.DataFrame(rows)
@@ -321,6 +345,7 @@ def abstention(
     """
     y_tr = encode_labels(y_train.reindex(X_train.index)).to_numpy()
     y_te = encode_labels(y_test.reindex(X_test.index)).to_numpy()
+    X_tr, X_te = X_train.to_numpy(), X_test.to_numpy()  # arrays: fast input checks
     folds = StratifiedKFold(n_splits=cv_folds, shuffle=True, random_state=random_state)
     grid = np.round(np.arange(0, 1, 0.05), 2)
     rows = []
@@ -328,12 +353,12 @@ def abstention(
         pipeline = make_pipeline(name, random_state=random_state, **settings)  # type: ignore[arg-type]
         if not hasattr(pipeline, "predict_proba"):
             continue
-        oof = cross_val_predict(clone(pipeline), X_train, y_tr, cv=folds, method="predict_proba")
+        oof = cross_val_predict(clone(pipeline), X_tr, y_tr, cv=folds, method="predict_proba")
         oof_call, oof_conf = oof.argmax(axis=1), np.abs(2 * oof[:, 1] - 1)
         clean = [t for t in grid if (oof_call[oof_conf >= t] == y_tr[oof_conf >= t]).all()]
         threshold = float(clean[0]) if clean else float(grid[-1])
-        pipeline.fit(X_train, y_tr)
-        proba = pipeline.predict_proba(X_test)
+        pipeline.fit(X_tr, y_tr)
+        proba = pipeline.predict_proba(X_te)
         call, conf = proba.argmax(axis=1), np.abs(2 * proba[:, 1] - 1)
         confident = conf >= threshold
         n_right = int((call[confident] == y_te[confident]).sum())

@@ -66,9 +66,10 @@ class DudoitFilter(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"DudoitFilter needs 0 < floor < ceiling, got floor={self.floor}, ceiling={self.ceiling}."
             )
-        values = validate_data(self, X, reset=True, dtype=np.float64)
-        clipped = np.clip(values, self.floor, self.ceiling)
-        high, low = clipped.max(axis=0), clipped.min(axis=0)
+        values = validate_data(self, X, reset=True, dtype=(np.float64, np.float32))
+        # max and min of the clipped values, without a clipped copy of the whole matrix
+        high = np.clip(values.max(axis=0), self.floor, self.ceiling).astype(np.float64)
+        low = np.clip(values.min(axis=0), self.floor, self.ceiling).astype(np.float64)
         self.support_ = (high / low > self.min_fold) & (high - low > self.min_range)
         if not self.support_.any():
             raise ValueError(
@@ -80,9 +81,9 @@ class DudoitFilter(TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Clip, keep the genes chosen in :meth:`fit`, and take log10."""
         check_is_fitted(self, "support_")
-        values = validate_data(self, X, reset=False, dtype=np.float64)
-        kept = np.clip(values[:, self.support_], self.floor, self.ceiling)
-        return np.log10(kept) if self.log else kept
+        values = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        kept = np.clip(values[:, self.support_], self.floor, self.ceiling)  # a new array: safe in place
+        return np.log10(kept, out=kept) if self.log else kept
 
     def get_feature_names_out(self, input_features=None):
         """Names of the genes kept (so ``set_output(transform="pandas")`` works)."""

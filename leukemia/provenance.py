@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import platform
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, packages_distributions, version
@@ -24,9 +25,15 @@ CORE_PACKAGES: tuple[str, ...] = (
 )
 
 
+@functools.cache
+def _distributions() -> Mapping[str, list[str]]:
+    """Import name → distributions (a scan of every installed package: done once)."""
+    return packages_distributions()
+
+
 def _distribution(package: str) -> str:
     """The installed distribution that provides an import name (sklearn → scikit-learn)."""
-    return packages_distributions().get(package, [package])[0]
+    return _distributions().get(package, [package])[0]
 
 
 def _installed_version(distribution: str) -> str:

@@ -62,6 +62,12 @@ def nested_ranking(selector: str, X: np.ndarray, y: np.ndarray, max_k: int) -> n
     return None
 
 
+def _floating(values: object) -> np.ndarray:
+    """As an array, float32 kept as it is (no copy), anything else as float64."""
+    array = np.asarray(values)
+    return array if array.dtype in (np.float32, np.float64) else array.astype(np.float64)
+
+
 def _squared_distances(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """Squared Euclidean distances between the rows of ``A`` and ``B``."""
     d = (A * A).sum(axis=1)[:, None] + (B * B).sum(axis=1)[None, :] - 2.0 * A @ B.T
@@ -184,8 +190,7 @@ def fold_predictions(
     blocks = []
     for step in preprocessing:
         fitted = clone(step).fit(X_train, y_train)
-        P_train = np.asarray(fitted.transform(X_train), dtype=np.float64)
-        P_test = np.asarray(fitted.transform(X_test), dtype=np.float64)
+        P_train, P_test = _floating(fitted.transform(X_train)), _floating(fitted.transform(X_test))
         for selector in selectors:
             order = nested_ranking(selector, P_train, y_train, max(ks))
             per_model = []

@@ -55,7 +55,9 @@ def signal_to_noise(X: np.ndarray, y: np.ndarray, *, ddof: int = 0) -> tuple[np.
     ValueError
         If ``y`` does not hold exactly two classes, or a class has too few samples for ``ddof``.
     """
-    X = np.asarray(X, dtype=float)
+    X = np.asarray(X)
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
     y = np.asarray(y)
     classes = np.unique(y)
     if classes.size != 2:

@@ -100,20 +100,31 @@ def test_errors_by_sample(seed: Evaluation) -> None:
 
 
 class SpyScaler(TransformerMixin, BaseEstimator):
-    """A pass-through preprocessing step that records the patients of every fit."""
+    """A pass-through preprocessing step that records the patients of every fit.
 
-    seen: ClassVar[list[list[int]]] = []
+    Patients are recognised by their expression values (no two patients share a row), so the
+    spy works whether the pipeline is given a DataFrame or a plain array.
+    """
 
-    def fit(self, X: pd.DataFrame, y: object = None) -> SpyScaler:
-        SpyScaler.seen.append(list(X.index))
+    seen: ClassVar[list[list[object]]] = []
+    patient_of: ClassVar[dict[bytes, object]] = {}
+
+    def fit(self, X: object, y: object = None) -> SpyScaler:
+        rows = np.asarray(X, dtype=float)
+        SpyScaler.seen.append([SpyScaler.patient_of[row.tobytes()] for row in rows])
         return self
 
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+    def transform(self, X: object) -> object:
         return X
 
 
 def test_no_test_sample_is_ever_fitted(golub: GolubData, monkeypatch: pytest.MonkeyPatch) -> None:
     SpyScaler.seen.clear()
+    everyone = pd.concat([golub.X_train, golub.X_test]).astype(float)
+    SpyScaler.patient_of = {
+        row.tobytes(): patient for patient, row in zip(everyone.index, everyone.to_numpy(), strict=True)
+    }
+    assert len(SpyScaler.patient_of) == 72, "every patient has a row of their own"
     original = model_module.make_preprocessor
     monkeypatch.setattr(
         model_module, "make_preprocessor", lambda name: SpyScaler() if name == "spy" else original(name)

@@ -1,0 +1,156 @@
+"""How the honest pipeline scales: load → Dudoit preprocessing → selection → three models → 5-fold CV.
+
+Synthetic data (:func:`leukemia.synthetic.make_expression`, float32, 50 informative genes) at three
+sizes up to 54,675 probes × 2,000 samples, the size of a whole-genome array study today. Each size
+runs in a fresh process: the data is generated and saved as ``.npy`` first (not timed), then the
+timed part loads it and cross-validates signal-to-noise selection of 50 genes with weighted
+voting, k-NN and a linear SVM through :func:`leukemia.honest.cv_scores` (``n_jobs=2``).
+Peak memory is the largest sum of resident memory over the process and its worker processes,
+sampled every 20 ms (memory the workers share is counted once per worker, so this errs high).
+
+    python benchmarks/bench_scale.py [--sizes 13669x500,27337x1000,54675x2000]
+
+Prints one line per size, the fitted slope of log(time) against log(genes × samples), and the
+largest size's time and memory against the targets (5 min, 6 GB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_SIZES = "13669x500,27337x1000,54675x2000"
+TIME_LIMIT_S, MEMORY_LIMIT_GB = 300.0, 6.0
+
+
+class PeakMemory:
+    """Samples the resident memory of this process and all its children in a thread."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        import psutil
+
+        self.process, self.interval, self.peak = psutil.Process(), interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            total = 0
+            for process in [self.process, *self.process.children(recursive=True)]:
+                try:
+                    total += process.memory_info().rss
+                except psutil.Error:
+                    pass  # a worker that just exited
+            self.peak = max(self.peak, total)
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def one_size(n_genes: int, n_samples: int, folder: Path) -> dict[str, float]:
+    """Generate, save, then time load → CV at one size (run in its own process)."""
+    import pandas as pd
+
+    from leukemia.honest import SearchSpace, cv_scores
+    from leukemia.synthetic import make_expression
+
+    X, y = make_expression(n_genes, n_samples)
+    np.save(folder / "X.npy", X.to_numpy())
+    y.to_csv(folder / "y.csv")
+    del X, y
+    space = SearchSpace(
+        preprocessing=("dudoit",),
+        selectors=("signal_to_noise",),
+        ks=(50,),
+        models=("weighted_voting", "knn", "linear_svm"),
+        n_splits=5,
+        n_repeats=1,
+    )
+    with PeakMemory() as memory:
+        start = time.perf_counter()
+        labels = pd.read_csv(folder / "y.csv", index_col=0).iloc[:, 0]
+        X = pd.DataFrame(np.load(folder / "X.npy"), index=labels.index, copy=False)
+        loaded = time.perf_counter()
+        scores = cv_scores(X, labels, space, n_jobs=2)
+        seconds = time.perf_counter() - start
+    return {
+        "genes": n_genes,
+        "samples": n_samples,
+        "load_s": loaded - start,
+        "seconds": seconds,
+        "peak_gb": memory.peak / 1e9,
+        "data_gb": X.to_numpy().nbytes / 1e9,
+        "min_cv_accuracy": float(scores["cv_accuracy"].min()),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=DEFAULT_SIZES, help=f"GENESxSAMPLES,... (default {DEFAULT_SIZES})")
+    parser.add_argument("--one", metavar="GENESxSAMPLES", help=argparse.SUPPRESS)  # the per-size child
+    args = parser.parse_args(argv)
+    if args.one:
+        genes, samples = (int(part) for part in args.one.split("x"))
+        with tempfile.TemporaryDirectory() as folder:
+            print(json.dumps(one_size(genes, samples, Path(folder))))
+        return 0
+
+    rows = []
+    print(
+        f"{'genes':>7} {'samples':>7} {'cells (M)':>9} {'load s':>7} {'total s':>8} {'peak GB':>8} "
+        f"{'data GB':>8} {'CV acc':>7}"
+    )
+    for size in args.sizes.split(","):
+        child = subprocess.run(
+            [sys.executable, __file__, "--one", size.strip()], capture_output=True, text=True, check=False
+        )
+        if child.returncode != 0:
+            print(child.stderr, file=sys.stderr)
+            return 1
+        row = json.loads(child.stdout.strip().splitlines()[-1])
+        rows.append(row)
+        print(
+            f"{row['genes']:>7} {row['samples']:>7} {row['genes'] * row['samples'] / 1e6:>9.1f} "
+            f"{row['load_s']:>7.2f} {row['seconds']:>8.2f} {row['peak_gb']:>8.2f} {row['data_gb']:>8.2f} "
+            f"{row['min_cv_accuracy']:>7.3f}",
+            flush=True,
+        )
+    cells = np.log([r["genes"] * r["samples"] for r in rows])
+    slope = (
+        float(np.polyfit(cells, np.log([r["seconds"] for r in rows]), 1)[0])
+        if len(rows) > 1
+        else float("nan")
+    )
+    largest = max(rows, key=lambda r: r["genes"] * r["samples"])
+    print(f"log-log slope of time against genes x samples: {slope:.2f}")
+    print(
+        f"largest ({largest['genes']} x {largest['samples']}): "
+        f"{largest['seconds']:.1f} s of {TIME_LIMIT_S:.0f} s, "
+        f"{largest['peak_gb']:.2f} GB of {MEMORY_LIMIT_GB:.0f} GB"
+    )
+    print(
+        f"ratio to target: time {largest['seconds'] / TIME_LIMIT_S:.2f}x, "
+        f"memory {largest['peak_gb'] / MEMORY_LIMIT_GB:.2f}x"
+    )
+    within = largest["seconds"] <= TIME_LIMIT_S and largest["peak_gb"] <= MEMORY_LIMIT_GB
+    return 0 if within else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
