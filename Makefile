@@ -17,13 +17,14 @@ export LEUKEMIA_DATA_DIR := $(abspath $(or $(LEUKEMIA_DATA_DIR),data/raw))
 # Silence the debugger's frozen-modules warning that Python 3.11 kernels print at start.
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: report test lint data browser lab notebooks clean help
+.PHONY: report test lint data browser lab notebooks bench clean help
 
 help:
 	@echo "make report   leukemia run: all notebooks into reports/default/ and report.html (sets up first)"
 	@echo "make test     lint, unit tests and nbval on every notebook (sets everything up first)"
 	@echo "make lab      JupyterLab on the notebooks, with the project's environment"
 	@echo "make notebooks  re-execute the committed notebooks in place (after changing them)"
+	@echo "make bench    the three benchmarks of benchmarks/README.md (about 5 minutes)"
 	@echo "make clean    remove the virtual environment, caches and reports (not the data)"
 
 $(STAMP): pyproject.toml requirements-lock.txt
@@ -48,8 +49,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check leukemia tests notebooks benchmarks
 	$(BIN)/ruff format --check leukemia tests benchmarks
 
+# Both cores: pytest-xdist, one test module or notebook per worker (nbval needs a notebook's
+# cells in order in one kernel, which --dist loadscope guarantees).
 test: data lint browser
-	$(BIN)/python -m pytest tests notebooks $(NBVAL)
+	$(BIN)/python -m pytest -n 2 --dist loadscope tests notebooks $(NBVAL)
 
 lab: data
 	cd notebooks && ../$(BIN)/jupyter lab
@@ -63,6 +66,12 @@ notebooks: data
 	  $(BIN)/nbstripout --keep-output --keep-count \
 	    --extra-keys "metadata.papermill cell.metadata.papermill cell.metadata.execution" "$$nb"; \
 	done
+
+# The three benchmarks of benchmarks/README.md (about 5 minutes; not part of make test).
+bench: data
+	$(BIN)/python benchmarks/bench_selection.py
+	$(BIN)/python benchmarks/bench_run.py
+	$(BIN)/python benchmarks/bench_scale.py
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .ruff_cache build *.egg-info
