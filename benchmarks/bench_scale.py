@@ -138,7 +138,14 @@ def main(argv: list[str] | None = None) -> int:
         else float("nan")
     )
     largest = max(rows, key=lambda r: r["genes"] * r["samples"])
-    print(f"log-log slope of time against genes x samples: {slope:.2f}")
+    print(f"log-log slope of time against genes x samples: {slope:.2f} over all sizes", end="")
+    if len(rows) > 2:  # the fixed costs (worker start-up) weigh most at the smallest size
+        a, b = sorted(rows, key=lambda r: r["genes"] * r["samples"])[-2:]
+        tail = np.log(b["seconds"] / a["seconds"]) / np.log(
+            b["genes"] * b["samples"] / (a["genes"] * a["samples"])
+        )
+        print(f", {tail:.2f} between the two largest", end="")
+    print()
     print(
         f"largest ({largest['genes']} x {largest['samples']}): "
         f"{largest['seconds']:.1f} s of {TIME_LIMIT_S:.0f} s, "
