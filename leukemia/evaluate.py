@@ -164,23 +164,27 @@ def evaluate_models(
             data.X_train, data.y_train, space or SearchSpace(), random_state=random_state, n_jobs=n_jobs
         )
         settings = {key: choice.configuration[key] for key in ("preprocessing", "selector", "k")}
-        names = [str(choice.configuration["model"])]
+        chosen = str(choice.configuration["model"])
+        pipelines = {chosen: (space or SearchSpace()).pipeline(choice.configuration, random_state)}
         chosen_on = "training data only (repeated CV)"
     else:
         settings = protocol_settings(protocol, preprocessing=preprocessing, selector=selector, k=k)
         names = list(SEED_MODELS) if models is None else list(models)
         chosen_on = f"fixed in advance ({protocol} protocol)"
-    unknown = [n for n in names if n not in MODELS]
-    if unknown or not names:
-        raise ValueError(f"unknown model(s) {unknown}; choose from {list(MODELS)}.")
+        unknown = [n for n in names if n not in MODELS]
+        if unknown or not names:
+            raise ValueError(f"unknown model(s) {unknown}; choose from {list(MODELS)}.")
+        pipelines = {
+            name: make_pipeline(name, random_state=random_state, **settings)  # type: ignore[arg-type]
+            for name in names
+        }
     y_train, y_test = encode_labels(data.y_train), encode_labels(data.y_test)
     folds = StratifiedKFold(n_splits=cv_folds, shuffle=True, random_state=random_state)
     # Plain arrays: scikit-learn checks a DataFrame's 7129 column dtypes on every fit and predict.
     X_train, X_test = data.X_train.to_numpy(), data.X_test.to_numpy()
 
     rows, predictions, scores = [], {}, {}
-    for name in names:
-        pipeline = make_pipeline(name, random_state=random_state, **settings)  # type: ignore[arg-type]
+    for name, pipeline in pipelines.items():
         cv = cross_val_score(clone(pipeline), X_train, y_train, cv=folds, n_jobs=n_jobs)
         pipeline.fit(X_train, y_train)
         train_accuracy = float((pipeline.predict(X_train) == y_train).mean())

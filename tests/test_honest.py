@@ -148,3 +148,17 @@ def test_search_space_refuses_repeated_or_unusable_options() -> None:
         SearchSpace(models=(object(),))
     with pytest.raises(ValueError, match="unknown preprocessing"):
         SearchSpace(preprocessing=(KNeighborsClassifier(),))
+
+
+def test_honest_protocol_takes_a_space_of_estimators(golub: GolubData) -> None:
+    from sklearn.neighbors import KNeighborsClassifier, NearestCentroid
+
+    space = SearchSpace(
+        preprocessing=("standard",), selectors=("f_test",), ks=(10, 50),
+        models=(KNeighborsClassifier(3), NearestCentroid()), n_splits=3, n_repeats=1,
+    )  # fmt: skip
+    honest = evaluate_models(golub, "honest", space=space)
+    row = honest.table.iloc[0]
+    assert row["model"] == honest.choice.configuration["model"]
+    assert row["model"] in space.model_labels and row["n_test"] == 34
+    assert list(honest.predictions.columns) == [row["model"]]
