@@ -85,7 +85,12 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-def _scheduler_option(command: argparse.ArgumentParser) -> None:
+def _execution_options(command: argparse.ArgumentParser) -> None:
+    """The options ``run`` and ``sweep`` share: progress, checksums, where the folds run."""
+    command.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    command.add_argument(
+        "--no-verify", action="store_true", help="load data files whose sha256 differs (with a warning)"
+    )
     command.add_argument(
         "--scheduler",
         metavar="ADDRESS",
@@ -158,11 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, metavar="DIR", help="the run directory (default: reports/<name>)")
     run.add_argument("--no-report", action="store_true", help="do not render report.html")
     run.add_argument("--show-code", action="store_true", help="include code cells in report.html")
-    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    run.add_argument(
-        "--no-verify", action="store_true", help="load data files whose sha256 differs (with a warning)"
-    )
-    _scheduler_option(run)
+    _execution_options(run)
     run.set_defaults(handler=_run)
 
     report = commands.add_parser(
@@ -195,11 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--notebooks", default="05", metavar="NN,NN", help="notebooks per run (default: 05)")
     sweep.add_argument("--out", type=Path, metavar="DIR", help="default: reports/sweep-<names>")
-    sweep.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    sweep.add_argument(
-        "--no-verify", action="store_true", help="load data files whose sha256 differs (with a warning)"
-    )
-    _scheduler_option(sweep)
+    _execution_options(sweep)
     sweep.set_defaults(handler=_sweep)
     return parser
 
