@@ -160,12 +160,13 @@ def evaluate_models(
             raise ValueError(
                 "the honest protocol chooses the model and its settings; set the choices with space=."
             )
+        space = space or SearchSpace()
         choice = choose_configuration(
-            data.X_train, data.y_train, space or SearchSpace(), random_state=random_state, n_jobs=n_jobs
+            data.X_train, data.y_train, space, random_state=random_state, n_jobs=n_jobs
         )
         settings = {key: choice.configuration[key] for key in ("preprocessing", "selector", "k")}
         chosen = str(choice.configuration["model"])
-        pipelines = {chosen: (space or SearchSpace()).pipeline(choice.configuration, random_state)}
+        pipelines = {chosen: space.pipeline(choice.configuration, random_state)}
         chosen_on = "training data only (repeated CV)"
     else:
         settings = protocol_settings(protocol, preprocessing=preprocessing, selector=selector, k=k)

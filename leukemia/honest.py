@@ -84,12 +84,14 @@ class SearchSpace:
     def __post_init__(self) -> None:
         for values, registry, what, method in (
             (self.preprocessing, PREPROCESSING, "preprocessing", "transform"),
-            (self.selectors, SELECTORS, "selector", None),
+            (self.selectors, SELECTORS, "selector", None),  # names only
             (self.models, MODELS, "model", "predict"),
         ):
-            unknown = [
-                v for v in values if not (v in registry if isinstance(v, str) else hasattr(v, method or "?"))
+            known = [
+                v in registry if isinstance(v, str) else method is not None and hasattr(v, method)
+                for v in values
             ]
+            unknown = [v for v, ok in zip(values, known, strict=True) if not ok]
             if unknown or not values:
                 raise ValueError(f"unknown {what} {unknown or values}; choose from {sorted(registry)}.")
         for labels, what in ((self.preprocessing_labels, "preprocessing"), (self.model_labels, "model")):

@@ -25,7 +25,7 @@ from sklearn.feature_selection import f_classif
 from sklearn.neighbors import KNeighborsClassifier, NearestCentroid
 
 from leukemia.golub import WeightedVoting
-from leukemia.select import signal_to_noise
+from leukemia.select import make_selector, signal_to_noise
 
 __all__ = ["fold_predictions", "nested_ranking", "predictions_by_k"]
 
@@ -184,8 +184,6 @@ def fold_predictions(
     -------
     ndarray, shape (n_configurations, n_test)
     """
-    from leukemia.select import make_selector
-
     ks = list(ks)
     blocks = []
     for step in preprocessing:
@@ -193,17 +191,15 @@ def fold_predictions(
         P_train, P_test = _floating(fitted.transform(X_train)), _floating(fitted.transform(X_test))
         for selector in selectors:
             order = nested_ranking(selector, P_train, y_train, max(ks))
-            per_model = []
-            for model in models:
-                if order is not None:
-                    per_model.append(predictions_by_k(model, P_train, y_train, P_test, order, ks))
-                    continue
-                rows = []  # no nested order: fit the selector for every k, as a pipeline would
-                for k in ks:
-                    chooser = make_selector(selector, k).fit(P_train, y_train)
-                    fitted_model = clone(model).fit(chooser.transform(P_train), y_train)
-                    rows.append(fitted_model.predict(chooser.transform(P_test)))
-                per_model.append(np.stack(rows))
+            if order is not None:
+                per_model = [predictions_by_k(m, P_train, y_train, P_test, order, ks) for m in models]
+            else:  # no nested order: the selector fitted once for every k, as a pipeline would
+                chosen = [make_selector(selector, k).fit(P_train, y_train) for k in ks]
+                selected = [(c.transform(P_train), c.transform(P_test)) for c in chosen]
+                per_model = [
+                    np.stack([clone(m).fit(S_train, y_train).predict(S_test) for S_train, S_test in selected])
+                    for m in models
+                ]
             # per_model: models × ks × samples → ks × models × samples (k varies slower than model)
             blocks.append(np.stack(per_model).transpose(1, 0, 2).reshape(-1, len(X_test)))
     return np.concatenate(blocks)

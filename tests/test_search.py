@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -103,3 +105,22 @@ def test_fold_predictions_equal_every_pipeline(golub: GolubData) -> None:
                     expected = pipeline.fit(X[train], y[train]).predict(X[test])
                     assert np.array_equal(fast[row], expected), (step, selector, k, model)
                     row += 1
+
+
+def test_without_a_nested_order_every_k_is_fitted_as_a_pipeline() -> None:
+    X, y = _toy(genes=40)
+    train, test = np.arange(0, 40, 2), np.arange(1, 40, 2)
+    ks = [5, 41]  # 41 > 40 genes: no nested ranking, and the F-test keeps all genes for k > n
+    models = [KNeighborsClassifier(3), GaussianNB()]
+    with pytest.warns(UserWarning, match="k=41 is greater than n_features=40"):
+        fast = fold_predictions(X[train], y[train], X[test], [StandardScaler()], ["f_test"], ks, models)
+    row = 0
+    for k in ks:
+        for model in models:
+            pipeline = Pipeline(
+                [("p", StandardScaler()), ("s", SelectKBest(f_classif, k=k)), ("m", clone(model))]
+            )
+            with pytest.warns(UserWarning) if k > 40 else contextlib.nullcontext():
+                expected = pipeline.fit(X[train], y[train]).predict(X[test])
+            assert np.array_equal(fast[row], expected), (k, model)
+            row += 1
