@@ -24,6 +24,7 @@ from sklearn.model_selection import (
     cross_val_score,
 )
 from sklearn.pipeline import Pipeline
+from sklearn.utils import as_float_array
 
 from leukemia import config
 from leukemia.cluster import joblib_backend
@@ -185,8 +186,7 @@ def cv_scores(
 def _arrays(X_train: pd.DataFrame, y_train: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """The matrix as an array (float32 stays float32, uncopied) and the labels encoded AML = 1."""
     y = encode_labels(y_train.reindex(X_train.index)).to_numpy()
-    X = X_train.to_numpy()
-    return (X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)), y
+    return as_float_array(X_train.to_numpy(), copy=False, ensure_all_finite=False), y
 
 
 def _score_all(

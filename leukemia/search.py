@@ -23,6 +23,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin, TransformerMixin, clone
 from sklearn.feature_selection import f_classif
 from sklearn.neighbors import KNeighborsClassifier, NearestCentroid
+from sklearn.utils import as_float_array
 
 from leukemia.golub import WeightedVoting
 from leukemia.select import make_selector, signal_to_noise
@@ -60,12 +61,6 @@ def nested_ranking(selector: str, X: np.ndarray, y: np.ndarray, max_k: int) -> n
         order[0::2], order[1::2] = first, second
         return order
     return None
-
-
-def _floating(values: object) -> np.ndarray:
-    """As an array, float32 kept as it is (no copy), anything else as float64."""
-    array = np.asarray(values)
-    return array if array.dtype in (np.float32, np.float64) else array.astype(np.float64)
 
 
 def _squared_distances(A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -188,7 +183,11 @@ def fold_predictions(
     blocks = []
     for step in preprocessing:
         fitted = clone(step).fit(X_train, y_train)
-        P_train, P_test = _floating(fitted.transform(X_train)), _floating(fitted.transform(X_test))
+        # float32 stays float32 (uncopied), anything else becomes float64
+        P_train, P_test = (
+            as_float_array(np.asarray(fitted.transform(X)), copy=False, ensure_all_finite=False)
+            for X in (X_train, X_test)
+        )
         for selector in selectors:
             order = nested_ranking(selector, P_train, y_train, max(ks))
             if order is not None:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.feature_selection import SelectKBest, SelectorMixin, f_classif
+from sklearn.utils import as_float_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from leukemia.registry import lookup
@@ -55,9 +56,7 @@ def signal_to_noise(X: np.ndarray, y: np.ndarray, *, ddof: int = 0) -> tuple[np.
     ValueError
         If ``y`` does not hold exactly two classes, or a class has too few samples for ``ddof``.
     """
-    X = np.asarray(X)
-    if X.dtype not in (np.float32, np.float64):
-        X = X.astype(np.float64)
+    X = as_float_array(np.asarray(X), copy=False, ensure_all_finite=False)  # float32 stays float32
     y = np.asarray(y)
     classes = np.unique(y)
     if classes.size != 2:
