@@ -131,21 +131,16 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['min_cv_accuracy']:>7.3f}",
             flush=True,
         )
-    cells = np.log([r["genes"] * r["samples"] for r in rows])
-    slope = (
-        float(np.polyfit(cells, np.log([r["seconds"] for r in rows]), 1)[0])
-        if len(rows) > 1
-        else float("nan")
-    )
-    largest = max(rows, key=lambda r: r["genes"] * r["samples"])
-    print(f"log-log slope of time against genes x samples: {slope:.2f} over all sizes", end="")
-    if len(rows) > 2:  # the fixed costs (worker start-up) weigh most at the smallest size
-        a, b = sorted(rows, key=lambda r: r["genes"] * r["samples"])[-2:]
-        tail = np.log(b["seconds"] / a["seconds"]) / np.log(
-            b["genes"] * b["samples"] / (a["genes"] * a["samples"])
-        )
-        print(f", {tail:.2f} between the two largest", end="")
-    print()
+    by_size = sorted(rows, key=lambda r: r["genes"] * r["samples"])
+    largest = by_size[-1]
+    if len(by_size) > 1:
+        cells = np.log([r["genes"] * r["samples"] for r in by_size])
+        times = np.log([r["seconds"] for r in by_size])
+        slope = np.polyfit(cells, times, 1)[0]
+        line = f"log-log slope of time against genes x samples: {slope:.2f} over all sizes"
+        if len(by_size) > 2:  # start-up costs weigh most at the smallest size
+            line += f", {(times[-1] - times[-2]) / (cells[-1] - cells[-2]):.2f} between the two largest"
+        print(line)
     print(
         f"largest ({largest['genes']} x {largest['samples']}): "
         f"{largest['seconds']:.1f} s of {TIME_LIMIT_S:.0f} s, "
