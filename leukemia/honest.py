@@ -170,8 +170,7 @@ def cv_scores(
     for each configuration, but computed by :func:`leukemia.search.fold_predictions`, which shares
     each fold's preprocessing and gene scores across the grid. Folds run in parallel through
     joblib (``n_jobs``), or on the Dask cluster named by ``$LEUKEMIA_SCHEDULER``
-    (:func:`leukemia.cluster.joblib_backend`). Labels are
-    encoded AML = 1 as everywhere else.
+    (:func:`leukemia.cluster.joblib_backend`). Labels are encoded AML = 1 as everywhere else.
 
     Returns
     -------
@@ -193,14 +192,14 @@ def _score_all(
     sets: list[tuple[np.ndarray, np.ndarray]], space: SearchSpace, seed: int, n_jobs: int | None
 ) -> list[np.ndarray]:
     """Every fold of every training set as one batch of parallel tasks; folds × configurations each."""
-    jobs, owner = [], []
-    for i, (X, y) in enumerate(sets):
-        for train, test in space.folds(seed).split(X, y):
-            jobs.append(delayed(_score_fold)(X, y, train, test, space, seed))
-            owner.append(i)
+    jobs = [
+        delayed(_score_fold)(X, y, train, test, space, seed)
+        for X, y in sets
+        for train, test in space.folds(seed).split(X, y)
+    ]
     with joblib_backend(scatter=[X for X, _ in sets]) as on_cluster:
-        results = Parallel(n_jobs=-1 if on_cluster else n_jobs)(jobs)
-    return [np.array([r for r, o in zip(results, owner, strict=True) if o == i]) for i in range(len(sets))]
+        results = np.array(Parallel(n_jobs=-1 if on_cluster else n_jobs)(jobs))
+    return np.split(results, len(sets))  # every set has the same number of folds
 
 
 def _table(space: SearchSpace, accuracy: np.ndarray) -> pd.DataFrame:
