@@ -27,6 +27,7 @@ from leukemia import config
 from leukemia.cache import CACHE_DIR_ENV_VAR
 from leukemia.cluster import SCHEDULER_ENV_VAR, ClusterError, connect, scheduler_address
 from leukemia.data import GolubData, load_golub
+from leukemia.kernels import FigureError, execute_notebook
 from leukemia.provenance import provenance_table
 
 __all__ = [
@@ -363,15 +364,14 @@ def run(
     try:
         for current in tqdm(paths, desc="notebooks", unit="notebook", disable=not progress):
             own = {name: typed[name] for name in papermill.inspect_notebook(str(current)) if name in typed}
-            papermill.execute_notebook(
-                str(current), str(directory / current.name), parameters=own, kernel_name="python3",
-                progress_bar=False, cwd=str(current.parent),
-            )  # fmt: skip
+            execute_notebook(current, directory / current.name, own)
         data = load_golub(config.data_dir(str(values.get("DATA_DIR", ""))), verify=verify)
         metrics = _metrics(data, values, {p.name for p in paths})
-    except papermill.PapermillExecutionError as exc:
+    except (papermill.PapermillExecutionError, FigureError) as exc:
         manifest |= {"status": "failed", "failed_notebook": current.name, "finished": _now()}
         _write_manifest(directory, manifest)
+        if isinstance(exc, FigureError):
+            raise RunError(f"{exc} The executed notebook is {directory / current.name}") from exc
         raise RunError(
             f"{current.name} failed ({exc.ename}: {exc.evalue}); the executed notebook with its traceback is "
             f"{directory / current.name}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -10,8 +11,12 @@ import pytest
 
 from leukemia import config
 from leukemia.data import GolubData, load_golub
+from leukemia.kernels import KERNEL_ENVIRONMENT
 
-matplotlib.use("Agg")
+matplotlib.use("Agg")  # figures drawn by the tests themselves
+# The kernels nbval starts inherit this process's environment: give them what the runner's kernels get,
+# so that a user's MPLBACKEND or PYTHONWARNINGS cannot change what the notebooks show.
+os.environ.update(KERNEL_ENVIRONMENT)
 
 
 @pytest.fixture(scope="session")

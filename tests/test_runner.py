@@ -20,10 +20,13 @@ from leukemia import config
 from leukemia.runner import RunError, parameters, run_name, select_notebooks, validate
 
 
-def cli(*args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, timeout: int = 600, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "leukemia.cli", *args], capture_output=True, text=True, timeout=timeout
-    )
+        [sys.executable, "-m", "leukemia.cli", *args], capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
 
 
 # ------------------------------------------------------------------------ parameters
@@ -152,6 +155,18 @@ def test_report_is_one_self_contained_page(quick_run: Path) -> None:
     assert "<script" not in page and "http://" not in page.replace("http://www.w3.org", "")
     assert "https://cdn" not in page
     assert "highlight hl-ipython3" not in page  # code hidden by default
+
+
+def test_a_headless_servers_backend_loses_no_figure(quick_run: Path, tmp_path: Path) -> None:
+    """MPLBACKEND=Agg (headless servers, CI images) must not silently drop the figures."""
+    out = tmp_path / "agg"
+    result = cli(
+        "run", "--notebooks", "01,03", "-p", "PREPROCESSING", "minmax", "-p", "FETCH", "false",
+        "--out", str(out), "-q", env={"MPLBACKEND": "Agg"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    figures = [(run / "report.html").read_text().count("<img") for run in (quick_run, out)]
+    assert figures[0] == figures[1] > 0, figures
 
 
 def test_report_command_rerenders_identically_and_can_show_code(quick_run: Path, tmp_path: Path) -> None:

@@ -1,0 +1,120 @@
+"""How the runner executes a notebook: in this interpreter, with an environment that cannot hide outputs.
+
+A notebook's outputs depend on more than its code. Settings inherited from the shell that starts
+the kernel can change them silently:
+
+- ``MPLBACKEND=Agg`` (the usual setting on headless servers and CI images) makes every figure draw
+  and none appear: a run would "succeed" with no figure in its report;
+- ``PYTHONWARNINGS`` (``always``, ``error``) adds warning text to cell outputs or stops a notebook
+  on a library's deprecation notice;
+- a ``python3`` kernel spec in the user's own Jupyter folder (``~/.local/share/jupyter``, or
+  ``$JUPYTER_DATA_DIR``) shadows this environment's: the notebooks would run in another Python,
+  with other package versions, or without this package at all.
+
+:func:`execute_notebook` starts every kernel from *this* interpreter with :data:`KERNEL_ENVIRONMENT`
+applied, then checks that every cell that shows a figure has an image in its output
+(:func:`missing_figures`). A user's ``matplotlibrc`` is neutralised in the kernel by
+:func:`leukemia.plotting.set_style`, which also turns inline figures on in any kernel, so notebooks
+opened in JupyterLab or checked by nbval behave the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import nbformat
+from jupyter_client import AsyncKernelManager
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from traitlets import default
+
+__all__ = [
+    "INLINE_BACKEND",
+    "KERNEL_ENVIRONMENT",
+    "KERNEL_NAME",
+    "FigureError",
+    "ThisInterpreterKernelManager",
+    "execute_notebook",
+    "missing_figures",
+]
+
+#: matplotlib's backend that sends figures to the notebook (what ipykernel uses when nothing is set).
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+#: The kernel name every notebook is executed with.
+KERNEL_NAME = "python3"
+
+#: What the kernels the runner starts get in place of the user's value, and why.
+KERNEL_ENVIRONMENT: dict[str, str] = {
+    "MPLBACKEND": INLINE_BACKEND,  # Agg would draw every figure and show none
+    "PYTHONWARNINGS": "",  # "always"/"error" would add text to outputs or stop a notebook
+    "PYDEVD_DISABLE_FILE_VALIDATION": "1",  # the debugger's frozen-modules notice at kernel start
+}
+
+#: Source text that marks a cell which shows a figure.
+FIGURE_CALL = "plt.show()"
+
+
+class FigureError(RuntimeError):
+    """A notebook drew figures that did not reach its output."""
+
+
+class _ThisInterpreterSpecs(KernelSpecManager):
+    """Kernel specs in which ``python3`` is always this interpreter, with :data:`KERNEL_ENVIRONMENT`."""
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        if kernel_name != KERNEL_NAME:
+            return super().get_kernel_spec(kernel_name)
+        from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+
+        spec = get_kernel_dict() | {"env": dict(KERNEL_ENVIRONMENT)}
+        return self.kernel_spec_class(resource_dir=RESOURCES, **spec)
+
+
+class ThisInterpreterKernelManager(AsyncKernelManager):
+    """A kernel manager whose ``python3`` kernel runs in this interpreter, whatever the Jupyter path holds."""
+
+    @default("kernel_spec_manager")
+    def _default_kernel_spec_manager(self) -> KernelSpecManager:
+        return _ThisInterpreterSpecs(data_dir=self.data_dir)
+
+
+def missing_figures(notebook: nbformat.NotebookNode) -> list[int]:
+    """Indices of the code cells that call ``plt.show()`` but hold no image output.
+
+    A figure-drawing cell always shows its figure when it runs in an inline kernel, so such a cell
+    means the figures were lost (a non-inline matplotlib backend in the kernel).
+    """
+    return [
+        index
+        for index, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code"
+        and FIGURE_CALL in cell.source
+        and not any("image/png" in output.get("data", {}) for output in cell.get("outputs", []))
+    ]
+
+
+def execute_notebook(
+    source: Path, target: Path, parameters: Mapping[str, object] | None = None, *, cwd: Path | None = None
+) -> None:
+    """Execute ``source`` into ``target`` with papermill, in this interpreter, then check its figures.
+
+    Raises
+    ------
+    papermill.PapermillExecutionError
+        A cell raised; ``target`` keeps the traceback.
+    FigureError
+        A cell that shows a figure has no image in its output.
+    """
+    import papermill
+
+    papermill.execute_notebook(
+        str(source), str(target), parameters=dict(parameters or {}), kernel_name=KERNEL_NAME,
+        progress_bar=False, cwd=str(cwd or source.parent), kernel_manager_class=ThisInterpreterKernelManager,
+    )  # fmt: skip
+    lost = missing_figures(nbformat.read(target, as_version=4))
+    if lost:
+        raise FigureError(
+            f"{target.name}: cell(s) {lost} drew a figure but no image reached the notebook; the kernel's "
+            "matplotlib backend is not the inline one."
+        )
