@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
@@ -17,10 +18,12 @@ from leukemia.data import CLASSES, GolubData
 from leukemia.select import signal_to_noise
 
 __all__ = [
+    "GENEPATTERN_SIGMA_FLOOR",
     "PAPER_INDEPENDENT_CALLS",
     "PAPER_TRAINING_CALLS",
     "WeightedVoting",
     "neighbourhood_analysis",
+    "significant_from",
     "weighted_voting_calls",
 ]
 
@@ -28,10 +31,12 @@ __all__ = [
 PAPER_INDEPENDENT_CALLS = {"strong": 29, "strong_correct": 29, "uncertain": 5, "threshold": 0.3}
 #: ... and for leave-one-out cross-validation on the 38 training samples.
 PAPER_TRAINING_CALLS = {"strong": 36, "strong_correct": 36, "uncertain": 2}
+#: GenePattern's weighted voting floors each class's σ at this fraction of |μ| (Slonim et al. 2000).
+GENEPATTERN_SIGMA_FLOOR = 0.2
 
 
 class WeightedVoting(ClassifierMixin, BaseEstimator):
-    """Golub's weighted-voting classifier.
+    """Golub's weighted-voting classifier (two classes).
 
     Each informative gene ``g`` casts the vote ``v_g = P(g) · (x_g − b_g)`` with
     ``b_g = (μ_0 + μ_1) / 2``: positive votes go to class 0 (ALL), negative ones to class 1
@@ -46,6 +51,9 @@ class WeightedVoting(ClassifierMixin, BaseEstimator):
         use after a selection step in a pipeline.
     ddof
         Delta degrees of freedom of the class standard deviations in ``P(g)``.
+    sigma_floor
+        Floor each class's σ at this fraction of its absolute mean before computing ``P(g)``
+        (GenePattern's weighted voting and Slonim et al. 2000 use 0.2); 0 leaves σ as it is.
 
     Attributes
     ----------
@@ -56,14 +64,29 @@ class WeightedVoting(ClassifierMixin, BaseEstimator):
         ``P(g)`` and ``b_g`` of those genes.
     """
 
-    def __init__(self, n_genes: int | None = 50, ddof: int = 0) -> None:
+    def __init__(self, n_genes: int | None = 50, ddof: int = 0, sigma_floor: float = 0.0) -> None:
         self.n_genes = n_genes
         self.ddof = ddof
+        self.sigma_floor = sigma_floor
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False  # Golub's vote is between two classes
+        return tags
 
     def fit(self, X, y):
         """Choose the informative genes and their weights from the (training) samples."""
         X, y = validate_data(self, X, y, dtype=np.float64)
-        scores, self.classes_ = signal_to_noise(X, y, ddof=self.ddof)
+        check_classification_targets(y)
+        classes = np.unique(y)
+        if classes.size > 2:
+            raise ValueError(
+                f"Only binary classification is supported. WeightedVoting got {classes.size} classes: "
+                f"{classes.tolist()[:5]}."
+            )
+        if classes.size < 2:
+            raise ValueError(f"WeightedVoting needs 2 classes, got 1 class: {classes.tolist()}.")
+        scores, self.classes_ = signal_to_noise(X, y, ddof=self.ddof, sigma_floor=self.sigma_floor)
         if self.n_genes is None:
             genes = np.arange(X.shape[1])
         elif 1 <= self.n_genes <= X.shape[1]:
@@ -80,13 +103,12 @@ class WeightedVoting(ClassifierMixin, BaseEstimator):
             )
         self.genes_ = np.sort(genes)
         self.weights_ = scores[self.genes_]
-        first, second = X[y == self.classes_[0]], X[y == self.classes_[1]]
-        self.midpoints_ = (first[:, self.genes_].mean(axis=0) + second[:, self.genes_].mean(axis=0)) / 2
+        self.midpoints_ = class_midpoints(X[:, self.genes_], y, self.classes_)
         return self
 
     def votes(self, X) -> tuple[np.ndarray, np.ndarray]:
         """Total votes ``(V_0, V_1)`` for class 0 and class 1, one pair per sample (both ≥ 0)."""
-        check_is_fitted(self, "weights_")
+        check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         v = self.weights_ * (X[:, self.genes_] - self.midpoints_)
         return np.clip(v, 0, None).sum(axis=1), np.clip(-v, 0, None).sum(axis=1)
@@ -103,12 +125,18 @@ class WeightedVoting(ClassifierMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         """The class with the larger total vote (class 0 on an exact tie)."""
+        check_is_fitted(self)
         return self.classes_[(self.decision_function(X) > 0).astype(int)]
 
     def predict_proba(self, X) -> np.ndarray:
         """``(1 ∓ signed strength)/2``: not a calibrated probability, a rescaled vote margin."""
         p1 = (1 + self.decision_function(X)) / 2
         return np.column_stack([1 - p1, p1])
+
+
+def class_midpoints(X: np.ndarray, y: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Per gene, the point halfway between the two class means: Golub's decision boundary ``b_g``."""
+    return (X[y == classes[0]].mean(axis=0) + X[y == classes[1]].mean(axis=0)) / 2
 
 
 def neighbourhood_analysis(
@@ -165,19 +193,46 @@ def neighbourhood_analysis(
     return pd.concat(rows, ignore_index=True)
 
 
+def significant_from(table: pd.DataFrame, level: str = "1%") -> pd.Series:
+    """Per side, the smallest radius from which the observed count stays above a permutation level.
+
+    "Stays above" means at every radius from there up to the last radius at which any gene is
+    observed; radii beyond it (no gene that far out, nor in the permutations) are not counted
+    against it. NaN for a side whose last observed radius is not above the level.
+
+    Parameters
+    ----------
+    table
+        :func:`neighbourhood_analysis` output.
+    level
+        ``"1%"`` or ``"5%"``.
+    """
+    onset = {}
+    for side, part in table.groupby("side", sort=False):
+        part = part.sort_values("radius")
+        part = part[part["radius"] <= part.loc[part["observed"] > 0, "radius"].max()]
+        above = (part["observed"] > part[level]).to_numpy()
+        below = np.flatnonzero(~above)
+        start = 0 if below.size == 0 else below[-1] + 1
+        onset[side] = float(part["radius"].iloc[start]) if start < len(part) else np.nan
+    return pd.Series(onset, name=f"significant from (above the {level} level)")
+
+
 def weighted_voting_calls(
     data: GolubData,
     preprocessing: tuple[str, ...] = ("none", "standard", "dudoit"),
     *,
     n_genes: int = 50,
     threshold: float = PAPER_INDEPENDENT_CALLS["threshold"],
+    sigma_floor: float = 0.0,
 ) -> pd.DataFrame:
     """Golub's strong/uncertain call counts for weighted voting under several preprocessings.
 
     For each option: leave-one-out cross-validation on the 38 training samples (as the paper
     did) and the independent set, each split into strong calls (prediction strength ≥
     ``threshold``) and uncertain ones. The preprocessing, genes and weights are fitted on the
-    training samples only (on the other 37 inside each leave-one-out step).
+    training samples only (on the other 37 inside each leave-one-out step). ``sigma_floor`` is
+    passed to :class:`WeightedVoting` (GenePattern's σ floor: 0.2).
 
     Returns
     -------
@@ -193,7 +248,9 @@ def weighted_voting_calls(
     rows = []
     X_train, X_test = data.X_train.to_numpy(), data.X_test.to_numpy()  # arrays: fast input checks
     for option in preprocessing:
-        pipeline = make_pipeline(make_preprocessor(option), WeightedVoting(n_genes=n_genes))
+        pipeline = make_pipeline(
+            make_preprocessor(option), WeightedVoting(n_genes=n_genes, sigma_floor=sigma_floor)
+        )
         loo = cross_val_predict(pipeline, X_train, data.y_train, cv=LeaveOneOut(), method="decision_function")
         pipeline.fit(X_train, data.y_train)
         test = pipeline.decision_function(X_test)

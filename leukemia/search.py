@@ -25,7 +25,7 @@ from sklearn.feature_selection import f_classif
 from sklearn.neighbors import KNeighborsClassifier, NearestCentroid
 from sklearn.utils import as_float_array
 
-from leukemia.golub import WeightedVoting
+from leukemia.golub import WeightedVoting, class_midpoints
 from leukemia.select import make_selector, signal_to_noise
 
 __all__ = ["fold_predictions", "nested_ranking", "predictions_by_k"]
@@ -92,10 +92,10 @@ def _centroid_by_k(model: NearestCentroid, R_train, y, R_test, ks) -> np.ndarray
 
 
 def _voting_by_k(model: WeightedVoting, R_train, y, R_test, ks) -> np.ndarray | None:
-    scores, classes = signal_to_noise(R_train, y, ddof=model.ddof)
+    scores, classes = signal_to_noise(R_train, y, ddof=model.ddof, sigma_floor=model.sigma_floor)
     if not np.isfinite(scores[: max(ks)]).all():
         return None  # let the estimator raise its own error
-    midpoints = (R_train[y == classes[0]].mean(axis=0) + R_train[y == classes[1]].mean(axis=0)) / 2
+    midpoints = class_midpoints(R_train, y, classes)
     margin = (scores * (R_test - midpoints)).cumsum(axis=1)  # V_0 − V_1 over the first k genes
     return np.stack([classes[(margin[:, k - 1] < 0).astype(int)] for k in ks])
 

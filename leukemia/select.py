@@ -28,7 +28,9 @@ __all__ = [
 ]
 
 
-def signal_to_noise(X: np.ndarray, y: np.ndarray, *, ddof: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def signal_to_noise(
+    X: np.ndarray, y: np.ndarray, *, ddof: int = 0, sigma_floor: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Golub et al.'s signal-to-noise score of every gene for a two-class problem.
 
     ``P(g) = (μ₀ − μ₁) / (σ₀ + σ₁)`` where class 0 is the first of the two sorted labels
@@ -43,6 +45,10 @@ def signal_to_noise(X: np.ndarray, y: np.ndarray, *, ddof: int = 0) -> tuple[np.
         Exactly two distinct labels.
     ddof
         Delta degrees of freedom of the standard deviations (0: population σ, as numpy).
+    sigma_floor
+        Floor each class's σ at this fraction of the absolute class mean, ``σ = max(σ, f·|μ|)``, as
+        GenePattern's weighted-voting module does with ``f = 0.2`` (Slonim et al. 2000); 0 (the
+        default) leaves σ as it is.
 
     Returns
     -------
@@ -64,8 +70,12 @@ def signal_to_noise(X: np.ndarray, y: np.ndarray, *, ddof: int = 0) -> tuple[np.
     first, second = X[y == classes[0]], X[y == classes[1]]
     if min(len(first), len(second)) <= ddof:
         raise ValueError(f"each class needs more than ddof={ddof} samples.")
-    spread = first.std(axis=0, ddof=ddof) + second.std(axis=0, ddof=ddof)
-    difference = first.mean(axis=0) - second.mean(axis=0)
+    means = first.mean(axis=0), second.mean(axis=0)
+    sigmas = first.std(axis=0, ddof=ddof), second.std(axis=0, ddof=ddof)
+    if sigma_floor:
+        sigmas = tuple(np.maximum(sd, sigma_floor * np.abs(mu)) for sd, mu in zip(sigmas, means, strict=True))
+    spread = sigmas[0] + sigmas[1]
+    difference = means[0] - means[1]
     with np.errstate(divide="ignore", invalid="ignore"):
         scores = difference / spread  # ±inf where only the means differ, nan where nothing does
     scores[np.isnan(scores)] = 0.0

@@ -85,3 +85,57 @@ def test_neighbourhood_analysis_on_real_data_exceeds_chance(golub: GolubData) ->
     table = neighbourhood_analysis(golub.X_train, golub.y_train, n_permutations=100, progress=False)
     at_half = table[table["radius"] == 0.5].set_index("side")
     assert (at_half["observed"] > at_half["1%"]).all()
+
+
+def test_weighted_voting_passes_scikit_learns_estimator_checks() -> None:
+    from sklearn.utils.estimator_checks import check_estimator
+
+    for estimator in (WeightedVoting(n_genes=None), WeightedVoting(n_genes=1, sigma_floor=0.2)):
+        results = check_estimator(estimator, on_fail=None)
+        failed = [r["check_name"] for r in results if r["status"] == "failed"]
+        assert failed == [], failed
+        assert sum(r["status"] == "passed" for r in results) > 40
+
+
+def test_weighted_voting_errors_are_scikit_learns(hand_made) -> None:
+    from sklearn.exceptions import NotFittedError
+
+    X, _ = hand_made
+    with pytest.raises(NotFittedError):
+        WeightedVoting(n_genes=2).predict(X)
+    with pytest.raises(ValueError, match="Unknown label type"):
+        WeightedVoting(n_genes=2).fit(X, [0.1, 0.7, 2.5, 3.3])
+    with pytest.raises(ValueError, match="Only binary classification is supported"):
+        WeightedVoting(n_genes=2).fit(X, ["A", "B", "C", "A"])
+    with pytest.raises(ValueError, match="got 1 class"):
+        WeightedVoting(n_genes=2).fit(X, ["A"] * 4)
+
+
+def test_sigma_floor_by_hand() -> None:
+    # g1: class A 99, 101 (mean 100, sd 1), class B 9, 11 (mean 10, sd 1).
+    # No floor: P = 90 / 2 = 45. Floor 0.2|mu|: sigma_A = 20, sigma_B = max(1, 2) = 2 -> P = 90 / 22.
+    X = np.array([[99.0], [101.0], [9.0], [11.0]])
+    y = np.array(["A", "A", "B", "B"])
+    assert WeightedVoting(n_genes=1).fit(X, y).weights_[0] == pytest.approx(45)
+    assert WeightedVoting(n_genes=1, sigma_floor=0.2).fit(X, y).weights_[0] == pytest.approx(90 / 22)
+    # A floor that never binds changes nothing.
+    assert WeightedVoting(n_genes=1, sigma_floor=0.001).fit(X, y).weights_[0] == pytest.approx(45)
+
+
+def test_significant_from_reads_the_table() -> None:
+    from leukemia.golub import significant_from
+
+    radii = [0.1, 0.2, 0.3, 0.4, 0.5]
+    table = pd.DataFrame(
+        {
+            "radius": radii * 2,
+            "side": ["ALL"] * 5 + ["AML"] * 5,
+            "observed": [50, 30, 20, 5, 0, 50, 30, 20, 2, 1],
+            "1%": [60, 20, 10, 1, 0, 40, 35, 10, 3, 0],
+        }
+    )
+    onset = significant_from(table)
+    # ALL: above from 0.2 to 0.4, the last radius with an observed gene. AML: below at 0.4, above at 0.5.
+    assert onset.to_dict() == {"ALL": 0.2, "AML": 0.5}
+    table.loc[9, "observed"] = 0  # AML's last observed radius (0.4) is below the level: never
+    assert np.isnan(significant_from(table)["AML"])
