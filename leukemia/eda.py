@@ -17,6 +17,7 @@ from leukemia.preprocessing import make_preprocessor
 __all__ = [
     "MARKER_GENES",
     "PCAProjection",
+    "class_agreement",
     "class_correlation",
     "intensity_summary",
     "marker_table",
@@ -92,6 +93,31 @@ def top_class_genes(X: pd.DataFrame, y: pd.Series, n: int = 50) -> pd.Index:
         raise ValueError(f"n must be an even number >= 2, got {n}.")
     r = class_correlation(X, y).sort_values(kind="stable")
     return r.index[: n // 2].append(r.index[::-1][: n // 2])
+
+
+def class_agreement(X: pd.DataFrame, y: pd.Series, genes: pd.Index) -> pd.Series:
+    """Per sample, the share of ``genes`` whose value is nearer its own class's mean than another's.
+
+    A gene "agrees" with a sample's label when the sample's value lies closer to the mean of the
+    sample's class than to the mean of any other class (means over the samples given). A typical
+    sample agrees in most genes; a low share marks a sample that looks like another class.
+
+    Returns
+    -------
+    pandas.Series
+        Share in [0, 1] per sample (index of ``X``), named ``agreement``.
+    """
+    values = X.loc[:, genes]
+    labels = y.reindex(values.index)
+    means = values.groupby(labels).mean()  # classes × genes
+    distance = np.abs(
+        values.to_numpy()[:, None, :] - means.to_numpy()[None, :, :]
+    )  # samples × classes × genes
+    rows, own_class = np.arange(len(values)), means.index.get_indexer(labels)
+    own = distance[rows, own_class].copy()
+    distance[rows, own_class] = np.inf
+    agreement = (own < distance.min(axis=1)).mean(axis=1)
+    return pd.Series(agreement, index=values.index, name="agreement")
 
 
 def marker_table(data: GolubData) -> pd.DataFrame:

@@ -9,11 +9,9 @@ samples, used once, after fitting).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
 from sklearn.base import clone
 from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score, learning_curve
@@ -24,15 +22,15 @@ from leukemia.data import CLASSES, GolubData, encode_labels
 from leukemia.honest import Choice, SearchSpace, choose_configuration
 from leukemia.models import MODELS, PROTOCOLS, SEED_MODELS, make_pipeline
 from leukemia.registry import lookup
+from leukemia.stats import clopper_pearson, mcnemar_exact
 
 __all__ = [
     "Evaluation",
-    "McNemarResult",
-    "clopper_pearson",
     "errors_by_sample",
     "evaluate_models",
+    "gene_importance",
+    "identical_predictions",
     "learning_curves",
-    "mcnemar_exact",
     "mcnemar_pairs",
     "mcnemar_table",
     "protocol_settings",
@@ -44,12 +42,6 @@ RESULT_COLUMNS = [
     "accuracy", "ci_low", "ci_high", "precision_ALL", "recall_ALL", "precision_AML", "recall_AML",
     "roc_auc", "chosen_on",
 ]  # fmt: skip
-
-
-def clopper_pearson(n_correct: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Exact (Clopper–Pearson) confidence interval for an accuracy of ``n_correct / n``."""
-    interval = binomtest(n_correct, n).proportion_ci(confidence_level=confidence, method="exact")
-    return float(interval.low), float(interval.high)
 
 
 def protocol_settings(protocol: str, **overrides: object) -> dict[str, object]:
@@ -232,6 +224,67 @@ def evaluate_models(
     )
 
 
+def identical_predictions(evaluation: Evaluation) -> list[list[str]]:
+    """Groups of two or more models that make the same prediction for every independent sample.
+
+    Such models are one classifier as far as the independent set can tell: counting each of them
+    as a separate success counts one result several times.
+    """
+    groups: dict[tuple, list[str]] = {}
+    for name in evaluation.predictions.columns:
+        groups.setdefault(tuple(evaluation.predictions[name]), []).append(name)
+    return [names for names in groups.values() if len(names) > 1]
+
+
+def gene_importance(
+    data: GolubData,
+    models: list[str],
+    protocol: str = "seed",
+    *,
+    min_share: float = 0.01,
+    random_state: int = config.RANDOM_SEED,
+    **overrides: object,
+) -> pd.DataFrame:
+    """The genes each tree-based model relies on, fitted on the training set as in :func:`evaluate_models`.
+
+    Parameters
+    ----------
+    models
+        Model names; those without ``feature_importances_`` (not tree-based) are skipped.
+    min_share
+        Genes below this share of a model's total importance are left out.
+    overrides
+        ``preprocessing``, ``selector``, ``k`` as for :func:`evaluate_models`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model and gene: ``model``, ``gene``, ``share`` (of the model's importance),
+        sorted by model (in the given order) and share.
+    """
+    settings = protocol_settings(protocol, **overrides)
+    y = encode_labels(data.y_train)
+    rows = []
+    for name in models:
+        pipeline = make_pipeline(name, random_state=random_state, **settings)  # type: ignore[arg-type]
+        pipeline.fit(data.X_train.to_numpy(), y)
+        importance = getattr(pipeline.named_steps["model"], "feature_importances_", None)
+        if importance is None:
+            continue
+        genes = data.X_train.columns[pipeline.named_steps["select"].get_support(indices=True)]
+        share = importance / importance.sum()
+        rows += [
+            {"model": name, "gene": g, "share": float(v)}
+            for g, v in zip(genes, share, strict=True)
+            if v >= min_share
+        ]
+    table = pd.DataFrame(rows, columns=["model", "gene", "share"])
+    order = {name: i for i, name in enumerate(models)}
+    return table.sort_values(
+        ["model", "share"], key=lambda c: c.map(order) if c.name == "model" else -c, ignore_index=True
+    )
+
+
 def errors_by_sample(evaluation: Evaluation) -> pd.DataFrame:
     """Independent patients misclassified by at least one model.
 
@@ -247,35 +300,6 @@ def errors_by_sample(evaluation: Evaluation) -> pd.DataFrame:
     wrong = wrong[wrong["n_models_wrong"] > 0]
     order = wrong.assign(_p=wrong.index).sort_values(["n_models_wrong", "_p"], ascending=[False, True])
     return wrong.loc[order.index]
-
-
-class McNemarResult(NamedTuple):
-    """Exact McNemar test of two classifiers on the same samples."""
-
-    only_first_right: int
-    only_second_right: int
-    pvalue: float
-
-
-def mcnemar_exact(correct_a: np.ndarray, correct_b: np.ndarray) -> McNemarResult:
-    """Exact McNemar test: are the discordant samples split evenly between two models?
-
-    Only samples where exactly one model is right carry information; under the null hypothesis
-    of equal accuracy each of them is equally likely to favour either model, so the count
-    favouring the first is Binomial(n_discordant, 1/2) (two-sided ``scipy.stats.binomtest``).
-
-    Parameters
-    ----------
-    correct_a, correct_b
-        Boolean arrays: whether each model got each sample right.
-    """
-    a, b = np.asarray(correct_a, dtype=bool), np.asarray(correct_b, dtype=bool)
-    if a.shape != b.shape:
-        raise ValueError(f"both models must be scored on the same samples, got {a.shape} and {b.shape}.")
-    first, second = int((a & ~b).sum()), int((~a & b).sum())
-    discordant = first + second
-    pvalue = 1.0 if discordant == 0 else float(binomtest(first, discordant, 0.5).pvalue)
-    return McNemarResult(first, second, pvalue)
 
 
 def mcnemar_pairs(evaluation: Evaluation) -> pd.DataFrame:

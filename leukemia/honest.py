@@ -33,15 +33,19 @@ from leukemia.models import MODELS, make_model, make_pipeline
 from leukemia.preprocessing import PREPROCESSING, make_preprocessor
 from leukemia.search import fold_predictions
 from leukemia.select import SELECTORS, make_selector
+from leukemia.stats import clopper_pearson
 
 __all__ = [
     "Choice",
+    "NestedEstimate",
     "SearchSpace",
     "abstention",
     "choose_configuration",
+    "clean_threshold",
     "cv_scores",
     "describe_estimator",
     "nested_cv",
+    "nested_summary",
     "parse_search_space",
     "selection_bias",
 ]
@@ -264,7 +268,8 @@ def nested_cv(
     Returns
     -------
     pandas.DataFrame
-        One row per outer fold: ``fold``, ``n_test``, ``accuracy`` and the chosen configuration.
+        One row per outer fold: ``fold``, ``n_test``, ``n_correct``, ``accuracy`` and the chosen
+        configuration (:func:`nested_summary` pools them).
     """
     y = y_train.reindex(X_train.index)
     X, encoded = _arrays(X_train, y_train)
@@ -276,9 +281,50 @@ def nested_cv(
         choice = _best(_table(space, per_fold))
         pipeline = space.pipeline(choice.configuration, random_state)
         pipeline.fit(X[train], y.iloc[train])
-        accuracy = float((pipeline.predict(X[test]) == y.iloc[test].to_numpy()).mean())
-        rows.append({"fold": fold, "n_test": len(test), "accuracy": accuracy, **choice.configuration})
+        n_correct = int((pipeline.predict(X[test]) == y.iloc[test].to_numpy()).sum())
+        rows.append(
+            {"fold": fold, "n_test": len(test), "n_correct": n_correct, "accuracy": n_correct / len(test)}
+            | choice.configuration
+        )
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class NestedEstimate:
+    """Nested CV pooled over its outer folds (:func:`nested_summary`)."""
+
+    n_correct: int
+    n_test: int
+    accuracy: float
+    ci_low: float
+    ci_high: float
+    fold_mean: float
+    fold_sd: float
+    """Sample SD of the outer-fold accuracies."""
+    fold_min: float
+    fold_max: float
+
+
+def nested_summary(nested: pd.DataFrame) -> NestedEstimate:
+    """The nested-CV estimate: pooled over outer folds with its exact CI, beside the folds' spread.
+
+    Every training sample is held out by exactly one outer fold, so the pooled accuracy is
+    ``correct / n`` over all of them, and its Clopper–Pearson interval stays inside [0, 1] — unlike
+    a mean ± SD over a few unequal folds. (The interval treats the outer-fold predictions as
+    independent tests, which they nearly are: each comes from a model that never saw the sample.)
+
+    Parameters
+    ----------
+    nested
+        :func:`nested_cv` output.
+    """
+    n_correct, n_test = int(nested["n_correct"].sum()), int(nested["n_test"].sum())
+    low, high = clopper_pearson(n_correct, n_test)
+    folds = nested["accuracy"]
+    return NestedEstimate(
+        n_correct, n_test, n_correct / n_test, low, high,
+        float(folds.mean()), float(folds.std()), float(folds.min()), float(folds.max()),
+    )  # fmt: skip
 
 
 def selection_bias(
@@ -319,6 +365,20 @@ def selection_bias(
     return pd.DataFrame(rows)
 
 
+#: Confidence thresholds :func:`abstention` chooses among.
+ABSTENTION_GRID = np.round(np.arange(0, 1, 0.05), 2)
+
+
+def clean_threshold(confidence: np.ndarray, correct: np.ndarray, grid: np.ndarray = ABSTENTION_GRID) -> float:
+    """The smallest threshold of ``grid`` at which every call with ``confidence ≥ threshold`` is correct.
+
+    Returns NaN when no threshold of the grid qualifies (a wrong call at the top confidence).
+    A threshold above every confidence qualifies trivially, with no call left.
+    """
+    clean = [t for t in grid if correct[confidence >= t].all()]
+    return float(clean[0]) if clean else float("nan")
+
+
 def abstention(
     X_train: pd.DataFrame,
     y_train: pd.Series,
@@ -334,21 +394,25 @@ def abstention(
 
     Confidence is ``|2·P(AML) − 1|`` from ``predict_proba`` (for weighted voting this is exactly
     Golub's prediction strength). Each model's threshold is the smallest of 0, 0.05, …, 0.95 at
-    which its out-of-fold calls on the training set that reach it are all correct — Golub's
-    criterion for his 0.3. Models without ``predict_proba`` are skipped.
+    which all its out-of-fold calls on the training set that reach it are correct — Golub's
+    criterion for his 0.3 (:func:`clean_threshold`). When no threshold qualifies, the model gets
+    none: its test columns are empty (``<NA>``). When the only qualifying thresholds lie above every
+    out-of-fold confidence, no training call is confident and the model abstains on nearly every
+    test sample. Models without ``predict_proba`` are skipped.
 
     Returns
     -------
     pandas.DataFrame
-        One row per model: ``threshold`` (chosen on training CV), ``train_confident`` and
-        ``train_confident_correct`` (out-of-fold), ``test_confident``, ``test_confident_correct``,
-        ``test_uncertain``, ``test_confident_accuracy``.
+        One row per model: ``threshold`` (chosen on training CV; NaN if none qualifies),
+        ``train_max_confidence`` and ``train_max_wrong_confidence`` (the highest out-of-fold confidence
+        overall and among wrong calls: a qualifying threshold must exceed the latter),
+        ``train_confident`` and ``train_confident_correct`` (out-of-fold),
+        ``test_confident``, ``test_confident_correct``, ``test_uncertain``, ``test_confident_accuracy``.
     """
     y_tr = encode_labels(y_train.reindex(X_train.index)).to_numpy()
     y_te = encode_labels(y_test.reindex(X_test.index)).to_numpy()
     X_tr, X_te = X_train.to_numpy(), X_test.to_numpy()  # arrays: fast input checks
     folds = StratifiedKFold(n_splits=cv_folds, shuffle=True, random_state=random_state)
-    grid = np.round(np.arange(0, 1, 0.05), 2)
     rows = []
     for name in models:
         pipeline = make_pipeline(name, random_state=random_state, **settings)  # type: ignore[arg-type]
@@ -356,17 +420,28 @@ def abstention(
             continue
         oof = cross_val_predict(clone(pipeline), X_tr, y_tr, cv=folds, method="predict_proba")
         oof_call, oof_conf = oof.argmax(axis=1), np.abs(2 * oof[:, 1] - 1)
-        clean = [t for t in grid if (oof_call[oof_conf >= t] == y_tr[oof_conf >= t]).all()]
-        threshold = float(clean[0]) if clean else float(grid[-1])
-        pipeline.fit(X_tr, y_tr)
-        proba = pipeline.predict_proba(X_te)
-        call, conf = proba.argmax(axis=1), np.abs(2 * proba[:, 1] - 1)
-        confident = conf >= threshold
-        n_right = int((call[confident] == y_te[confident]).sum())
-        rows.append(
-            {
-                "model": name,
-                "threshold": threshold,
+        threshold = clean_threshold(oof_conf, oof_call == y_tr)
+        row: dict[str, object] = {
+            "model": name,
+            "threshold": threshold,
+            "train_max_confidence": float(oof_conf.max()),
+            "train_max_wrong_confidence": float(oof_conf[oof_call != y_tr].max())
+            if (oof_call != y_tr).any()
+            else np.nan,
+            "train_confident": pd.NA,
+            "train_confident_correct": pd.NA,
+            "test_confident": pd.NA,
+            "test_confident_correct": pd.NA,
+            "test_uncertain": pd.NA,
+            "test_confident_accuracy": np.nan,
+        }
+        if not np.isnan(threshold):
+            pipeline.fit(X_tr, y_tr)
+            proba = pipeline.predict_proba(X_te)
+            call, conf = proba.argmax(axis=1), np.abs(2 * proba[:, 1] - 1)
+            confident = conf >= threshold
+            n_right = int((call[confident] == y_te[confident]).sum())
+            row |= {
                 "train_confident": int((oof_conf >= threshold).sum()),
                 "train_confident_correct": int((oof_call == y_tr)[oof_conf >= threshold].sum()),
                 "test_confident": int(confident.sum()),
@@ -374,8 +449,13 @@ def abstention(
                 "test_uncertain": int((~confident).sum()),
                 "test_confident_accuracy": n_right / confident.sum() if confident.any() else np.nan,
             }
-        )
-    return pd.DataFrame(rows)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    counts = [
+        c for c in table.columns if c.startswith(("train_confident", "test_confident", "test_uncertain"))
+    ]
+    counts.remove("test_confident_accuracy")
+    return table.astype({c: "Int64" for c in counts})
 
 
 def parse_search_space(

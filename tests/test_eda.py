@@ -9,6 +9,7 @@ import pytest
 from leukemia.data import GolubData
 from leukemia.eda import (
     MARKER_GENES,
+    class_agreement,
     class_correlation,
     intensity_summary,
     marker_table,
@@ -77,3 +78,19 @@ def test_pca_is_deterministic(golub: GolubData) -> None:
     first = pca_projection(golub).scores[["PC1", "PC2"]].to_numpy()
     second = pca_projection(golub).scores[["PC1", "PC2"]].to_numpy()
     assert np.array_equal(first, second)
+
+
+def test_class_agreement_by_hand() -> None:
+    # Class means: g1 A 1, B 9; g2 A 2, B 8. Sample 3 (B) has g1 = 4: nearer A's mean 1 -> disagrees.
+    X = pd.DataFrame({"g1": [0.0, 2, 4, 14], "g2": [2.0, 2, 8, 8]}, index=[1, 2, 3, 4])
+    y = pd.Series(["A", "A", "B", "B"], index=[1, 2, 3, 4])
+    agreement = class_agreement(X, y, pd.Index(["g1", "g2"]))
+    assert agreement.to_dict() == {1: 1.0, 2: 1.0, 3: 0.5, 4: 1.0}
+    assert agreement.name == "agreement"
+
+
+def test_least_typical_training_patients_still_agree_mostly(golub: GolubData) -> None:
+    genes = top_class_genes(golub.X_train, golub.y_train, 50)
+    agreement = class_agreement(golub.X_train, golub.y_train, genes)
+    assert agreement.index.equals(golub.X_train.index) and agreement.between(0, 1).all()
+    assert agreement.median() > 0.8 and agreement.min() > 0.5

@@ -7,18 +7,17 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import beta
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from leukemia import models as model_module
 from leukemia.data import GolubData, encode_labels
 from leukemia.evaluate import (
     Evaluation,
-    clopper_pearson,
     errors_by_sample,
     evaluate_models,
+    gene_importance,
+    identical_predictions,
     learning_curves,
-    mcnemar_exact,
     mcnemar_pairs,
     mcnemar_table,
 )
@@ -60,25 +59,6 @@ def test_precision_recall_are_each_models_own(seed: Evaluation) -> None:
         assert table.loc[name, "recall_ALL"] == pytest.approx(true_all / (truth == "ALL").sum())
     # The seed notebook's bug printed the last model's figures on every row.
     assert table[["precision_AML", "recall_AML"]].drop_duplicates().shape[0] > 1
-
-
-def test_clopper_pearson_matches_the_beta_quantiles() -> None:
-    low, high = clopper_pearson(31, 34)
-    assert low == pytest.approx(beta.ppf(0.025, 31, 4))
-    assert high == pytest.approx(beta.ppf(0.975, 32, 3))
-    assert clopper_pearson(34, 34)[1] == 1.0
-    assert clopper_pearson(0, 34)[0] == 0.0
-
-
-def test_mcnemar_on_hand_made_predictions() -> None:
-    a = np.array([True] * 10 + [True] * 6 + [False] * 1 + [False] * 3)
-    b = np.array([True] * 10 + [False] * 6 + [True] * 1 + [False] * 3)
-    result = mcnemar_exact(a, b)
-    assert (result.only_first_right, result.only_second_right) == (6, 1)
-    assert result.pvalue == pytest.approx(2 * (1 + 7) / 2**7)  # 2 P(X <= 1), X ~ Bin(7, 1/2)
-    assert mcnemar_exact(a, a).pvalue == 1.0
-    with pytest.raises(ValueError, match="same samples"):
-        mcnemar_exact(a, b[:5])
 
 
 def test_mcnemar_table_is_symmetric(seed: Evaluation) -> None:
@@ -164,3 +144,24 @@ def test_learning_curves_use_training_samples_only(golub: GolubData) -> None:
 def test_evaluation_displays_as_its_table(seed: Evaluation) -> None:
     assert seed._repr_html_() == seed.table._repr_html_()
     assert "protocol='seed'" in repr(seed)
+
+
+def test_identical_predictions_groups_models_that_agree_everywhere(seed: Evaluation) -> None:
+    groups = identical_predictions(seed)
+    for group in groups:
+        first = seed.predictions[group[0]]
+        assert all(seed.predictions[m].equals(first) for m in group[1:])
+    grouped = {m for g in groups for m in g}
+    others = [m for m in seed.predictions.columns if m not in grouped]
+    assert seed.predictions[others].T.drop_duplicates().shape[0] == len(others), "ungrouped models all differ"
+    # The seed's four tree-based winners are one rule: a split on zyxin.
+    assert ["decision_tree", "adaboost", "gradient_boosting", "xgboost"] in groups
+
+
+def test_gene_importance_names_the_split_gene(golub: GolubData) -> None:
+    table = gene_importance(golub, ["decision_tree", "knn", "random_forest"])
+    assert set(table["model"]) == {"decision_tree", "random_forest"}, "k-NN has no importances"
+    tree = table[table["model"] == "decision_tree"]
+    assert tree["gene"].tolist() == ["X95735_at"] and tree["share"].iloc[0] == pytest.approx(1.0)
+    forest = table[table["model"] == "random_forest"]
+    assert len(forest) > 5 and forest["share"].is_monotonic_decreasing and (forest["share"] >= 0.01).all()

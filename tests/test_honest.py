@@ -6,8 +6,9 @@ import inspect
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
-from sklearn.model_selection import RepeatedStratifiedKFold, cross_val_score
+from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold, cross_val_score
 
 from leukemia.data import GolubData, encode_labels
 from leukemia.evaluate import evaluate_models
@@ -15,8 +16,10 @@ from leukemia.honest import (
     SearchSpace,
     abstention,
     choose_configuration,
+    clean_threshold,
     cv_scores,
     nested_cv,
+    nested_summary,
     selection_bias,
 )
 from leukemia.models import make_pipeline
@@ -88,8 +91,41 @@ def test_nested_cv_rows(golub: GolubData) -> None:
     result = nested_cv(golub.X_train, golub.y_train, SMALL, outer_splits=3)
     assert len(result) == 3
     assert result["n_test"].sum() == 38
-    assert result["accuracy"].between(0, 1).all()
+    assert (result["accuracy"] == result["n_correct"] / result["n_test"]).all()
     assert set(result.columns) >= {"preprocessing", "selector", "k", "model"}
+
+
+def test_nested_cv_equals_a_plain_scikit_learn_nested_loop(golub: GolubData) -> None:
+    """Same outer folds => the same inner choices and the same outer predictions as the obvious loop."""
+    X = golub.X_train.iloc[:, :800]  # a slice of the genes keeps the plain loop quick
+    y = golub.y_train
+    fast = nested_cv(X, y, SMALL, outer_splits=3)
+    outer = StratifiedKFold(n_splits=3, shuffle=True, random_state=42)
+    for fold, (train, test) in enumerate(outer.split(X, y)):
+        X_in, y_in = X.iloc[train].to_numpy(), encode_labels(y.iloc[train]).to_numpy()
+        scored = []
+        for position, row in enumerate(SMALL.configurations().itertuples(index=False)):
+            configuration = row._asdict()
+            accuracy = cross_val_score(SMALL.pipeline(configuration), X_in, y_in, cv=SMALL.folds(42))
+            scored.append((-accuracy.mean(), accuracy.std(), configuration["k"], position, configuration))
+        chosen = min(scored, key=lambda entry: entry[:4])[
+            4
+        ]  # best mean, then smallest SD, fewest genes, first
+        pipeline = SMALL.pipeline(chosen).fit(X.iloc[train].to_numpy(), y.iloc[train])
+        correct = int((pipeline.predict(X.iloc[test].to_numpy()) == y.iloc[test].to_numpy()).sum())
+        row = fast.iloc[fold]
+        assert {key: row[key] for key in chosen} == chosen, f"outer fold {fold}: another configuration"
+        assert (row["n_test"], row["n_correct"]) == (len(test), correct), f"outer fold {fold}"
+
+
+def test_nested_summary_pools_the_outer_folds() -> None:
+    nested = pd.DataFrame({"n_test": [8, 8, 7], "n_correct": [8, 7, 7], "accuracy": [1.0, 0.875, 1.0]})
+    pooled = nested_summary(nested)
+    assert (pooled.n_correct, pooled.n_test) == (22, 23)
+    assert pooled.accuracy == pytest.approx(22 / 23)
+    assert pooled.ci_low < pooled.accuracy < pooled.ci_high <= 1.0, "the pooled interval stays inside [0, 1]"
+    assert pooled.fold_mean + pooled.fold_sd > 1.0, "where mean ± SD of the folds runs past 1"
+    assert (pooled.fold_min, pooled.fold_max) == (0.875, 1.0)
 
 
 def test_selection_bias_lesson(golub: GolubData) -> None:
@@ -110,6 +146,39 @@ def test_abstention(golub: GolubData) -> None:
     assert row["test_confident"] + row["test_uncertain"] == 34
     assert 0 <= row["threshold"] < 1
     assert row["train_confident_correct"] == row["train_confident"]  # the threshold's own criterion
+
+
+def test_clean_threshold_is_the_rule_the_notebook_states() -> None:
+    grid = np.round(np.arange(0, 1, 0.05), 2)
+    confidence = np.array([0.9, 0.6, 0.42, 0.3, 0.1])
+    correct = np.array([True, True, False, True, False])
+    assert clean_threshold(confidence, correct, grid) == 0.45  # first grid value above the wrong call at 0.42
+    assert clean_threshold(confidence, np.ones(5, bool), grid) == 0.0
+    # A wrong call at the top confidence: nothing on the grid qualifies, and the rule says so.
+    assert np.isnan(clean_threshold(np.array([1.0, 0.5]), np.array([False, True]), grid))
+    # Every call below the first clean threshold: it qualifies, with no confident call left.
+    assert clean_threshold(np.array([0.7, 0.3]), np.array([False, True]), grid) == 0.75
+
+
+def test_abstention_leaves_models_without_a_qualifying_threshold_empty(golub: GolubData) -> None:
+    settings = {"preprocessing": "standard", "selector": "signal_to_noise", "k": 200}
+    table = abstention(
+        golub.X_train,
+        golub.y_train,
+        golub.X_test,
+        golub.y_test,
+        ["decision_tree", "weighted_voting"],
+        settings,
+    ).set_index("model")
+    tree = table.loc["decision_tree"]
+    assert pd.isna(tree["threshold"]), "a pure tree's wrong training calls have confidence 1"
+    assert tree["train_max_wrong_confidence"] == 1.0
+    assert tree[["train_confident", "test_confident", "test_uncertain"]].isna().all()
+    voting = table.loc["weighted_voting"]
+    assert (
+        pd.isna(voting["train_max_wrong_confidence"])
+        or voting["threshold"] > voting["train_max_wrong_confidence"]
+    )
 
 
 def test_search_space_takes_estimators_and_names_them(golub: GolubData) -> None:
