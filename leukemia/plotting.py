@@ -6,10 +6,12 @@ labelled axes, and leaves showing it to the caller.
 
 from __future__ import annotations
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
@@ -46,9 +48,27 @@ SPLIT_ORDER = ("train", "test")
 
 
 def set_style() -> None:
-    """Apply the project's plot style (seaborn whitegrid, readable sizes, fixed DPI)."""
+    """Apply the project's plot style: inline figures in a notebook, matplotlib's defaults, seaborn on top.
+
+    In a Jupyter kernel figures are always shown inline, even when ``MPLBACKEND`` (e.g. ``Agg`` on a
+    headless server) says otherwise. The style starts from matplotlib's own defaults, so a user's
+    ``matplotlibrc`` does not change the figures; then seaborn's whitegrid, readable sizes, a fixed DPI.
+    """
+    _inline_in_kernel()
+    matplotlib.rcdefaults()
     sns.set_theme(style="whitegrid", context="notebook")
     plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "figure.autolayout": True})
+
+
+def _inline_in_kernel() -> None:
+    """``%matplotlib inline`` when running in a Jupyter kernel; nothing elsewhere (scripts, tests)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # IPython is not installed: not a kernel
+        return
+    shell = get_ipython()
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        shell.run_line_magic("matplotlib", "inline")
 
 
 def _class_legend(ax: plt.Axes, **kwargs: object) -> None:
@@ -174,47 +194,43 @@ def plot_gene_heatmap(
 ) -> Figure:
     """Heatmap of ``genes`` (rows, z-scored over samples) × samples ordered by class.
 
-    A strip above the heatmap shows each sample's class.
+    A strip above the heatmap shows each sample's class. The strip and the heatmap share one
+    column of the layout (the colour bar has a column of its own), and column ``i`` of both spans
+    ``[i, i + 1]`` in data units, so each class colour sits exactly above its samples.
     """
     order = y.sort_values(kind="stable").index
     block = X.loc[order, genes].T
     z = block.sub(block.mean(axis=1), axis=0).div(block.std(axis=1, ddof=0).replace(0, 1), axis=0)
     labels = [f"{probes.loc[g, 'description'][:28]} ({g})" for g in genes]
     height = max(4.0, 0.17 * len(genes) + 1.5)
-    fig, (strip, ax) = plt.subplots(
-        2,
-        1,
-        figsize=(11, height),
-        sharex=True,
-        gridspec_kw={"height_ratios": [0.4, len(genes) / 4 + 1]},
+    fig = plt.figure(figsize=(11, height), layout="none")  # laid out when complete: seaborn draws on the way
+    grid = fig.add_gridspec(2, 2, height_ratios=[0.4, len(genes) / 4 + 1], width_ratios=[1, 0.02])
+    strip, ax, colorbar = (
+        fig.add_subplot(grid[0, 0]),
+        fig.add_subplot(grid[1, 0]),
+        fig.add_subplot(grid[1, 1]),
     )
-    classes = y.loc[order]
-    strip.imshow(
-        [[0 if c == CLASSES[0] else 1 for c in classes]],
-        aspect="auto",
-        cmap=plt.matplotlib.colors.ListedColormap([CLASS_COLORS[c] for c in CLASSES]),
-        vmin=0,
-        vmax=1,
-    )
-    strip.set_yticks([])
-    strip.set_title(title)
     sns.heatmap(
-        z.clip(-3, 3),
-        ax=ax,
-        cmap="vlag",
-        center=0,
-        vmin=-3,
-        vmax=3,
-        yticklabels=labels,
-        xticklabels=[str(p) for p in order],
-        cbar_kws={"label": "z-score over samples", "shrink": 0.5},
-    )
+        z.clip(-3, 3), ax=ax, cbar_ax=colorbar, cmap="vlag", center=0, vmin=-3, vmax=3,
+        yticklabels=labels, xticklabels=[str(p) for p in order], cbar_kws={"label": "z-score over samples"},
+    )  # fmt: skip
+    classes = y.loc[order].to_numpy()
+    levels = list(dict.fromkeys(classes))  # in the order of the columns
+    codes = np.array([levels.index(c) for c in classes])
+    strip.imshow(
+        codes[None, :], aspect="auto", interpolation="nearest", extent=(0, len(order), 0, 1),
+        cmap=ListedColormap([CLASS_COLORS[c] for c in levels]), vmin=-0.5, vmax=len(levels) - 0.5,
+    )  # fmt: skip
+    strip.set(xlim=ax.get_xlim(), xticks=[], yticks=[])
+    strip.set_title(title)
     ax.grid(False)
     strip.grid(False)
     ax.tick_params(axis="y", labelsize=6)
     ax.tick_params(axis="x", labelsize=7)
     ax.set(xlabel="patient number (ordered by class)", ylabel="gene (accession)")
-    _class_legend(strip, loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7)
+    handles = [Patch(color=CLASS_COLORS[c], label=c) for c in levels]
+    fig.set_layout_engine("constrained")  # one column for strip and heatmap, one for the colour bar
+    fig.legend(handles=handles, title="class", loc="outside upper right", ncols=len(levels), fontsize=7)
     return fig
 
 
@@ -427,14 +443,15 @@ def plot_train_cv_test(table: pd.DataFrame, *, labels: dict[str, str] | None = N
         color="0.6",
         label="training (fitted on these 38)",
     )
+    cv, sd = ordered["cv_accuracy"], ordered["cv_std"]
     ax.errorbar(
-        ordered["cv_accuracy"],
+        cv,
         positions,
-        xerr=ordered["cv_std"],
+        xerr=[np.minimum(sd, cv), np.minimum(sd, 1 - cv)],  # an accuracy bar never runs past 0 or 1
         fmt="^",
         color="#0072B2",
         capsize=3,
-        label="cross-validation on training (± SD over folds)",
+        label="cross-validation on training: mean ± SD of the folds (a spread, not a CI; cut at 1)",
     )
     ax.errorbar(
         ordered["accuracy"],
@@ -450,7 +467,7 @@ def plot_train_cv_test(table: pd.DataFrame, *, labels: dict[str, str] | None = N
         title="Training vs cross-validated vs independent-set accuracy",
         xlabel="accuracy",
         ylabel="model",
-        xlim=(0.4, 1.05),
+        xlim=(0.4, 1.02),
     )
     ax.legend(loc="upper left", fontsize=8)
     return fig
@@ -537,7 +554,7 @@ def plot_neighbourhood(table: pd.DataFrame) -> Figure:
 def plot_prediction_strength(
     strength: pd.Series, predicted: pd.Series, truth: pd.Series, *, threshold: float, title: str
 ) -> Figure:
-    """Golub's Fig. 3: prediction strength per sample, signed towards the predicted class.
+    """Golub's Fig. 4: prediction strength per sample, signed towards the predicted class.
 
     Bars point right for AML calls and left for ALL calls, coloured by the true class;
     wrong calls are hatched and calls weaker than ``threshold`` fall in the grey band.
@@ -592,36 +609,36 @@ def plot_selection_bias(result: pd.DataFrame) -> Figure:
 
 
 def plot_nested_vs_test(nested: pd.DataFrame, test_accuracy: float, ci: tuple[float, float]) -> Figure:
-    """Outer-fold accuracies of nested CV beside the independent-set accuracy with its CI."""
-    fig, ax = plt.subplots(figsize=(7, 2.8))
+    """Nested CV beside the independent set: pooled accuracies with exact 95% CIs, and the outer folds.
+
+    ``nested`` is :func:`leukemia.honest.nested_cv` output. No bar extends past 1: the nested
+    estimate is pooled over the outer folds (correct / samples) with its Clopper–Pearson interval,
+    and each fold is a point sized by its number of held-out samples.
+    """
+    from leukemia.honest import nested_summary
+
+    pooled = nested_summary(nested)
+    fig, ax = plt.subplots(figsize=(7.5, 2.9))
     ax.scatter(
-        nested["accuracy"],
-        np.zeros(len(nested)),
-        s=60,
-        color="#0072B2",
-        alpha=0.7,
-        label="nested CV, one point per outer fold",
-    )
-    mean, sd = nested["accuracy"].mean(), nested["accuracy"].std()
-    ax.errorbar(
-        [mean], [0], xerr=[[sd], [sd]], fmt="D", color="#0072B2", capsize=4, label="nested CV mean ± SD"
-    )
-    ax.errorbar(
-        [test_accuracy],
-        [1],
-        xerr=[[test_accuracy - ci[0]], [ci[1] - test_accuracy]],
-        fmt="o",
-        color="#D55E00",
-        capsize=4,
-        label="independent set (95% CI)",
-    )
+        nested["accuracy"], np.full(len(nested), -0.25), s=12 * nested["n_test"], color="#0072B2",
+        alpha=0.5, label="one outer fold (size: its held-out samples)",
+    )  # fmt: skip
+    for row, (accuracy, low, high), colour, label in (
+        (0, (pooled.accuracy, pooled.ci_low, pooled.ci_high), "#0072B2", "nested CV, pooled (95% CI)"),
+        (1, (test_accuracy, *ci), "#D55E00", "independent set (95% CI)"),
+    ):
+        ax.errorbar(
+            [accuracy], [row], xerr=[[accuracy - low], [high - accuracy]], fmt="D" if row == 0 else "o",
+            color=colour, capsize=4, label=label,
+        )  # fmt: skip
+    lowest = min(pooled.fold_min, pooled.ci_low, ci[0])
     ax.set_yticks([0, 1], ["training set\n(nested CV)", "independent set"])
     ax.set(
         title="How good is the choosing procedure?",
-        xlabel="accuracy",
+        xlabel="accuracy (share of held-out samples called correctly)",
         ylabel="estimate from",
-        xlim=(0.4, 1.05),
-        ylim=(-0.6, 1.6),
+        xlim=(min(0.4, lowest - 0.05), 1.02),
+        ylim=(-0.7, 1.6),
     )
     ax.legend(fontsize=8, loc="lower left")
     return fig

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 
 from leukemia.data import GolubData
@@ -26,6 +27,14 @@ def labelled(fig: plt.Figure) -> bool:
     data_axes = [ax for ax in fig.axes if ax.get_xlabel()]
     titled = bool(fig._suptitle) or any(ax.get_title() for ax in fig.axes)
     return bool(data_axes) and titled and all(ax.get_ylabel() for ax in data_axes)
+
+
+def bar_ends(fig: plt.Figure) -> list[float]:
+    """The x coordinates of every error bar's ends in the first axes."""
+    from matplotlib.collections import LineCollection
+
+    collections = [c for c in fig.axes[0].collections if isinstance(c, LineCollection)]
+    return [float(x) for c in collections for segment in c.get_segments() for x, _ in segment]
 
 
 @pytest.fixture(autouse=True)
@@ -72,6 +81,54 @@ def test_heatmap_rows_and_columns(golub: GolubData) -> None:
     assert labelled(fig)
 
 
+@pytest.mark.parametrize("n_genes", [6, 50])
+def test_heatmap_class_strip_lines_up_with_the_columns(golub: GolubData, n_genes: int) -> None:
+    """The strip spans the heatmap's width and changes colour at the first column of the second class."""
+    genes = top_class_genes(golub.X_train, golub.y_train, n_genes)
+    fig = plot_gene_heatmap(golub.X_train, golub.y_train, genes, golub.probes, title="t")
+    fig.canvas.draw()
+    strip, heat = fig.axes[0], fig.axes[1]
+    strip_box, heat_box = strip.get_window_extent(), heat.get_window_extent()
+    assert strip_box.x0 == pytest.approx(heat_box.x0, abs=0.5) and strip_box.x1 == pytest.approx(
+        heat_box.x1, abs=0.5
+    )
+    assert strip.get_xlim() == heat.get_xlim()
+
+    order = golub.y_train.sort_values(kind="stable")
+    first_aml = int((order == "ALL").sum())  # column index of the first AML patient (27: patient 28)
+    assert heat.get_xticklabels()[first_aml].get_text() == str(order.index[first_aml])
+    pixels = np.asarray(fig.canvas.buffer_rgba())[..., :3] / 255
+    height = pixels.shape[0]
+    y_strip = height - int((strip_box.y0 + strip_box.y1) / 2)  # buffer rows run top to bottom
+    column = heat_box.width / len(order)
+
+    def colour_at(x_data: float) -> tuple[float, ...]:
+        x_pixel = heat.transData.transform((x_data, 0))[0]
+        return tuple(np.round(pixels[y_strip, int(x_pixel)], 2))
+
+    expected = {
+        c: tuple(np.round([int(CLASS_COLORS[c][i : i + 2], 16) / 255 for i in (1, 3, 5)], 2))
+        for c in CLASS_COLORS
+    }
+    assert colour_at(first_aml - 0.25) == expected["ALL"], "last ALL column"
+    assert colour_at(first_aml + 0.25) == expected["AML"], "first AML column"
+    assert colour_at(0.5) == expected["ALL"] and colour_at(len(order) - 0.5) == expected["AML"]
+    assert column > 4, "columns wide enough for the quarter-column probes above"
+
+
+def test_set_style_ignores_the_users_matplotlibrc() -> None:
+    import matplotlib
+
+    set_style()
+    ours = dict(matplotlib.rcParams)
+    matplotlib.rcParams.update(
+        {"font.size": 30, "axes.grid": False, "figure.figsize": (2, 2), "lines.linewidth": 9}
+    )
+    set_style()
+    changed = {k for k, v in ours.items() if matplotlib.rcParams[k] != v}
+    assert changed == set(), changed
+
+
 def test_filter_and_distribution_figures(golub: GolubData) -> None:
     fitted = DudoitFilter().fit(golub.X_train)
     fig = plot_dudoit_filter(golub.X_train, fitted)
@@ -107,7 +164,10 @@ def test_model_comparison_figures(golub: GolubData) -> None:
     assert labelled(fig)
     errors = errors_by_sample(evaluation)
     assert len(plot_error_grid(errors).axes[0].get_yticklabels()) == len(errors)
-    assert labelled(plot_train_cv_test(evaluation.table))
+    fig = plot_train_cv_test(evaluation.table)
+    assert labelled(fig)
+    ends = bar_ends(fig)
+    assert ends and 0 <= min(ends) and max(ends) <= 1.0, "the SD bars are cut at 0 and 1"
     assert labelled(plot_mcnemar(mcnemar_table(evaluation)))
     curves = learning_curves(golub, ["knn"], train_sizes=(0.6, 1.0), cv_folds=3)
     assert labelled(plot_learning_curves(curves))
@@ -123,7 +183,6 @@ def test_selector_scores_figure(golub: GolubData) -> None:
 
 
 def test_golub_and_honest_figures(golub: GolubData) -> None:
-    import numpy as np
     import pandas as pd
 
     from leukemia.golub import WeightedVoting, neighbourhood_analysis
@@ -149,5 +208,8 @@ def test_golub_and_honest_figures(golub: GolubData) -> None:
 
     bias = pd.DataFrame({"genes chosen before CV": [0.9, 0.8], "genes chosen inside CV": [0.5, 0.4]})
     assert labelled(plot_selection_bias(bias))
-    nested = pd.DataFrame({"accuracy": np.array([0.75, 1.0, 0.875])})
-    assert labelled(plot_nested_vs_test(nested, 0.9, (0.76, 0.98)))
+    nested = pd.DataFrame({"n_test": [8, 8, 8], "n_correct": [6, 8, 7], "accuracy": [0.75, 1.0, 0.875]})
+    fig = plot_nested_vs_test(nested, 0.9, (0.76, 0.98))
+    assert labelled(fig)
+    ends = bar_ends(fig)
+    assert len(ends) == 4 and max(ends) <= 1.0, "two intervals, and no accuracy bar runs past 1"
