@@ -28,6 +28,9 @@ help:
 	@echo "make clean    remove the virtual environment, caches and reports (not the data)"
 
 $(STAMP): pyproject.toml requirements-lock.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11, 5))' || { \
+	  echo "Python 3.11.5 or newer is needed ($(PYTHON) is $$($(PYTHON) --version 2>&1)); set PYTHON=python3.12 or similar."; \
+	  exit 1; }
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --constraint requirements-lock.txt --editable ".[test]"
 	touch $@
@@ -38,12 +41,10 @@ data: $(STAMP)
 report: data
 	$(BIN)/leukemia run
 
-# The browser test needs Debian's chromium; as root (CI) it is installed here, otherwise say how.
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "The browser test needs chromium: sudo apt-get install chromium"; exit 1; fi; }
+# The browser test needs Chrome or Chromium: find one (CHROME_PATH, PATH, the macOS bundles, playwright's),
+# else install one (as root with apt-get, as CI does; else playwright's download), else say what to install.
+browser: $(STAMP)
+	@$(BIN)/python tests/find_browser.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check leukemia tests notebooks benchmarks

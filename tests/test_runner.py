@@ -212,14 +212,16 @@ def test_two_point_sweep(tmp_path: Path, data_dir: Path) -> None:
 
 
 def test_report_in_headless_chromium(quick_run: Path, tmp_path: Path) -> None:
+    from find_browser import find_browser, install_hint
     from playwright.sync_api import sync_playwright
 
-    chromium = shutil.which("chromium")
-    assert chromium, "Debian's chromium is needed (make test installs it as root: apt-get install chromium)"
+    chromium = find_browser()
+    if chromium is None:
+        pytest.fail(f"The report's browser test needs Chrome or Chromium. {install_hint()}", pytrace=False)
     errors: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=chromium,
+            executable_path=str(chromium),
             args=[
                 "--no-sandbox",
                 "--disable-gpu",
