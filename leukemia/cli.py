@@ -23,6 +23,13 @@ def _fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_check(args: argparse.Namespace) -> int:
+    from leukemia.spec import check_report, load_dataset
+
+    print(check_report(load_dataset(args.dataset)))
+    return 0
+
+
 def _params(args: argparse.Namespace) -> int:
     from leukemia.runner import parameters, select_notebooks
 
@@ -138,6 +145,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fetch.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     fetch.set_defaults(handler=_fetch)
+
+    data = commands.add_parser(
+        "data", help="check a data set described by a dataset.yaml (or golub)",
+        description="Commands about the data set an analysis runs on.",
+    )  # fmt: skip
+    data_commands = data.add_subparsers(dest="data_command", required=True, metavar="DATA_COMMAND")
+    check = data_commands.add_parser(
+        "check", help="read and check a data set; print its summary",
+        description=(
+            "Read the data set (a dataset.yaml, or 'golub'), check everything a run would check, and print "
+            "samples per class and split, genes, the scale detected and used, the class × batch table and "
+            "the samples left out. Exits non-zero on any error."
+        ),
+    )  # fmt: skip
+    check.add_argument("dataset", metavar="DATASET", help="a dataset.yaml file, or golub")
+    check.set_defaults(handler=_data_check)
 
     params = commands.add_parser(
         "params", help="list every notebook parameter with its type, default and help",

@@ -12,8 +12,7 @@ import re
 import shutil
 import warnings
 import zipfile
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ import pandas as pd
 import pooch
 
 from leukemia import config
+from leukemia.dataset import Dataset, labels_of
 
 __all__ = [
     "CLASSES",
@@ -211,37 +211,8 @@ class ExpressionFile:
     """probe accession → gene description."""
 
 
-@dataclass(frozen=True)
-class GolubData:
-    """The leukemia data set, split as Golub et al. split it.
-
-    ``X_*`` are patients × probes DataFrames indexed by patient number (sorted), with probe
-    accessions as columns; ``y_*`` are Series of ``"ALL"``/``"AML"`` on the same index.
-    """
-
-    X_train: pd.DataFrame
-    y_train: pd.Series
-    X_test: pd.DataFrame
-    y_test: pd.Series
-    calls_train: pd.DataFrame
-    calls_test: pd.DataFrame
-    probes: pd.DataFrame
-    """One row per probe accession, column ``description``."""
-    checksums: Mapping[str, str] = field(default_factory=dict)
-    """sha256 of the files that were read."""
-
-    def class_counts(self) -> pd.DataFrame:
-        """Patients per class and split, with totals."""
-        counts = pd.DataFrame(
-            {
-                "train": self.y_train.value_counts().reindex(CLASSES, fill_value=0),
-                "test": self.y_test.value_counts().reindex(CLASSES, fill_value=0),
-            }
-        )
-        counts.loc["total"] = counts.sum()
-        counts["all"] = counts.sum(axis=1)
-        counts.index.name = "class"
-        return counts
+#: The Golub data are a :class:`~leukemia.dataset.Dataset` like any other (the name is kept for readers).
+GolubData = Dataset
 
 
 def _expected_checksum_error(path: Path, expected: str, actual: str) -> DataError:
@@ -429,7 +400,7 @@ def _attach_labels(split: str, values: pd.DataFrame, labels: pd.Series) -> pd.Se
     if y.isna().any():
         missing = y.index[y.isna()].tolist()
         raise DataError(f"{config.LABELS_FILE}: no label for {split} patient(s) {missing[:10]}.")
-    return y.astype(str).rename("cancer")
+    return labels_of(y.astype(str), CLASSES, values.index, name="cancer")
 
 
 def load_golub(
@@ -494,13 +465,18 @@ def load_golub(
             "who are in neither expression file."
         )
 
-    return GolubData(
+    return Dataset(
         X_train=train.intensities[train_probes],
         y_train=_attach_labels("training", train.intensities, labels),
         X_test=test.intensities[train_probes],
         y_test=_attach_labels("independent", test.intensities, labels),
+        genes=train.descriptions.loc[train_probes].to_frame(),
+        name="golub",
+        classes=CLASSES,
+        checksums=checksums,
+        scale_detected="linear",
+        scale_used="linear",
+        split="given: Golub et al.'s 38 training and 34 independent samples",
         calls_train=train.calls[train_probes],
         calls_test=test.calls[train_probes],
-        probes=train.descriptions.loc[train_probes].to_frame(),
-        checksums=checksums,
     )

@@ -34,6 +34,18 @@ def data_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def bladder_dir() -> Path:
+    """The second real data set: ../shared/data/bladder2004 or $LEUKEMIA_BLADDER_DIR (fails if missing)."""
+    folder = Path(
+        os.environ.get("LEUKEMIA_BLADDER_DIR", "").strip()
+        or config.PROJECT_DIR.parent / "shared/data/bladder2004"
+    )
+    if not (folder / "expression.tsv.gz").is_file():
+        pytest.fail(f"the bladder data are not in {folder}: set LEUKEMIA_BLADDER_DIR", pytrace=False)
+    return folder
+
+
+@pytest.fixture(scope="session")
 def golub(data_dir: Path) -> GolubData:
     """The real data set, loaded once per test session."""
     return load_golub(data_dir)

@@ -46,7 +46,7 @@ def test_data_is_keyed_by_its_matrices_and_labels(
     monkeypatch.setenv(cache.CACHE_DIR_ENV_VAR, str(tmp_path))
     CALLS.clear()
     assert cached(len_of_train, golub) == 38
-    assert cached(len_of_train, replace(golub, probes=golub.probes.iloc[:1])) == 38  # same matrices: cached
+    assert cached(len_of_train, replace(golub, genes=golub.genes.iloc[:1])) == 38  # same matrices: cached
     assert (
         cached(len_of_train, replace(golub, X_train=golub.X_train.iloc[:10], y_train=golub.y_train.iloc[:10]))
         == 10

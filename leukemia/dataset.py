@@ -1,0 +1,119 @@
+"""The one data object every stage takes: :class:`Dataset`, and what is decided about any data set.
+
+A :class:`Dataset` holds the training and test matrices (samples × genes, float), their labels as an
+ordered categorical of the classes (reference class first), gene annotations, and metadata: where the
+data came from (files and sha256), the scale detected and used, how the split was made, the
+processing batch of each sample if known, and the samples that were left out and why. The Golub loader
+(:func:`leukemia.data.load_golub`) and the ``dataset.yaml`` loader (:func:`leukemia.spec.load_dataset`)
+both return one.
+
+This module also holds the decisions that do not depend on the file format: the log-scale rule of
+GEO2R (:func:`detect_scale`), the seeded stratified hold-out (:func:`stratified_split`) and the
+confounding of class with batch (:func:`cramers_v`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.stats import chi2_contingency
+
+__all__ = ["Dataset", "cramers_v", "detect_scale", "labels_of", "stratified_split"]
+
+
+def labels_of(values: object, classes: tuple[str, ...], index: pd.Index, name: str = "class") -> pd.Series:
+    """Labels as an ordered categorical of ``classes`` on ``index``."""
+    return pd.Series(pd.Categorical(values, categories=list(classes), ordered=True), index=index, name=name)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """An expression data set split into training and test samples.
+
+    ``X_*`` are samples × genes DataFrames (float); ``y_*`` the class of each sample, an ordered
+    categorical whose categories are :attr:`classes` (reference class first).
+    """
+
+    X_train: pd.DataFrame
+    y_train: pd.Series
+    X_test: pd.DataFrame
+    y_test: pd.Series
+    genes: pd.DataFrame
+    """One row per gene id, column ``description``."""
+    name: str = "golub"
+    classes: tuple[str, ...] = ("ALL", "AML")
+    checksums: Mapping[str, str] = field(default_factory=dict)
+    """sha256 of the files that were read, by file name."""
+    scale_detected: str = "linear"
+    scale_used: str = "linear"
+    split: str = "given"
+    """How training and test samples were separated (a sentence for people)."""
+    batch: pd.Series | None = None
+    """Processing batch of every sample (training and test), if known."""
+    left_out: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {"reason": pd.Series(dtype=str)}, index=pd.Index([], name="sample")
+        )
+    )
+    """Samples of the files not in the data set, with the reason."""
+    calls_train: pd.DataFrame | None = None
+    """Golub's detection calls (A/P/M), where the files have them."""
+    calls_test: pd.DataFrame | None = None
+
+    @property
+    def probes(self) -> pd.DataFrame:
+        """The gene annotations (the Golub files call the genes probes)."""
+        return self.genes
+
+    @property
+    def y(self) -> pd.Series:
+        """Labels of all samples, training first."""
+        return pd.concat([self.y_train, self.y_test])
+
+    def class_counts(self) -> pd.DataFrame:
+        """Samples per class and split, with totals."""
+        counts = pd.DataFrame(
+            {
+                "train": self.y_train.value_counts().reindex(self.classes, fill_value=0),
+                "test": self.y_test.value_counts().reindex(self.classes, fill_value=0),
+            }
+        )
+        counts.index = pd.Index(list(self.classes), name="class")
+        counts.loc["total"] = counts.sum()
+        counts["all"] = counts.sum(axis=1)
+        return counts
+
+
+def detect_scale(values: np.ndarray) -> str:
+    """``"log2"`` or ``"linear"`` by GEO2R's rule on the quantiles of all values.
+
+    GEO2R log-transforms when the 99th percentile exceeds 100, or when max − min exceeds 50 and the
+    25th percentile is positive; such data are ``"linear"``, anything else is taken as already log.
+    """
+    finite = np.asarray(values, dtype=float).ravel()
+    finite = finite[np.isfinite(finite)]
+    q25, q99 = np.quantile(finite, [0.25, 0.99])
+    linear = q99 > 100 or (finite.max() - finite.min() > 50 and q25 > 0)
+    return "linear" if linear else "log2"
+
+
+def stratified_split(y: pd.Series, test_size: float, random_state: int) -> tuple[pd.Index, pd.Index]:
+    """A seeded hold-out that keeps the class proportions: (training index, test index)."""
+    from sklearn.model_selection import train_test_split
+
+    train, test = train_test_split(
+        y.index, test_size=test_size, stratify=y.to_numpy(), random_state=random_state
+    )
+    return pd.Index(sorted(train, key=list(y.index).index)), pd.Index(sorted(test, key=list(y.index).index))
+
+
+def cramers_v(a: pd.Series, b: pd.Series) -> float:
+    """Cramér's V of two categorical variables: 0 independent, 1 one determines the other."""
+    table = pd.crosstab(a, b)
+    if min(table.shape) < 2:
+        return float("nan")
+    chi2 = chi2_contingency(table, correction=False)[0]
+    return float(np.sqrt(chi2 / (table.to_numpy().sum() * (min(table.shape) - 1))))

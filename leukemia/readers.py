@@ -1,0 +1,378 @@
+"""Readers for the expression-matrix formats people bring: CSV/TSV, GCT + CLS, GEO series matrix.
+
+Every reader returns an :class:`ExpressionMatrix` — samples × genes floats, sample and gene ids, gene
+descriptions where the file has them — after the same checks: no duplicated gene or sample id, every
+value a number, no missing value (unless ``missing="drop-genes"``). Errors name the file, the line or
+column, and what was expected. pandas parses the tables; the Broad formats (GCT 1.2, CLS) and the
+GEO series-matrix header are simple line formats parsed here (no maintained Python library reads
+them: GenePattern's own readers are R/Java, and GEOparse parses the full SOFT format, not this table).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from leukemia.data import DataError
+
+__all__ = [
+    "FORMATS",
+    "ExpressionMatrix",
+    "detect_format",
+    "mangled_gene_ids",
+    "read_cls",
+    "read_gct",
+    "read_geo_series_matrix",
+    "read_table",
+]
+
+#: The formats a ``dataset.yaml`` may name.
+FORMATS = ("csv", "tsv", "gct", "geo-series-matrix")
+MISSING_POLICIES = ("error", "drop-genes")
+_MISSING_TEXT = {"", "na", "nan", "null", "none", "#n/a", "n/a"}
+
+# Spreadsheet programs turn gene symbols such as SEPT2 or MARCH1 into dates (Ziemann et al. 2016).
+_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+_DATE_LIKE = re.compile(
+    rf"^(\d{{1,2}}-({_MONTHS})|({_MONTHS})-\d{{1,2}}|\d{{4}}-\d{{2}}-\d{{2}}.*)$", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class ExpressionMatrix:
+    """One expression file, parsed and checked."""
+
+    X: pd.DataFrame
+    """samples × genes, float64; index: sample ids (``sample``), columns: gene ids (``gene``)."""
+    genes: pd.DataFrame
+    """One row per gene id, column ``description`` (empty where the file has none)."""
+    path: Path
+
+
+def _open_text(path: Path) -> io.TextIOBase:
+    if path.suffix == ".gz":
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
+
+
+def _first_lines(path: Path, n: int = 5) -> list[str]:
+    try:
+        with _open_text(path) as handle:
+            return [line for _, line in zip(range(n), handle, strict=False)]
+    except (OSError, UnicodeDecodeError, EOFError) as exc:
+        raise DataError(f"{path}: cannot be read as text ({exc}).") from exc
+
+
+def detect_format(path: Path) -> str:
+    """The format of an expression file, from its name and first lines.
+
+    Raises
+    ------
+    DataError
+        When neither the name nor the content says which of :data:`FORMATS` it is.
+    """
+    name = path.name.lower().removesuffix(".gz")
+    lines = _first_lines(path)
+    if name.endswith(".gct") or (lines and lines[0].startswith("#1.2")):
+        return "gct"
+    if "series_matrix" in name or any(line.startswith("!Series_") for line in lines):
+        return "geo-series-matrix"
+    if name.endswith((".tsv", ".txt", ".tab")) or (lines and lines[0].count("\t") > lines[0].count(",")):
+        return "tsv"
+    if name.endswith(".csv") or (lines and lines[0].count(",") > 0):
+        return "csv"
+    raise DataError(
+        f"{path}: cannot tell its format from the name or content; set format: one of {list(FORMATS)}."
+    )
+
+
+def mangled_gene_ids(ids: Sequence[str]) -> list[str]:
+    """Gene ids that look like dates a spreadsheet made of symbols (``1-Mar``, ``2-Sep``, ``2006-09-02``)."""
+    return [i for i in ids if _DATE_LIKE.match(str(i).strip())]
+
+
+def _numbers(text: pd.DataFrame, path: Path, first_line: int, missing: str) -> pd.DataFrame:
+    """Convert a genes × samples frame of text to floats; refuse non-numbers and (unless told) gaps."""
+    stripped = text.apply(lambda column: column.str.strip())
+    gaps = stripped.isna() | stripped.apply(lambda column: column.str.lower().isin(_MISSING_TEXT))
+    numbers = stripped.apply(lambda column: pd.to_numeric(column, errors="coerce")).astype("float64")
+    bad = numbers.isna() & ~gaps
+    if bad.to_numpy().any():
+        row, column = _first_true(bad)
+        found = text.iloc[row][column]
+        raise DataError(
+            f"{path.name}: {int(bad.to_numpy().sum())} value(s) are not numbers; the first is in sample "
+            f"column '{column}', line {first_line + row} (gene {text.index[row]}): {found!r}."
+        )
+    if gaps.to_numpy().any():
+        row, column = _first_true(gaps)
+        n_genes, n_values, gene = int(gaps.any(axis=1).sum()), int(gaps.to_numpy().sum()), text.index[row]
+        if missing != "drop-genes":
+            raise DataError(
+                f"{path.name}: {n_values} missing value(s) in {n_genes} gene(s); the first is in sample "
+                f"column '{column}', line {first_line + row} (gene {gene}). Fill them, or set "
+                "`missing: drop-genes` in dataset.yaml to leave those genes out."
+            )
+        warnings.warn(
+            f"{path.name}: left out {n_genes} gene(s) with missing values (missing: drop-genes).",
+            stacklevel=3,
+        )
+        numbers = numbers[~gaps.any(axis=1)]
+    if not np.isfinite(numbers.to_numpy()).all():
+        row, column = _first_true(~np.isfinite(numbers))
+        raise DataError(
+            f"{path.name}: infinite value in sample column '{column}' (gene {numbers.index[row]})."
+        )
+    return numbers + 0.0  # -0 becomes 0
+
+
+def _first_true(mask: pd.DataFrame) -> tuple[int, str]:
+    array = np.asarray(mask)
+    row, col = np.argwhere(array)[0]
+    return int(row), str(mask.columns[col])
+
+
+def _check_ids(ids: pd.Index, path: Path, what: str) -> None:
+    empty = np.flatnonzero(ids.isna() | (ids.astype(str).str.strip() == ""))
+    if empty.size:
+        raise DataError(f"{path.name}: an empty {what} id (the {what} at position {int(empty[0]) + 1}).")
+    repeated = ids[ids.duplicated()].unique().tolist()
+    if repeated:
+        raise DataError(
+            f"{path.name}: duplicated {what} id(s) {repeated[:5]}{' …' if len(repeated) > 5 else ''}."
+        )
+
+
+def _matrix(
+    text: pd.DataFrame, descriptions: pd.Series | None, path: Path, first_line: int, missing: str
+) -> ExpressionMatrix:
+    """genes × samples text (index: gene ids) → checked :class:`ExpressionMatrix`."""
+    if missing not in MISSING_POLICIES:
+        raise DataError(f"missing must be one of {list(MISSING_POLICIES)}, got {missing!r}.")
+    if text.shape[0] == 0 or text.shape[1] == 0:
+        raise DataError(f"{path.name}: no {'gene rows' if text.shape[0] == 0 else 'sample columns'}.")
+    text.index = pd.Index(text.index.astype(str).str.strip(), name="gene")
+    text.columns = pd.Index([str(c).strip() for c in text.columns], name="sample")
+    _check_ids(text.index, path, "gene")
+    _check_ids(text.columns, path, "sample")
+    mangled = mangled_gene_ids(text.index.tolist())
+    if mangled:
+        warnings.warn(
+            f"{path.name}: {len(mangled)} gene id(s) look like dates a spreadsheet made of gene symbols "
+            f"(e.g. {mangled[:3]}; Ziemann et al. 2016): check the file's origin.",
+            stacklevel=3,
+        )
+    numbers = _numbers(text, path, first_line, missing)
+    X = numbers.T
+    X.index.name, X.columns.name = "sample", "gene"
+    if descriptions is None:
+        descriptions = pd.Series("", index=text.index)
+    genes = descriptions.reindex(X.columns).fillna("").astype(str).rename("description").to_frame()
+    genes.index.name = "gene"
+    return ExpressionMatrix(X, genes, path)
+
+
+def _header(path: Path, sep: str, skiprows: int = 0) -> list[str]:
+    """The header line's cells as written (pandas renames repeated names, hiding duplicates)."""
+    lines = _first_lines(path, skiprows + 1)
+    if len(lines) <= skiprows:
+        return []
+    return [cell.strip() for cell in next(csv.reader([lines[skiprows]], delimiter=sep))]
+
+
+def _read_text_table(path: Path, sep: str, skiprows: int = 0) -> pd.DataFrame:
+    header = _header(path, sep, skiprows)
+    repeated = sorted({cell for cell in header[1:] if header.count(cell) > 1})
+    if repeated:
+        raise DataError(f"{path.name}: duplicated sample id(s) {repeated[:5]} in the header line.")
+    try:
+        return pd.read_csv(
+            path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig", skiprows=skiprows
+        )
+    except pd.errors.EmptyDataError as exc:
+        raise DataError(f"{path}: the file is empty.") from exc
+    except pd.errors.ParserError as exc:
+        raise DataError(
+            f"{path}: not a readable {'tab' if sep == chr(9) else 'comma'}-separated table: {exc}"
+        ) from exc
+    except (OSError, UnicodeDecodeError, EOFError) as exc:
+        raise DataError(f"{path}: cannot be read ({exc}).") from exc
+
+
+def read_table(
+    path: str | Path, *, sep: str | None = None, orientation: str = "genes-by-samples", missing: str = "error"
+) -> ExpressionMatrix:
+    """A CSV or TSV matrix (gzip too): the first column holds the ids, the header the other axis's ids.
+
+    Parameters
+    ----------
+    sep
+        ``","`` or ``"\\t"``; by default from the header line.
+    orientation
+        ``"genes-by-samples"`` (one row per gene, the usual export) or ``"samples-by-genes"``.
+    missing
+        ``"error"`` or ``"drop-genes"`` (leave out genes with a missing value, with a warning).
+    """
+    path = Path(path)
+    if orientation not in ("genes-by-samples", "samples-by-genes"):
+        raise DataError(f"orientation must be genes-by-samples or samples-by-genes, got {orientation!r}.")
+    if sep is None:
+        header = _first_lines(path, 1)
+        sep = "\t" if header and header[0].count("\t") > header[0].count(",") else ","
+    raw = _read_text_table(path, sep)
+    if raw.shape[1] < 2:
+        raise DataError(
+            f"{path.name}: one column only; expected ids in the first column and values after it."
+        )
+    raw = raw.set_index(raw.columns[0])
+    if orientation == "samples-by-genes":
+        return _matrix(raw.T, None, path, first_line=2, missing=missing)
+    return _matrix(raw, None, path, first_line=2, missing=missing)
+
+
+def read_gct(path: str | Path, *, missing: str = "error") -> ExpressionMatrix:
+    """A Broad GCT 1.2 file: ``#1.2``, ``rows cols``, ``Name  Description  sample…``, one row per gene.
+
+    Raises
+    ------
+    DataError
+        A wrong version line, a dimension line that disagrees with the table, or any check of
+        :func:`read_table`.
+    """
+    path = Path(path)
+    head = _first_lines(path, 3)
+    if not head or head[0].strip() != "#1.2":
+        raise DataError(
+            f"{path.name}: line 1 must be '#1.2' (GCT version 1.2), found {head[0].strip()[:20]!r}."
+        )
+    try:
+        n_rows, n_columns = (int(x) for x in head[1].split()[:2])
+    except (IndexError, ValueError):
+        raise DataError(
+            f"{path.name}: line 2 must give the numbers of genes and samples, found {head[1].strip()!r}."
+        ) from None
+    raw = _read_text_table(path, "\t", skiprows=2)
+    if list(raw.columns[:2]) != ["Name", "Description"]:
+        raise DataError(
+            f"{path.name}: line 3 must start with 'Name<TAB>Description', found {list(raw.columns[:2])}."
+        )
+    if raw.shape != (n_rows, n_columns + 2):
+        raise DataError(
+            f"{path.name}: line 2 says {n_rows} genes × {n_columns} samples, the table holds "
+            f"{raw.shape[0]} × {raw.shape[1] - 2}."
+        )
+    raw = raw.set_index("Name")
+    descriptions = raw.pop("Description").replace({"na": "", "NA": ""})
+    return _matrix(raw, descriptions, path, first_line=4, missing=missing)
+
+
+def read_cls(path: str | Path, samples: Sequence[str]) -> pd.Series:
+    """A Broad CLS file: ``n_samples n_classes 1``, ``# name…``, one label per sample (names or numbers).
+
+    The labels are in the order of the expression file's samples, given as ``samples``.
+
+    Raises
+    ------
+    DataError
+        A header that disagrees with the labels, or a count that differs from ``samples``.
+    """
+    path = Path(path)
+    lines = [line.strip() for line in _first_lines(path, 4) if line.strip()]
+    if len(lines) < 3:
+        raise DataError(
+            f"{path.name}: a CLS file has three lines (counts, '# class names', labels); found {len(lines)}."
+        )
+    try:
+        n_samples, n_classes = (int(x) for x in lines[0].split()[:2])
+    except ValueError:
+        raise DataError(f"{path.name}: line 1 must be '<samples> <classes> 1', found {lines[0]!r}.") from None
+    if not lines[1].startswith("#"):
+        raise DataError(f"{path.name}: line 2 must list the class names after '#', found {lines[1][:40]!r}.")
+    names = lines[1].lstrip("#").split()
+    labels = lines[2].split()
+    if len(names) != n_classes:
+        raise DataError(f"{path.name}: line 1 says {n_classes} classes, line 2 names {len(names)}: {names}.")
+    if len(labels) != n_samples:
+        raise DataError(f"{path.name}: line 1 says {n_samples} samples, line 3 holds {len(labels)} labels.")
+    if all(label.isdigit() for label in labels):
+        if max(int(label) for label in labels) >= len(names):
+            raise DataError(f"{path.name}: a label number is larger than the {len(names)} class names allow.")
+        labels = [names[int(label)] for label in labels]
+    unknown = sorted(set(labels) - set(names))
+    if unknown:
+        raise DataError(f"{path.name}: label(s) {unknown[:5]} are not among the class names {names}.")
+    if len(labels) != len(samples):
+        raise DataError(
+            f"{path.name}: {len(labels)} labels for {len(samples)} samples in the expression file "
+            "(a CLS file lists one label per sample, in the expression file's order)."
+        )
+    return pd.Series(labels, index=pd.Index(list(samples), name="sample"), name="class")
+
+
+def read_geo_series_matrix(
+    path: str | Path, *, missing: str = "error"
+) -> tuple[ExpressionMatrix, pd.DataFrame]:
+    """A GEO series-matrix text file (gzip too): the table and the samples' ``!Sample_`` annotations.
+
+    Returns
+    -------
+    matrix : ExpressionMatrix
+    samples : pandas.DataFrame
+        One row per sample (GEO accession), one column per ``!Sample_`` field; each
+        ``!Sample_characteristics_ch1`` line of ``key: value`` pairs becomes a column named ``key``.
+
+    Raises
+    ------
+    DataError
+        No ``!series_matrix_table_begin`` / ``_end``, or any check of :func:`read_table`.
+    """
+    path = Path(path)
+    header: list[list[str]] = []
+    table: list[str] = []
+    state = "header"
+    with _open_text(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.startswith("!series_matrix_table_begin"):
+                state, begin = "table", number
+            elif line.startswith("!series_matrix_table_end"):
+                state = "end"
+                break
+            elif state == "table":
+                table.append(line)
+            elif line.startswith("!Sample_"):
+                header.append([cell.strip().strip('"') for cell in line.rstrip("\r\n").split("\t")])
+    if state == "header":
+        raise DataError(f"{path.name}: no '!series_matrix_table_begin' line: not a GEO series matrix.")
+    if state != "end":
+        raise DataError(
+            f"{path.name}: the table has no '!series_matrix_table_end' line (the file is cut short?)."
+        )
+    raw = pd.read_csv(io.StringIO("".join(table)), sep="\t", dtype=str, keep_default_na=False, quotechar='"')
+    raw = raw.set_index(raw.columns[0])
+    matrix = _matrix(raw, None, path, first_line=begin + 2, missing=missing)
+    columns: dict[str, list[str]] = {}
+    for cells in header:
+        field, values = cells[0].removeprefix("!Sample_"), cells[1:]
+        if field.startswith("characteristics"):
+            pairs = [v.split(":", 1) if ":" in v else ["", v] for v in values]
+            keys = {key.strip() for key, _ in pairs}
+            if len(keys) == 1 and keys != {""}:
+                columns[keys.pop()] = [value.strip() for _, value in pairs]
+                continue
+        columns.setdefault(field, values)
+    samples = pd.DataFrame(columns)
+    if "geo_accession" in samples:
+        samples = samples.set_index("geo_accession")
+    else:
+        samples.index = matrix.X.index[: len(samples)]
+    samples.index.name = "sample"
+    return matrix, samples

@@ -1,0 +1,375 @@
+"""Your own data: a ``dataset.yaml`` that describes an expression matrix and its labels, read into a Dataset.
+
+The fields (defaults in brackets; paths are relative to the YAML file)::
+
+    name: bladder-2004             # titles, the run directory, the manifest
+    expression: expression.tsv.gz  # the matrix file
+    format: auto                   # [auto] | csv | tsv | gct | geo-series-matrix
+    orientation: genes-by-samples  # [genes-by-samples] | samples-by-genes   (csv/tsv only)
+    labels: samples.csv            # a csv/tsv with one row per sample, or a Broad .cls file;
+                                   #   omitted for a GEO series matrix (labels from its !Sample_ lines)
+    sample_column: sample          # [the first column] of the labels table
+    class_column: cancer           # the labels column, or the key of a GEO "characteristics" line
+    classes: [Normal, Cancer]      # the two classes, reference first; or {Class: [raw values, ...], ...}
+    split_column: null             # a labels column of train/test values; [null]: seeded stratified hold-out
+    test_size: 0.3                 # [0.3] the held-out fraction when there is no split column
+    scale: auto                    # [auto] | linear | log2   (auto: GEO2R's rule)
+    batch_column: batch            # [none] processing batch / centre / date, checked for confounding
+    missing: error                 # [error] | drop-genes   (genes with a missing value)
+
+:func:`load_dataset` reads it (or ``"golub"``, the default everywhere, for the Golub files) and returns
+a :class:`~leukemia.dataset.Dataset`. Every problem is a :class:`~leukemia.data.DataError` that names
+the file, the field, the row or the sample, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from leukemia import config
+from leukemia.data import DataError
+from leukemia.dataset import Dataset, cramers_v, detect_scale, labels_of, stratified_split
+from leukemia.readers import (
+    FORMATS,
+    ExpressionMatrix,
+    detect_format,
+    read_cls,
+    read_gct,
+    read_geo_series_matrix,
+    read_table,
+)
+
+__all__ = ["GOLUB", "DatasetSpec", "check_report", "load_dataset", "read_spec"]
+
+#: The name that means the Golub et al. (1999) files (``load_golub``).
+GOLUB = "golub"
+SPLIT_VALUES = {
+    "train": "train",
+    "training": "train",
+    "test": "test",
+    "independent": "test",
+    "held-out": "test",
+}
+#: Fewest samples a class may have in the training set: two folds of cross-validation need two.
+MIN_PER_CLASS = 2
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A checked ``dataset.yaml``."""
+
+    path: Path
+    name: str
+    expression: Path
+    format: str = "auto"
+    orientation: str = "genes-by-samples"
+    labels: Path | None = None
+    sample_column: str | None = None
+    class_column: str | None = None
+    classes: dict[str, list[str]] = field(default_factory=dict)
+    """Class → the raw label values that mean it, in class order (reference first)."""
+    split_column: str | None = None
+    test_size: float = 0.3
+    scale: str = "auto"
+    batch_column: str | None = None
+    missing: str = "error"
+
+
+#: Field → (the types YAML may give it, required).
+_FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
+    "name": ((str,), True),
+    "expression": ((str,), True),
+    "format": ((str,), False),
+    "orientation": ((str,), False),
+    "labels": ((str, type(None)), False),
+    "sample_column": ((str, type(None)), False),
+    "class_column": ((str,), True),
+    "classes": ((list, dict), True),
+    "split_column": ((str, type(None)), False),
+    "test_size": ((float, int), False),
+    "scale": ((str,), False),
+    "batch_column": ((str, type(None)), False),
+    "missing": ((str,), False),
+}
+_CHOICES = {
+    "format": ("auto", *FORMATS),
+    "orientation": ("genes-by-samples", "samples-by-genes"),
+    "scale": ("auto", "linear", "log2"),
+    "missing": ("error", "drop-genes"),
+}
+
+
+def _classes(path: Path, value: object) -> dict[str, list[str]]:
+    if isinstance(value, list):
+        mapping = {str(c): [str(c)] for c in value}
+        if len(mapping) != len(value):
+            raise DataError(f"{path.name}: classes repeats a class: {value}.")
+    else:
+        mapping = {}
+        for name, raw in value.items():  # type: ignore[union-attr]
+            raw_values = raw if isinstance(raw, list) else [raw]
+            mapping[str(name)] = [str(v) for v in raw_values]
+        seen = [v for values in mapping.values() for v in values]
+        twice = sorted({v for v in seen if seen.count(v) > 1})
+        if twice:
+            raise DataError(f"{path.name}: classes: the raw value(s) {twice} belong to more than one class.")
+    if len(mapping) < 2:
+        raise DataError(f"{path.name}: classes must name at least two classes, got {list(mapping)}.")
+    if len(mapping) > 2:
+        names = list(mapping)
+        raise DataError(
+            f"{path.name}: classes names {len(mapping)} classes ({names}); this version analyses two. Group "
+            f"the raw values into two classes with a mapping, e.g. classes: {{{names[0]}: [{names[0]}], "
+            f"Other: [{', '.join(names[1:])}]}}."
+        )
+    return mapping
+
+
+def read_spec(path: str | Path) -> DatasetSpec:
+    """Read and check a ``dataset.yaml``: known fields, right types, allowed values, files that exist.
+
+    Raises
+    ------
+    DataError
+        Naming the file and the field.
+    """
+    import yaml
+
+    path = Path(path).expanduser().resolve()
+    if not path.is_file():
+        raise DataError(f"{path}: no such dataset description (a dataset.yaml file).")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise DataError(f"{path.name}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise DataError(
+            f"{path.name}: expected a mapping of fields (name:, expression:, …), got {type(raw).__name__}."
+        )
+    unknown = sorted(set(raw) - set(_FIELDS))
+    if unknown:
+        raise DataError(f"{path.name}: unknown field(s) {unknown}; the fields are {sorted(_FIELDS)}.")
+    for name, (types, required) in _FIELDS.items():
+        if required and raw.get(name) is None:
+            raise DataError(f"{path.name}: the field '{name}' is required.")
+        if name in raw and (not isinstance(raw[name], types) or isinstance(raw[name], bool)):
+            expected = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+            raise DataError(f"{path.name}: field '{name}' must be {expected}, got {raw[name]!r}.")
+    for name, allowed in _CHOICES.items():
+        if name in raw and raw[name] not in allowed:
+            raise DataError(f"{path.name}: field '{name}' must be one of {list(allowed)}, got {raw[name]!r}.")
+    test_size = float(raw.get("test_size", 0.3))
+    if not 0 < test_size < 1:
+        raise DataError(f"{path.name}: field 'test_size' must be between 0 and 1, got {test_size}.")
+    folder = path.parent
+    files = {key: (folder / str(raw[key])).resolve() for key in ("expression", "labels") if raw.get(key)}
+    for key, file in files.items():
+        if not file.is_file():
+            raise DataError(f"{path.name}: field '{key}': no such file {file}.")
+    return DatasetSpec(
+        path=path,
+        name=str(raw["name"]),
+        expression=files["expression"],
+        format=str(raw.get("format", "auto")),
+        orientation=str(raw.get("orientation", "genes-by-samples")),
+        labels=files.get("labels"),
+        sample_column=raw.get("sample_column"),
+        class_column=str(raw["class_column"]),
+        classes=_classes(path, raw["classes"]),
+        split_column=raw.get("split_column"),
+        test_size=test_size,
+        scale=str(raw.get("scale", "auto")),
+        batch_column=raw.get("batch_column"),
+        missing=str(raw.get("missing", "error")),
+    )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_matrix(spec: DatasetSpec) -> tuple[ExpressionMatrix, pd.DataFrame | None]:
+    kind = detect_format(spec.expression) if spec.format == "auto" else spec.format
+    if kind == "geo-series-matrix":
+        return read_geo_series_matrix(spec.expression, missing=spec.missing)
+    if kind == "gct":
+        return read_gct(spec.expression, missing=spec.missing), None
+    return read_table(
+        spec.expression,
+        sep="\t" if kind == "tsv" else ",",
+        orientation=spec.orientation,
+        missing=spec.missing,
+    ), None
+
+
+def _annotations(spec: DatasetSpec, matrix: ExpressionMatrix, geo: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per sample named in the labels source, indexed by sample id, as text."""
+    if spec.labels is None:
+        if geo is None:
+            raise DataError(
+                f"{spec.path.name}: field 'labels' is required unless the matrix is a GEO series matrix."
+            )
+        return geo.astype(str)
+    if spec.labels.suffix.lower() == ".cls":
+        labels = read_cls(spec.labels, matrix.X.index)
+        return labels.rename(spec.class_column).to_frame()
+    sep = "\t" if spec.labels.suffix.lower() in (".tsv", ".txt") else ","
+    table = pd.read_csv(spec.labels, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    column = spec.sample_column or table.columns[0]
+    if column not in table.columns:
+        raise DataError(f"{spec.labels.name}: no sample column '{column}' (columns: {list(table.columns)}).")
+    ids = table[column].str.strip()
+    repeated = ids[ids.duplicated()].unique().tolist()
+    if repeated:
+        rows = [int(i) + 2 for i in ids.index[ids.isin(repeated[:1])]]
+        raise DataError(
+            f"{spec.labels.name}: sample {repeated[0]!r} is listed more than once (lines {rows})."
+        )
+    return table.set_index(ids).drop(columns=column).rename_axis("sample")
+
+
+def _column(spec: DatasetSpec, annotations: pd.DataFrame, name: str, field_name: str) -> pd.Series:
+    if name not in annotations.columns:
+        source = spec.labels.name if spec.labels else spec.expression.name
+        raise DataError(
+            f"{source}: no column '{name}' (field '{field_name}'); it has {sorted(annotations.columns)[:12]}."
+        )
+    return annotations[name].astype(str).str.strip()
+
+
+def load_dataset(
+    source: str | Path = GOLUB, *, data_dir: str | Path | None = None, random_state: int = config.RANDOM_SEED
+) -> Dataset:
+    """``"golub"`` (the verified Golub files) or the path of a ``dataset.yaml``, as a :class:`Dataset`.
+
+    Raises
+    ------
+    DataError
+        Anything wrong with the description, the files, or the samples, named precisely.
+    """
+    if str(source).strip().lower() == GOLUB:
+        from leukemia.data import load_golub
+
+        return load_golub(config.data_dir(data_dir))
+    spec = read_spec(source)
+    matrix, geo = _read_matrix(spec)
+    annotations = _annotations(spec, matrix, geo)
+    raw_class = _column(spec, annotations, spec.class_column, "class_column")  # type: ignore[arg-type]
+    in_matrix, in_labels = matrix.X.index, annotations.index
+    left_out = [
+        *((s, "in the matrix but not in the labels") for s in in_matrix.difference(in_labels)),
+        *((s, "in the labels but not in the matrix") for s in in_labels.difference(in_matrix)),
+    ]
+    samples = in_matrix.intersection(in_labels, sort=False)
+    to_class = {raw: name for name, values in spec.classes.items() for raw in values}
+    mapped = raw_class.loc[samples].map(to_class)
+    left_out += [
+        (s, f"class value {raw_class[s]!r} is in none of the classes") for s in samples[mapped.isna()]
+    ]
+    samples = samples[mapped.notna()]
+    classes = tuple(spec.classes)
+    y = labels_of(mapped.loc[samples], classes, samples)
+    _check_classes(spec, y, raw_class, samples)
+    X = matrix.X.loc[samples]
+    detected = detect_scale(X.to_numpy())
+    if (detected if spec.scale == "auto" else spec.scale) == "linear":
+        X, used = np.log2(X.clip(lower=1.0)), "log2 of the linear values (floored at 1)"
+    else:
+        used = "log2, as given"
+    train, test, split = _split(spec, annotations, y, random_state)
+    batch = (
+        _column(spec, annotations, spec.batch_column, "batch_column").loc[samples]
+        if spec.batch_column
+        else None
+    )
+    files = [spec.expression] + ([spec.labels] if spec.labels else [])
+    return Dataset(
+        X_train=X.loc[train], y_train=y.loc[train], X_test=X.loc[test], y_test=y.loc[test],
+        genes=matrix.genes, name=spec.name, classes=classes, checksums={f.name: _sha256(f) for f in files},
+        scale_detected=detected, scale_used=used, split=split, batch=batch,
+        left_out=pd.DataFrame(left_out, columns=["sample", "reason"]).set_index("sample"),
+    )  # fmt: skip
+
+
+def _check_classes(spec: DatasetSpec, y: pd.Series, raw: pd.Series, samples: pd.Index) -> None:
+    counts = y.value_counts().reindex(list(spec.classes), fill_value=0)
+    empty = counts.index[counts == 0].tolist()
+    if empty:
+        raise DataError(
+            f"{spec.path.name}: no sample of class(es) {empty} among the samples in both files; the column "
+            f"'{spec.class_column}' holds {sorted(raw.unique().tolist())[:10]}. Name those values in "
+            "classes: "
+            "e.g. classes: {A: [value, ...], B: [value, ...]}."
+        )
+
+
+def _split(
+    spec: DatasetSpec, annotations: pd.DataFrame, y: pd.Series, seed: int
+) -> tuple[pd.Index, pd.Index, str]:
+    if spec.split_column:
+        given = _column(spec, annotations, spec.split_column, "split_column").loc[y.index].str.lower()
+        unknown = sorted(set(given) - set(SPLIT_VALUES))
+        if unknown:
+            raise DataError(
+                f"{spec.path.name}: split column '{spec.split_column}' holds {unknown[:5]}; expected "
+                "train or test."
+            )
+        role = given.map(SPLIT_VALUES)
+        train, test = y.index[role == "train"], y.index[role == "test"]
+        policy = f"given by the column '{spec.split_column}'"
+    else:
+        smallest = int(y.value_counts().min())
+        if smallest < 2:
+            raise DataError(
+                f"{spec.path.name}: a class has {smallest} sample; a stratified hold-out needs 2 per class."
+            )
+        train, test = stratified_split(y, spec.test_size, seed)
+        policy = f"a stratified hold-out of {spec.test_size:.0%}, seeded with {seed}"
+    for part, index in (("training", train), ("test", test)):
+        counts = y.loc[index].value_counts().reindex(y.cat.categories, fill_value=0)
+        if (counts < (MIN_PER_CLASS if part == "training" else 1)).any():
+            raise DataError(
+                f"{spec.path.name}: the {part} set has {counts.to_dict()} samples per class; too few to "
+                f"{'cross-validate' if part == 'training' else 'test'} every class."
+            )
+    return train, test, policy
+
+
+def check_report(data: Dataset) -> str:
+    """What ``leukemia data check`` prints: samples per class and split, genes, scale, batch, left out."""
+    n_train, n_test = len(data.y_train), len(data.y_test)
+    lines = [
+        f"data set: {data.name}",
+        f"genes: {data.X_train.shape[1]}",
+        f"samples: {n_train + n_test} (training {n_train}, test {n_test}); split: {data.split}",
+        "",
+        data.class_counts().to_string(),
+        "",
+        f"scale: detected {data.scale_detected}, used {data.scale_used}",
+    ]
+    if data.batch is not None:
+        y = data.y.loc[data.batch.index]
+        table = pd.crosstab(y, data.batch.rename("batch"))
+        v = cramers_v(y, data.batch)
+        lines += ["", "class × batch:", table.to_string(), f"Cramér's V (class, batch) = {v:.2f}"]
+        if v >= 0.5:
+            lines.append(
+                "WARNING: class and batch are confounded: a classifier can score by recognising the batch, "
+                "not the biology."
+            )
+    if len(data.left_out):
+        reasons = data.left_out["reason"].value_counts()
+        lines += ["", f"left out: {len(data.left_out)} sample(s)"] + [
+            f"  {n} {reason}" for reason, n in reasons.items()
+        ]
+    lines += ["", "files:"] + [f"  {name}  sha256 {digest}" for name, digest in data.checksums.items()]
+    return "\n".join(lines)

@@ -1,0 +1,141 @@
+"""leukemia.readers: the three formats give the same matrix; broken files are refused precisely."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leukemia.data import DataError
+from leukemia.readers import (
+    detect_format,
+    mangled_gene_ids,
+    read_cls,
+    read_gct,
+    read_geo_series_matrix,
+    read_table,
+)
+
+
+@pytest.fixture(scope="module")
+def bladder_tsv(bladder_dir: Path):
+    return read_table(bladder_dir / "expression.tsv.gz")
+
+
+def test_three_formats_give_the_identical_matrix(bladder_dir: Path, bladder_tsv) -> None:
+    gct = read_gct(bladder_dir / "bladder.gct.gz")
+    geo, samples = read_geo_series_matrix(bladder_dir / "bladder_series_matrix.txt.gz")
+    assert bladder_tsv.X.shape == (57, 22283)
+    for other in (gct, geo):
+        pd.testing.assert_frame_equal(other.X, bladder_tsv.X)
+    assert bladder_tsv.X.index[0] == "GSM71019" and bladder_tsv.X.columns[0] == "1007_s_at"
+    assert (
+        2.7 < bladder_tsv.X.to_numpy().min() and bladder_tsv.X.to_numpy().max() < 14.1
+    )  # README: 2.77-14.03
+    # The GEO header's characteristics become columns, one row per sample, in the matrix's order.
+    assert list(samples.index) == list(bladder_tsv.X.index)
+    assert samples["cancer"].value_counts().to_dict() == {"Cancer": 40, "Biopsy": 9, "Normal": 8}
+    assert samples["outcome"].value_counts()["sTCC-CIS"] == 16
+
+
+def test_cls_labels_in_the_gct_order(bladder_dir: Path, bladder_tsv) -> None:
+    cancer = read_cls(bladder_dir / "bladder_cancer.cls", bladder_tsv.X.index)
+    outcome = read_cls(bladder_dir / "bladder_outcome.cls", bladder_tsv.X.index)
+    table = pd.read_csv(bladder_dir / "samples.csv", index_col="sample")
+    assert (cancer == table.loc[cancer.index, "cancer"]).all()
+    assert (outcome == table.loc[outcome.index, "outcome"]).all()
+
+
+def test_formats_are_told_apart(bladder_dir: Path) -> None:
+    assert detect_format(bladder_dir / "expression.tsv.gz") == "tsv"
+    assert detect_format(bladder_dir / "bladder.gct.gz") == "gct"
+    assert detect_format(bladder_dir / "bladder_series_matrix.txt.gz") == "geo-series-matrix"
+
+
+def write(path: Path, text: str) -> Path:
+    if path.suffix == ".gz":
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text)
+    return path
+
+
+def test_small_csv_either_orientation(tmp_path: Path) -> None:
+    genes_by_samples = write(tmp_path / "a.csv", "gene,S1,S2\nG1,1.5,2\nG2,-0,4\n")
+    samples_by_genes = write(tmp_path / "b.csv", "sample,G1,G2\nS1,1.5,0\nS2,2,4\n")
+    first = read_table(genes_by_samples)
+    second = read_table(samples_by_genes, orientation="samples-by-genes")
+    pd.testing.assert_frame_equal(first.X, second.X)
+    assert not np.signbit(first.X.to_numpy()).any(), "-0 is read as 0"
+    assert first.X.loc["S1", "G1"] == 1.5
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("gene,S1,S2\nG1,1,2\nG1,3,4\n", r"a.csv: duplicated gene id\(s\) \['G1'\]"),
+        ("gene,S1,S1\nG1,1,2\nG2,3,4\n", r"a.csv: duplicated sample id\(s\) \['S1'\]"),
+        (
+            "gene,S1,S2\nG1,1,x\nG2,3,y\n",
+            r"2 value\(s\) are not numbers; the first is in sample column 'S2', line 2 \(gene G1\): 'x'",
+        ),
+        (
+            "gene,S1,S2\nG1,1,\nG2,NA,4\n",
+            r"2 missing value\(s\) in 2 gene\(s\); the first is in sample column 'S2', line 2 "
+            r".*missing: drop-genes",
+        ),
+        ("gene\nG1\n", r"one column only"),
+        ("gene,S1\n", r"no gene rows"),
+    ],
+)
+def test_broken_tables_are_refused(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        read_table(write(tmp_path / "a.csv", text))
+
+
+def test_missing_values_can_drop_their_genes(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.tsv", "gene\tS1\tS2\nG1\t1\t\nG2\t3\t4\nG3\tnan\t5\n")
+    with pytest.warns(UserWarning, match=r"left out 2 gene\(s\) with missing values"):
+        matrix = read_table(path, missing="drop-genes")
+    assert list(matrix.X.columns) == ["G2"]
+
+
+def test_spreadsheet_dates_among_gene_ids_are_reported(tmp_path: Path) -> None:
+    assert mangled_gene_ids(["1-Mar", "2-SEP", "Sep-2", "2006-09-02", "SEPT2", "MARCH1", "1007_s_at"]) == [
+        "1-Mar", "2-SEP", "Sep-2", "2006-09-02",
+    ]  # fmt: skip
+    with pytest.warns(UserWarning, match=r"2 gene id\(s\) look like dates .*'1-Mar', '2-Sep'"):
+        read_table(write(tmp_path / "a.csv", "gene,S1,S2\n1-Mar,1,2\n2-Sep,3,4\nTP53,5,6\n"))
+
+
+def test_gct_header_is_checked(tmp_path: Path) -> None:
+    body = "Name\tDescription\tS1\tS2\nG1\tna\t1\t2\nG2\tsome gene\t3\t4\n"
+    good = read_gct(write(tmp_path / "a.gct", f"#1.2\n2\t2\n{body}"))
+    assert good.genes.loc["G2", "description"] == "some gene" and good.genes.loc["G1", "description"] == ""
+    with pytest.raises(DataError, match=r"line 2 says 3 genes × 2 samples, the table holds 2 × 2"):
+        read_gct(write(tmp_path / "b.gct", f"#1.2\n3\t2\n{body}"))
+    with pytest.raises(DataError, match=r"line 1 must be '#1.2'"):
+        read_gct(write(tmp_path / "c.gct", f"#1.3\n2\t2\n{body}"))
+
+
+def test_cls_counts_are_checked(tmp_path: Path) -> None:
+    samples = ["S1", "S2", "S3"]
+    numeric = read_cls(write(tmp_path / "a.cls", "3 2 1\n# Normal Tumour\n0 1 1\n"), samples)
+    assert numeric.tolist() == ["Normal", "Tumour", "Tumour"]
+    with pytest.raises(DataError, match=r"line 1 says 4 samples, line 3 holds 3 labels"):
+        read_cls(write(tmp_path / "b.cls", "4 2 1\n# A B\nA B B\n"), samples)
+    with pytest.raises(DataError, match=r"2 labels for 3 samples in the expression file"):
+        read_cls(write(tmp_path / "c.cls", "2 2 1\n# A B\nA B\n"), samples)
+    with pytest.raises(DataError, match=r"label\(s\) \['C'\] are not among the class names"):
+        read_cls(write(tmp_path / "d.cls", "3 2 1\n# A B\nA B C\n"), samples)
+
+
+def test_geo_series_matrix_without_its_table_end(tmp_path: Path) -> None:
+    text = '!Sample_geo_accession\t"S1"\t"S2"\n!series_matrix_table_begin\n"ID_REF"\t"S1"\t"S2"\n"G1"\t1\t2\n'
+    with pytest.raises(DataError, match="no '!series_matrix_table_end' line"):
+        read_geo_series_matrix(write(tmp_path / "a_series_matrix.txt", text))
+    with pytest.raises(DataError, match="not a GEO series matrix"):
+        read_geo_series_matrix(write(tmp_path / "b.txt", "gene\tS1\nG1\t1\n"))

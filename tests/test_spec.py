@@ -1,0 +1,263 @@
+"""leukemia.spec: dataset.yaml in every format gives the same Dataset; every bad input is refused clearly.
+
+Each row of the "your own data" table in data/README.md is a test here.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from leukemia.data import DataError
+from leukemia.dataset import cramers_v, detect_scale
+from leukemia.spec import check_report, load_dataset, read_spec
+
+
+def describe(folder: Path, **fields: object) -> Path:
+    path = folder / "dataset.yaml"
+    path.write_text(yaml.safe_dump(fields, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def bladder_yaml(bladder_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The bladder data through each of its three formats, Normal vs Cancer, batch checked."""
+    common = {"class_column": "cancer", "classes": ["Normal", "Cancer"], "batch_column": "batch"}
+    variants = {
+        "tsv": {"expression": "expression.tsv.gz", "labels": "samples.csv", "sample_column": "sample"},
+        "gct": {"expression": "bladder.gct.gz", "labels": "bladder_cancer.cls"},
+        "geo": {"expression": "bladder_series_matrix.txt.gz"},
+    }
+    paths = {}
+    for kind, fields in variants.items():
+        folder = tmp_path_factory.mktemp(kind)
+        fields = {k: str(bladder_dir / v) if k in ("expression", "labels") else v for k, v in fields.items()}
+        batch = {} if kind == "gct" else {"batch_column": "batch"}  # a CLS file has no batch
+        paths[kind] = describe(folder, name=f"bladder-{kind}", **fields, **{**common, **batch})
+    paths["gct"].write_text(paths["gct"].read_text().replace("batch_column: batch\n", ""))
+    return paths
+
+
+def test_bladder_loads_identically_from_three_formats(bladder_yaml: dict[str, Path]) -> None:
+    loaded = {kind: load_dataset(path) for kind, path in bladder_yaml.items()}
+    reference = loaded["tsv"]
+    assert reference.X_train.shape[1] == 22283 and reference.classes == ("Normal", "Cancer")
+    assert len(reference.y_train) + len(reference.y_test) == 48, "40 Cancer + 8 Normal; 9 Biopsy left out"
+    assert (reference.left_out["reason"] == "class value 'Biopsy' is in none of the classes").sum() == 9
+    for other in loaded.values():
+        pd.testing.assert_frame_equal(other.X_train, reference.X_train)
+        pd.testing.assert_frame_equal(other.X_test, reference.X_test)
+        pd.testing.assert_series_equal(other.y_train, reference.y_train, check_names=False)
+        pd.testing.assert_series_equal(other.y_test, reference.y_test, check_names=False)
+    assert reference.y_train.cat.ordered and list(reference.y_train.cat.categories) == ["Normal", "Cancer"]
+    assert reference.scale_detected == "log2" and reference.scale_used == "log2, as given"
+    assert set(reference.checksums) == {"expression.tsv.gz", "samples.csv"}
+
+
+def test_the_hold_out_is_stratified_seeded_and_disjoint(bladder_yaml: dict[str, Path]) -> None:
+    data = load_dataset(bladder_yaml["tsv"])
+    again = load_dataset(bladder_yaml["tsv"])
+    assert data.X_test.index.equals(again.X_test.index), "seeded"
+    assert not set(data.X_train.index) & set(data.X_test.index)
+    share = data.y_test.value_counts(normalize=True)
+    overall = data.y.value_counts(normalize=True)
+    assert (share - overall).abs().max() < 0.1, "stratified"
+    assert "stratified hold-out of 30%" in data.split
+
+
+def test_batch_confounding_is_reported(bladder_yaml: dict[str, Path]) -> None:
+    data = load_dataset(bladder_yaml["tsv"])
+    report = check_report(data)
+    assert "class × batch:" in report and "Cramér's V (class, batch) = 0.73" in report
+    assert "confounded" in report
+    assert cramers_v(pd.Series(list("aabb")), pd.Series([1, 1, 2, 2])) == pytest.approx(1.0)
+    assert cramers_v(pd.Series(list("abab")), pd.Series([1, 1, 2, 2])) == pytest.approx(0.0)
+
+
+def test_check_command(bladder_yaml: dict[str, Path]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "leukemia.cli", "data", "check", str(bladder_yaml["geo"])],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "data set: bladder-geo" in result.stdout and "genes: 22283" in result.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "leukemia.cli", "data", "check", str(bladder_yaml["geo"].with_name("x.yaml"))],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert bad.returncode == 1 and "no such dataset description" in bad.stderr
+
+
+def test_scale_rule_of_geo2r() -> None:
+    rng = np.random.default_rng(0)
+    log_values = rng.normal(8, 2, size=(20, 100)).clip(1, 16)
+    assert detect_scale(log_values) == "log2"
+    assert detect_scale(2**log_values) == "linear"  # 99th percentile > 100
+    assert detect_scale(np.array([[0.5, 60.0], [1.0, 2.0]])) == "linear"  # range > 50 with q25 > 0
+
+
+def test_linear_data_are_log_transformed(tmp_path: Path) -> None:
+    values = {f"S{i}": [2.0**k for k in range(6, 12)] for i in range(8)}
+    table = pd.DataFrame(values, index=[f"G{j}" for j in range(6)])
+    table.index.name = "gene"
+    table.to_csv(tmp_path / "m.csv")
+    pd.DataFrame({"sample": list(values), "kind": list("AABBABAB")}).to_csv(tmp_path / "s.csv", index=False)
+    path = describe(tmp_path, name="t", expression="m.csv", labels="s.csv", class_column="kind", classes=["A", "B"],  # noqa: E501
+                    test_size=0.5)  # fmt: skip
+    data = load_dataset(path)
+    assert data.scale_detected == "linear" and data.scale_used.startswith("log2 of the linear values")
+    assert sorted(np.unique(pd.concat([data.X_train, data.X_test]).to_numpy())) == list(range(6, 12))
+    forced = load_dataset(describe(tmp_path, **{**yaml.safe_load(path.read_text()), "scale": "log2"}))
+    assert forced.scale_used == "log2, as given" and forced.X_train.to_numpy().max() == 2.0**11
+
+
+# ------------------------------------------------------------------------- bad input, row by row
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> dict[str, object]:
+    """A tiny valid data set: 6 genes × 10 samples, classes A/B, a batch and a split column."""
+    rng = np.random.default_rng(1)
+    samples = [f"S{i}" for i in range(10)]
+    matrix = pd.DataFrame(rng.normal(8, 1, size=(6, 10)), index=[f"G{j}" for j in range(6)], columns=samples)
+    matrix.index.name = "gene"
+    matrix.to_csv(tmp_path / "m.tsv", sep="\t")
+    labels = pd.DataFrame(
+        {
+            "sample": samples,
+            "kind": list("AAAAABBBBB"),
+            "role": ["train"] * 3 + ["test"] * 2 + ["train"] * 3 + ["test"] * 2,
+        }
+    )
+    labels.to_csv(tmp_path / "s.csv", index=False)
+    return {
+        "name": "small",
+        "expression": "m.tsv",
+        "labels": "s.csv",
+        "class_column": "kind",
+        "classes": ["A", "B"],
+    }
+
+
+def test_the_small_data_set_loads(tmp_path: Path, small: dict[str, object]) -> None:
+    data = load_dataset(describe(tmp_path, **small, split_column="role"))
+    assert (len(data.y_train), len(data.y_test)) == (6, 4)
+    assert data.split == "given by the column 'role'"
+
+
+def _edit_labels(tmp_path: Path, edit) -> None:
+    table = pd.read_csv(tmp_path / "s.csv", dtype=str)
+    edit(table).to_csv(tmp_path / "s.csv", index=False)
+
+
+BAD = [
+    # (what, change to the fields, change to the labels table, error message pattern)
+    ("an unknown field", {"colour": "red"}, None, r"unknown field\(s\) \['colour'\]; the fields are"),
+    (
+        "a field of the wrong type",
+        {"test_size": "a third"},
+        None,
+        r"field 'test_size' must be float or int, got 'a third'",
+    ),
+    ("a required field missing", {"class_column": None}, None, r"the field 'class_column' is required"),
+    (
+        "an unknown format",
+        {"format": "xlsx"},
+        None,
+        r"field 'format' must be one of \['auto', 'csv', 'tsv', 'gct'",
+    ),
+    (
+        "a file that is not there",
+        {"expression": "nothing.tsv"},
+        None,
+        r"field 'expression': no such file .*nothing.tsv",
+    ),
+    ("one class only", {"classes": ["A"]}, None, r"classes must name at least two classes, got \['A'\]"),
+    (
+        "more than two classes",
+        {"classes": ["A", "B", "C"]},
+        None,
+        r"names 3 classes .*analyses two. Group the raw values into two classes with a mapping, "
+        r"e.g. classes: \{A: \[A\], Other: \[B, C\]\}",
+    ),
+    (
+        "a raw value in two classes",
+        {"classes": {"A": ["A", "B"], "B": ["B"]}},
+        None,
+        r"the raw value\(s\) \['B'\] belong to more than one class",
+    ),
+    (
+        "a class with no sample",
+        {"classes": ["A", "Z"]},
+        None,
+        r"no sample of class\(es\) \['Z'\] .*holds \['A', 'B'\]",
+    ),
+    (
+        "no such class column",
+        {"class_column": "type"},
+        None,
+        r"s.csv: no column 'type' \(field 'class_column'\); it has \['kind', 'role'\]",
+    ),
+    (
+        "a duplicated sample in the labels",
+        {},
+        lambda t: pd.concat([t, t.iloc[[3]]]),
+        r"s.csv: sample 'S3' is listed more than once \(lines \[5, 12\]\)",
+    ),
+    (
+        "a split column with other values",
+        {"split_column": "role"},
+        lambda t: t.assign(role="validation"),
+        r"split column 'role' holds \['validation'\]; expected train or test",
+    ),
+    (
+        "a class too small for cross-validation",
+        {"split_column": "role"},
+        lambda t: t.assign(role=["train"] + ["test"] * 4 + ["train"] * 3 + ["test"] * 2),
+        r"the training set has \{'A': 1, 'B': 3\} samples per class; too few to cross-validate",
+    ),
+    ("a test_size out of range", {"test_size": 1.5}, None, r"'test_size' must be between 0 and 1"),
+]
+
+
+@pytest.mark.parametrize(("what", "fields", "labels", "message"), BAD, ids=[row[0] for row in BAD])
+def test_bad_input_is_refused(
+    tmp_path: Path, small: dict[str, object], what: str, fields, labels, message
+) -> None:
+    if labels is not None:
+        _edit_labels(tmp_path, labels)
+    described = {**small, **fields}
+    path = describe(
+        tmp_path, **{k: v for k, v in described.items() if not (k == "class_column" and v is None)}
+    )
+    if fields.get("class_column", "") is None:
+        path.write_text(path.read_text().replace("class_column: kind\n", ""))
+    with pytest.raises(DataError, match=message):
+        load_dataset(path)
+
+
+def test_samples_missing_from_one_file_are_left_out_and_counted(
+    tmp_path: Path, small: dict[str, object]
+) -> None:
+    _edit_labels(
+        tmp_path,
+        lambda t: pd.concat([t.iloc[1:], pd.DataFrame({"sample": ["X9"], "kind": ["A"], "role": ["train"]})]),
+    )
+    data = load_dataset(describe(tmp_path, **small))
+    reasons = data.left_out["reason"].to_dict()
+    assert reasons == {
+        "S0": "in the matrix but not in the labels",
+        "X9": "in the labels but not in the matrix",
+    }
+    assert "left out: 2 sample(s)" in check_report(data)
+
+
+def test_read_spec_resolves_paths_relative_to_the_file(tmp_path: Path, small: dict[str, object]) -> None:
+    spec = read_spec(describe(tmp_path, **small))
+    assert spec.expression == (tmp_path / "m.tsv").resolve() and spec.classes == {"A": ["A"], "B": ["B"]}
