@@ -20,7 +20,7 @@ import pandas as pd
 import pooch
 
 from leukemia import config
-from leukemia.dataset import Dataset, labels_of
+from leukemia.dataset import Dataset, encode_labels, labels_of
 
 __all__ = [
     "CLASSES",
@@ -262,14 +262,6 @@ def _read_csv_as_text(path: Path) -> pd.DataFrame:
         raise DataError(f"{path} is empty.") from exc
     except pd.errors.ParserError as exc:
         raise DataError(f"{path} is not a readable CSV file: {exc}") from exc
-
-
-def encode_labels(y: pd.Series) -> pd.Series:
-    """``"AML"`` → 1, ``"ALL"`` → 0 (as the seed notebook encoded them)."""
-    unknown = set(y.unique()) - set(CLASSES)
-    if unknown:
-        raise ValueError(f"labels must be {list(CLASSES)}, found {sorted(unknown)}.")
-    return (y == CLASSES[1]).astype(int)
 
 
 def read_expression(path: str | Path) -> ExpressionFile:

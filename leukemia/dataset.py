@@ -21,7 +21,44 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2_contingency
 
-__all__ = ["Dataset", "cramers_v", "detect_scale", "labels_of", "stratified_split"]
+__all__ = [
+    "Dataset",
+    "class_order",
+    "cramers_v",
+    "decode_labels",
+    "detect_scale",
+    "encode_labels",
+    "labels_of",
+    "stratified_split",
+]
+
+
+def class_order(y: pd.Series) -> tuple[str, ...]:
+    """The classes of ``y`` in order: an ordered categorical's categories, else the sorted values."""
+    if isinstance(y.dtype, pd.CategoricalDtype):
+        return tuple(str(c) for c in y.cat.categories)
+    return tuple(sorted(str(v) for v in pd.unique(y)))
+
+
+def encode_labels(y: pd.Series, classes: tuple[str, ...] | None = None) -> pd.Series:
+    """Each label's position among the classes (reference class 0, the other 1; AML = 1 for Golub's data).
+
+    Raises
+    ------
+    ValueError
+        For a label that is not one of ``classes``.
+    """
+    classes = class_order(y) if classes is None else tuple(classes)
+    codes = pd.Categorical(y.astype(str), categories=list(classes)).codes
+    if (codes < 0).any():
+        unknown = sorted(set(y.astype(str)) - set(classes))
+        raise ValueError(f"labels must be {list(classes)}, found {unknown}.")
+    return pd.Series(codes.astype(int), index=y.index, name=y.name)
+
+
+def decode_labels(codes: np.ndarray, classes: tuple[str, ...]) -> np.ndarray:
+    """Class names from positions (the inverse of :func:`encode_labels`)."""
+    return np.asarray(classes, dtype=object)[np.asarray(codes, dtype=int)]
 
 
 def labels_of(values: object, classes: tuple[str, ...], index: pd.Index, name: str = "class") -> pd.Series:

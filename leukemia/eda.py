@@ -11,7 +11,7 @@ from sklearn.feature_selection import r_regression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from leukemia.data import CLASSES, GolubData
+from leukemia.dataset import Dataset, class_order
 from leukemia.preprocessing import make_preprocessor
 
 __all__ = [
@@ -70,15 +70,16 @@ def intensity_summary(X: pd.DataFrame, *, floor: float = 100.0, ceiling: float =
 
 
 def class_correlation(X: pd.DataFrame, y: pd.Series) -> pd.Series:
-    """Pearson correlation of every gene with the class indicator (AML = 1, ALL = 0).
+    """Pearson correlation of every gene with the indicator of the second class (AML = 1, ALL = 0 for Golub).
 
-    Positive values: higher in AML; negative: higher in ALL.  Genes that are constant
-    over the samples get 0.
+    Positive values: higher in the second class; negative: higher in the reference class. Genes
+    that are constant over the samples get 0. The series is named ``r_<second class>``.
     """
-    indicator = (y.reindex(X.index) == CLASSES[1]).to_numpy(dtype=float)
+    second = class_order(y)[1]
+    indicator = (y.reindex(X.index).astype(str) == second).to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = r_regression(X.to_numpy(dtype=float), indicator)
-    return pd.Series(np.nan_to_num(r), index=X.columns, name="r_AML")
+    return pd.Series(np.nan_to_num(r), index=X.columns, name=f"r_{second}")
 
 
 def top_class_genes(X: pd.DataFrame, y: pd.Series, n: int = 50) -> pd.Index:
@@ -120,17 +121,18 @@ def class_agreement(X: pd.DataFrame, y: pd.Series, genes: pd.Index) -> pd.Series
     return pd.Series(agreement, index=values.index, name="agreement")
 
 
-def marker_table(data: GolubData) -> pd.DataFrame:
-    """Known marker genes with their mean training intensity per class.
+def marker_table(data: Dataset) -> pd.DataFrame:
+    """Known leukemia marker genes (Golub's array) with their mean training intensity per class.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by accession: ``symbol``, ``role``, ``mean_ALL``, ``mean_AML``,
-        ``higher_in``, ``r_AML`` (correlation with the AML indicator) and
+        Indexed by accession: ``symbol``, ``role``, ``mean_<class>`` for both classes,
+        ``higher_in``, ``r_<second class>`` (correlation with its indicator) and
         ``rank_abs_r`` (1 = the most class-correlated of all genes), all on the
         training samples only.
     """
+    first, second = data.classes[:2]
     accessions = [a for a in MARKER_GENES if a in data.X_train.columns]
     X = data.X_train[accessions]
     means = X.groupby(data.y_train).mean().T
@@ -138,15 +140,14 @@ def marker_table(data: GolubData) -> pd.DataFrame:
         {
             "symbol": [MARKER_GENES[a][0] for a in accessions],
             "role": [MARKER_GENES[a][1] for a in accessions],
-            "mean_ALL": means[CLASSES[0]].round(0),
-            "mean_AML": means[CLASSES[1]].round(0),
+            **{f"mean_{c}": means[c].round(0) for c in (first, second)},
         },
         index=pd.Index(accessions, name="probe"),
     )
-    table["higher_in"] = np.where(table["mean_AML"] > table["mean_ALL"], "AML", "ALL")
+    table["higher_in"] = np.where(table[f"mean_{second}"] > table[f"mean_{first}"], second, first)
     r_all = class_correlation(data.X_train, data.y_train)
     ranks = r_all.abs().rank(ascending=False, method="min").astype(int)
-    table["r_AML"] = r_all[accessions].round(2)
+    table[r_all.name] = r_all[accessions].round(2)
     table["rank_abs_r"] = ranks[accessions]
     return table
 
@@ -162,7 +163,7 @@ class PCAProjection:
     """Preprocessing → scaling → PCA, fitted on the training samples only."""
 
 
-def pca_projection(data: GolubData, *, preprocessing: str = "dudoit", n_components: int = 2) -> PCAProjection:
+def pca_projection(data: Dataset, *, preprocessing: str = "dudoit", n_components: int = 2) -> PCAProjection:
     """Fit preprocessing, standard scaling and PCA on the training set; project both sets.
 
     The test samples are only projected, never used in fitting, so their position shows

@@ -18,7 +18,8 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score, learning_c
 from sklearn.pipeline import Pipeline
 
 from leukemia import config
-from leukemia.data import CLASSES, GolubData, encode_labels
+from leukemia.data import CLASSES
+from leukemia.dataset import Dataset, decode_labels, encode_labels
 from leukemia.honest import Choice, SearchSpace, choose_configuration
 from leukemia.models import MODELS, PROTOCOLS, SEED_MODELS, make_pipeline
 from leukemia.registry import lookup
@@ -34,14 +35,21 @@ __all__ = [
     "mcnemar_pairs",
     "mcnemar_table",
     "protocol_settings",
+    "result_columns",
 ]
 
-#: Column order of :attr:`Evaluation.table`.
-RESULT_COLUMNS = [
-    "model", "protocol", "train_accuracy", "cv_accuracy", "cv_std", "n_correct", "n_test",
-    "accuracy", "ci_low", "ci_high", "precision_ALL", "recall_ALL", "precision_AML", "recall_AML",
-    "roc_auc", "chosen_on",
-]  # fmt: skip
+
+def result_columns(classes: tuple[str, ...]) -> list[str]:
+    """Column order of :attr:`Evaluation.table`, with precision and recall of each class by name."""
+    per_class = [f"{measure}_{c}" for c in classes for measure in ("precision", "recall")]
+    return [
+        "model", "protocol", "train_accuracy", "cv_accuracy", "cv_std", "n_correct", "n_test",
+        "accuracy", "ci_low", "ci_high", *per_class, "roc_auc", "chosen_on",
+    ]  # fmt: skip
+
+
+#: The columns for the Golub data (``precision_ALL`` … ``recall_AML``).
+RESULT_COLUMNS = result_columns(CLASSES)
 
 
 def protocol_settings(protocol: str, **overrides: object) -> dict[str, object]:
@@ -66,7 +74,7 @@ def _check_folds(cv_folds: int, y: pd.Series) -> None:
 
 
 def _scores(model: Pipeline, X: pd.DataFrame) -> np.ndarray | None:
-    """A continuous AML score for ROC analysis: decision function, else P(AML), else None."""
+    """A continuous score for the second class (AML in Golub's data) for ROC analysis, else None."""
     if hasattr(model, "decision_function"):
         return np.asarray(model.decision_function(X), dtype=float)
     if hasattr(model, "predict_proba"):
@@ -81,9 +89,9 @@ class Evaluation:
     table: pd.DataFrame
     """One row per model, columns :data:`RESULT_COLUMNS`."""
     predictions: pd.DataFrame
-    """Independent patients × models: predicted ``"ALL"``/``"AML"``."""
+    """Test samples × models: the predicted class."""
     scores: pd.DataFrame
-    """Independent patients × models: AML score (decision function or probability)."""
+    """Test samples × models: score of the second class (decision function or probability)."""
     y_test: pd.Series
     protocol: str
     settings: dict[str, object] = field(default_factory=dict)
@@ -102,7 +110,7 @@ class Evaluation:
 
 
 def evaluate_models(
-    data: GolubData,
+    data: Dataset,
     protocol: str = "seed",
     *,
     models: list[str] | None = None,
@@ -131,7 +139,7 @@ def evaluate_models(
     preprocessing, selector, k
         Override the protocol's pipeline settings (not with ``"honest"``).
     cv_folds
-        Folds of the stratified cross-validation on the training set (2 to 11, the AML count).
+        Folds of the stratified cross-validation on the training set (2 to the smallest class).
     random_state
         Seed of the models and of the fold shuffling.
     space
@@ -171,7 +179,8 @@ def evaluate_models(
             name: make_pipeline(name, random_state=random_state, **settings)  # type: ignore[arg-type]
             for name in names
         }
-    y_train, y_test = encode_labels(data.y_train), encode_labels(data.y_test)
+    classes = data.classes
+    y_train, y_test = encode_labels(data.y_train, classes), encode_labels(data.y_test, classes)
     folds = StratifiedKFold(n_splits=cv_folds, shuffle=True, random_state=random_state)
     # Plain arrays: scikit-learn checks a DataFrame's 7129 column dtypes on every fit and predict.
     X_train, X_test = data.X_train.to_numpy(), data.X_test.to_numpy()
@@ -201,20 +210,18 @@ def evaluate_models(
                 "accuracy": n_correct / n_test,
                 "ci_low": low,
                 "ci_high": high,
-                "precision_ALL": float(precision[0]),
-                "recall_ALL": float(recall[0]),
-                "precision_AML": float(precision[1]),
-                "recall_AML": float(recall[1]),
+                **{f"precision_{c}": float(precision[i]) for i, c in enumerate(classes)},
+                **{f"recall_{c}": float(recall[i]) for i, c in enumerate(classes)},
                 "roc_auc": float(roc_auc_score(y_test, score)) if score is not None else np.nan,
                 "chosen_on": chosen_on,
             }
         )
-        predictions[name] = np.where(predicted == 1, CLASSES[1], CLASSES[0])
+        predictions[name] = decode_labels(predicted, classes)
         scores[name] = score if score is not None else np.full(n_test, np.nan)
 
     index = data.y_test.index
     return Evaluation(
-        table=pd.DataFrame(rows, columns=RESULT_COLUMNS),
+        table=pd.DataFrame(rows, columns=result_columns(classes)),
         predictions=pd.DataFrame(predictions, index=index),
         scores=pd.DataFrame(scores, index=index),
         y_test=data.y_test,
@@ -237,7 +244,7 @@ def identical_predictions(evaluation: Evaluation) -> list[list[str]]:
 
 
 def gene_importance(
-    data: GolubData,
+    data: Dataset,
     models: list[str],
     protocol: str = "seed",
     *,
@@ -263,7 +270,7 @@ def gene_importance(
         sorted by model (in the given order) and share.
     """
     settings = protocol_settings(protocol, **overrides)
-    y = encode_labels(data.y_train)
+    y = encode_labels(data.y_train, data.classes)
     rows = []
     for name in models:
         pipeline = make_pipeline(name, random_state=random_state, **settings)  # type: ignore[arg-type]
@@ -332,7 +339,7 @@ def mcnemar_table(evaluation: Evaluation) -> pd.DataFrame:
 
 
 def learning_curves(
-    data: GolubData,
+    data: Dataset,
     models: list[str],
     protocol: str = "seed",
     *,
@@ -349,7 +356,7 @@ def learning_curves(
         ``mean``, ``std`` over the folds.
     """
     settings = protocol_settings(protocol)
-    y = encode_labels(data.y_train)
+    y = encode_labels(data.y_train, data.classes)
     _check_folds(cv_folds, data.y_train)
     folds = StratifiedKFold(n_splits=cv_folds, shuffle=True, random_state=random_state)
     frames = []

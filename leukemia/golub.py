@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
 from leukemia import config
-from leukemia.data import CLASSES, GolubData
+from leukemia.dataset import Dataset
 from leukemia.select import signal_to_noise
 
 __all__ = [
@@ -150,14 +150,15 @@ def neighbourhood_analysis(
 ) -> pd.DataFrame:
     """How many genes lie closer to the class pattern than they would by chance (Golub's Fig. 2).
 
-    For every radius ``r`` it counts the genes with ``P(g) > r`` (the ALL side) and ``P(g) < −r``
-    (the AML side), on the real labels and on ``n_permutations`` random permutations of them.
+    For every radius ``r`` it counts the genes with ``P(g) > r`` (the side of the first class, ALL
+    for Golub) and ``P(g) < −r`` (the second class's side, AML), on the real labels and on
+    ``n_permutations`` random permutations of them.
     The 1% and 5% significance levels are the counts that only 1% / 5% of the permutations reach.
 
     Returns
     -------
     pandas.DataFrame
-        One row per radius and side: ``radius``, ``side`` (``"ALL"``/``"AML"``), ``observed``,
+        One row per radius and side: ``radius``, ``side`` (the class name), ``observed``,
         ``median``, ``5%`` and ``1%`` (the 95th and 99th percentiles of the permuted counts).
     """
     values = X.to_numpy(dtype=float)
@@ -166,17 +167,18 @@ def neighbourhood_analysis(
     rng = np.random.default_rng(random_state)
 
     def counts(scores: np.ndarray) -> np.ndarray:
-        # (2, n_radii): genes beyond each radius on the ALL (positive) and AML (negative) side.
+        # (2, n_radii): genes beyond each radius on the first (positive) and second (negative) side.
         return np.stack(
             [(scores[None, :] > radii[:, None]).sum(1), (scores[None, :] < -radii[:, None]).sum(1)]
         )
 
-    observed = counts(signal_to_noise(values, labels)[0])
+    scores, classes = signal_to_noise(values, labels)
+    observed = counts(scores)
     permuted = np.empty((n_permutations, *observed.shape))
     for i in tqdm(range(n_permutations), desc="permutations", disable=not progress, leave=False):
         permuted[i] = counts(signal_to_noise(values, rng.permutation(labels))[0])
     rows = []
-    for side_index, side in enumerate(("ALL", "AML")):
+    for side_index, side in enumerate(str(c) for c in classes):
         sample = permuted[:, side_index, :]
         rows.append(
             pd.DataFrame(
@@ -219,7 +221,7 @@ def significant_from(table: pd.DataFrame, level: str = "1%") -> pd.Series:
 
 
 def weighted_voting_calls(
-    data: GolubData,
+    data: Dataset,
     preprocessing: tuple[str, ...] = ("none", "standard", "dudoit"),
     *,
     n_genes: int = 50,
@@ -247,16 +249,18 @@ def weighted_voting_calls(
 
     rows = []
     X_train, X_test = data.X_train.to_numpy(), data.X_test.to_numpy()  # arrays: fast input checks
+    y_train = data.y_train.astype(str).to_numpy()
     for option in preprocessing:
         pipeline = make_pipeline(
             make_preprocessor(option), WeightedVoting(n_genes=n_genes, sigma_floor=sigma_floor)
         )
-        loo = cross_val_predict(pipeline, X_train, data.y_train, cv=LeaveOneOut(), method="decision_function")
-        pipeline.fit(X_train, data.y_train)
+        loo = cross_val_predict(pipeline, X_train, y_train, cv=LeaveOneOut(), method="decision_function")
+        pipeline.fit(X_train, y_train)
+        classes = pipeline[-1].classes_  # the decision function favours the second of these
         test = pipeline.decision_function(X_test)
         row: dict[str, object] = {"preprocessing": option}
         for split, signed, truth in (("train", loo, data.y_train), ("test", test, data.y_test)):
-            call = np.where(signed > 0, CLASSES[1], CLASSES[0])
+            call = np.where(signed > 0, classes[1], classes[0])
             strong = np.abs(signed) >= threshold
             right = call == truth.to_numpy()
             row |= {
@@ -265,7 +269,7 @@ def weighted_voting_calls(
                 f"{split}_uncertain": int((~strong).sum()),
             }
         row["test_correct"] = int(
-            (np.where(test > 0, CLASSES[1], CLASSES[0]) == data.y_test.to_numpy()).sum()
+            (np.where(test > 0, classes[1], classes[0]) == data.y_test.astype(str).to_numpy()).sum()
         )
         rows.append(row)
     return pd.DataFrame(rows).set_index("preprocessing")

@@ -28,7 +28,7 @@ from sklearn.utils import as_float_array
 
 from leukemia import config
 from leukemia.cluster import joblib_backend
-from leukemia.data import encode_labels
+from leukemia.dataset import class_order, encode_labels
 from leukemia.models import MODELS, make_model, make_pipeline
 from leukemia.preprocessing import PREPROCESSING, make_preprocessor
 from leukemia.search import fold_predictions
@@ -188,7 +188,7 @@ def cv_scores(
 
 def _arrays(X_train: pd.DataFrame, y_train: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """The matrix as an array (float32 stays float32, uncopied) and the labels encoded AML = 1."""
-    y = encode_labels(y_train.reindex(X_train.index)).to_numpy()
+    y = encode_labels(y_train.reindex(X_train.index)).to_numpy()  # reference class 0, the other 1
     return as_float_array(X_train.to_numpy(), copy=False, ensure_all_finite=False), y
 
 
@@ -409,8 +409,9 @@ def abstention(
         ``train_confident`` and ``train_confident_correct`` (out-of-fold),
         ``test_confident``, ``test_confident_correct``, ``test_uncertain``, ``test_confident_accuracy``.
     """
-    y_tr = encode_labels(y_train.reindex(X_train.index)).to_numpy()
-    y_te = encode_labels(y_test.reindex(X_test.index)).to_numpy()
+    classes = class_order(y_train)
+    y_tr = encode_labels(y_train.reindex(X_train.index), classes).to_numpy()
+    y_te = encode_labels(y_test.reindex(X_test.index), classes).to_numpy()
     X_tr, X_te = X_train.to_numpy(), X_test.to_numpy()  # arrays: fast input checks
     folds = StratifiedKFold(n_splits=cv_folds, shuffle=True, random_state=random_state)
     rows = []

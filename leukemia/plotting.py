@@ -15,12 +15,15 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from leukemia.data import CLASSES, GolubData
+from leukemia.data import CLASSES
+from leukemia.dataset import Dataset, class_order
 from leukemia.eda import PCAProjection
 from leukemia.preprocessing import DudoitFilter
 
 __all__ = [
     "CLASS_COLORS",
+    "PALETTE",
+    "class_colors",
     "plot_accuracy_ci",
     "plot_class_counts",
     "plot_confusion_matrices",
@@ -42,8 +45,26 @@ __all__ = [
     "set_style",
 ]
 
-#: Colour-blind-safe class colours (Okabe–Ito blue and vermillion), used in every figure.
-CLASS_COLORS: dict[str, str] = {"ALL": "#0072B2", "AML": "#D55E00"}
+#: Okabe–Ito's colour-blind-safe colours, in the order classes get them (blue, vermillion, …).
+PALETTE: tuple[str, ...] = (
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#CC79A7",
+    "#E69F00",
+    "#56B4E9",
+    "#F0E442",
+    "#000000",
+)
+
+
+def class_colors(classes: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """A colour per class, by the class's position: the same classes get the same colours in every figure."""
+    return {str(c): PALETTE[i % len(PALETTE)] for i, c in enumerate(classes)}
+
+
+#: The Golub data's class colours (ALL blue, AML vermillion).
+CLASS_COLORS: dict[str, str] = class_colors(CLASSES)
 SPLIT_ORDER = ("train", "test")
 
 
@@ -71,12 +92,13 @@ def _inline_in_kernel() -> None:
         shell.run_line_magic("matplotlib", "inline")
 
 
-def _class_legend(ax: plt.Axes, **kwargs: object) -> None:
-    handles = [Patch(color=CLASS_COLORS[c], label=c) for c in CLASSES]
+def _class_legend(ax: plt.Axes, classes: tuple[str, ...], **kwargs: object) -> None:
+    colors = class_colors(classes)
+    handles = [Patch(color=colors[c], label=c) for c in classes]
     ax.legend(handles=handles, title="class", **kwargs)
 
 
-def plot_class_counts(data: GolubData) -> Figure:
+def plot_class_counts(data: Dataset) -> Figure:
     """Bar chart of patients per class in the training and independent sets."""
     counts = data.class_counts().drop(index="total")[list(SPLIT_ORDER)]
     tidy = counts.reset_index().melt(id_vars="class", var_name="split", value_name="patients")
@@ -86,18 +108,18 @@ def plot_class_counts(data: GolubData) -> Figure:
         x="split",
         y="patients",
         hue="class",
-        palette=CLASS_COLORS,
-        hue_order=list(CLASSES),
+        palette=class_colors(data.classes),
+        hue_order=list(data.classes),
         order=list(SPLIT_ORDER),
         ax=ax,
     )
     for container in ax.containers:
         ax.bar_label(container)
-    ax.set(title="Patients per class and split", xlabel="split", ylabel="patients (count)")
+    ax.set(title="Samples per class and split", xlabel="split", ylabel="samples (count)")
     return fig
 
 
-def _sample_order(data: GolubData) -> tuple[pd.Index, pd.Series, pd.Series]:
+def _sample_order(data: Dataset) -> tuple[pd.Index, pd.Series, pd.Series]:
     """Patients ordered by split then class, with their split and class."""
     y = pd.concat([data.y_train, data.y_test])
     split = pd.Series(
@@ -108,13 +130,14 @@ def _sample_order(data: GolubData) -> tuple[pd.Index, pd.Series, pd.Series]:
     return order, split, y
 
 
-def plot_intensity_counts(summary: pd.DataFrame, data: GolubData) -> Figure:
-    """Per patient, how many of the 7129 raw intensities are negative or below the floor."""
+def plot_intensity_counts(summary: pd.DataFrame, data: Dataset) -> Figure:
+    """Per patient, how many of the raw intensities are negative or below the floor."""
     order, split, y = _sample_order(data)
     table = summary.loc[order]
     fig, ax = plt.subplots(figsize=(12, 3.8))
     positions = np.arange(len(order))
-    colors = [CLASS_COLORS[c] for c in y.loc[order]]
+    palette = class_colors(data.classes)
+    colors = [palette[c] for c in y.loc[order]]
     ax.bar(positions, table["n_below_floor"], color=colors, alpha=0.45)
     ax.bar(positions, table["n_negative"], color=colors)
     ax.set_xticks(positions, [str(p) for p in order], rotation=90, fontsize=7)
@@ -125,13 +148,13 @@ def plot_intensity_counts(summary: pd.DataFrame, data: GolubData) -> Figure:
     ax.set(
         title="Raw intensities at noise level per patient (dark: negative; light: below 100)",
         xlabel="patient number (ordered by split, then class)",
-        ylabel="probes (count of 7129)",
+        ylabel=f"probes (count of {data.X_train.shape[1]})",
     )
-    _class_legend(ax, loc="lower right")
+    _class_legend(ax, data.classes, loc="lower right")
     return fig
 
 
-def plot_sample_distributions(data: GolubData, *, floor: float = 100.0, ceiling: float = 16000.0) -> Figure:
+def plot_sample_distributions(data: Dataset, *, floor: float = 100.0, ceiling: float = 16000.0) -> Figure:
     """Box plot per patient of log10 intensities (clipped to [floor, ceiling]).
 
     Differences in the boxes' height show per-chip scaling differences that a
@@ -149,8 +172,9 @@ def plot_sample_distributions(data: GolubData, *, floor: float = 100.0, ceiling:
         showfliers=False,
         medianprops={"color": "black"},
     )
+    palette = class_colors(data.classes)
     for patch, cls in zip(boxes["boxes"], y.loc[order], strict=True):
-        patch.set_facecolor(CLASS_COLORS[cls])
+        patch.set_facecolor(palette[cls])
         patch.set_alpha(0.7)
     ax.set_xticks(np.arange(len(order)), [str(p) for p in order], rotation=90, fontsize=7)
     ax.axvline((split.loc[order] == "train").sum() - 0.5, color="black", linewidth=1)
@@ -159,7 +183,7 @@ def plot_sample_distributions(data: GolubData, *, floor: float = 100.0, ceiling:
         xlabel="patient number (training | independent, each ordered by class)",
         ylabel="log10 intensity (avg. difference units)",
     )
-    _class_legend(ax, loc="upper right")
+    _class_legend(ax, data.classes, loc="upper right")
     return fig
 
 
@@ -167,17 +191,20 @@ def plot_pca(projection: PCAProjection) -> Figure:
     """Training (filled) and projected independent (hollow) samples on PC1 and PC2."""
     scores = projection.scores
     ratio = projection.explained_variance_ratio
+    label = next(c for c in scores.columns if not str(c).startswith("PC") and c != "split")
+    classes = class_order(scores[label])
+    palette = class_colors(classes)
     fig, ax = plt.subplots(figsize=(6.5, 5))
-    for cls in CLASSES:
+    for cls in classes:
         for split, filled in (("train", True), ("test", False)):
-            part = scores[(scores["cancer"] == cls) & (scores["split"] == split)]
+            part = scores[(scores[label].astype(str) == cls) & (scores["split"] == split)]
             ax.scatter(
                 part["PC1"],
                 part["PC2"],
                 s=45,
                 linewidths=1.5,
-                facecolors=CLASS_COLORS[cls] if filled else "none",
-                edgecolors=CLASS_COLORS[cls],
+                facecolors=palette[cls] if filled else "none",
+                edgecolors=palette[cls],
                 label=f"{cls}, {'training' if filled else 'independent (projected)'}",
             )
     ax.set(
@@ -214,12 +241,13 @@ def plot_gene_heatmap(
         z.clip(-3, 3), ax=ax, cbar_ax=colorbar, cmap="vlag", center=0, vmin=-3, vmax=3,
         yticklabels=labels, xticklabels=[str(p) for p in order], cbar_kws={"label": "z-score over samples"},
     )  # fmt: skip
-    classes = y.loc[order].to_numpy()
-    levels = list(dict.fromkeys(classes))  # in the order of the columns
+    palette = class_colors(class_order(y))
+    classes = y.loc[order].astype(str).to_numpy()
+    levels = list(dict.fromkeys(classes))  # the classes present, in the order of the columns
     codes = np.array([levels.index(c) for c in classes])
     strip.imshow(
         codes[None, :], aspect="auto", interpolation="nearest", extent=(0, len(order), 0, 1),
-        cmap=ListedColormap([CLASS_COLORS[c] for c in levels]), vmin=-0.5, vmax=len(levels) - 0.5,
+        cmap=ListedColormap([palette[c] for c in levels]), vmin=-0.5, vmax=len(levels) - 0.5,
     )  # fmt: skip
     strip.set(xlim=ax.get_xlim(), xticks=[], yticks=[])
     strip.set_title(title)
@@ -228,7 +256,7 @@ def plot_gene_heatmap(
     ax.tick_params(axis="y", labelsize=6)
     ax.tick_params(axis="x", labelsize=7)
     ax.set(xlabel="patient number (ordered by class)", ylabel="gene (accession)")
-    handles = [Patch(color=CLASS_COLORS[c], label=c) for c in levels]
+    handles = [Patch(color=palette[c], label=c) for c in levels]
     fig.set_layout_engine("constrained")  # one column for strip and heatmap, one for the colour bar
     fig.legend(handles=handles, title="class", loc="outside upper right", ncols=len(levels), fontsize=7)
     return fig
@@ -254,7 +282,7 @@ def plot_dudoit_filter(X_train: pd.DataFrame, fitted: DudoitFilter) -> Figure:
     ax.set(
         xscale="log",
         yscale="log",
-        title="Dudoit filter on the 38 training samples",
+        title=f"Dudoit filter on the {len(X_train)} training samples",
         xlabel="max / min over the training samples (ratio, log scale)",
         ylabel="max − min (avg. difference units, log scale)",
     )
@@ -319,7 +347,7 @@ def plot_accuracy_ci(
     table: pd.DataFrame,
     *,
     reference: dict[str, float] | None = None,
-    baseline: float | None = None,
+    baseline: tuple[str, float] | None = None,
     labels: dict[str, str] | None = None,
     title: str = "Independent-set accuracy with exact 95% confidence intervals",
 ) -> Figure:
@@ -332,7 +360,7 @@ def plot_accuracy_ci(
     reference
         Optional model → accuracy reported elsewhere (drawn as hollow diamonds).
     baseline
-        Optional accuracy of always predicting the majority class (dashed line).
+        Optional ``(class, accuracy)`` of always predicting the majority class (dashed line).
     """
     ordered, names = _ordered(table, labels)
     positions = np.arange(len(ordered))
@@ -358,9 +386,12 @@ def plot_accuracy_ci(
             label="reported by the seed notebook",
         )
     if baseline is not None:
-        ax.axvline(baseline, color="0.5", linestyle="--", label=f"always 'ALL' ({baseline:.3f})")
+        majority, share = baseline
+        ax.axvline(share, color="0.5", linestyle="--", label=f"always '{majority}' ({share:.3f})")
     ax.set_yticks(positions, names)
-    ax.set(title=title, xlabel="accuracy on the 34 independent samples", ylabel="model", xlim=(0.4, 1.02))
+    n_test = int(ordered["n_test"].iloc[0])
+    lowest = min(0.4, float(ordered["ci_low"].min()) - 0.05)
+    ax.set(title=title, xlabel=f"accuracy on the {n_test} test samples", ylabel="model", xlim=(lowest, 1.02))
     ax.legend(loc="upper left", fontsize=8)
     return fig
 
@@ -372,11 +403,12 @@ def plot_confusion_matrices(
     from sklearn.metrics import confusion_matrix
 
     names = list(predictions.columns)
+    classes = list(class_order(y_true))
     columns = 5 if len(names) > 4 else len(names)
     rows = int(np.ceil(len(names) / columns))
     fig, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.5 * rows + 0.6), squeeze=False)
     for ax, name in zip(axes.ravel(), names, strict=False):
-        matrix = confusion_matrix(y_true, predictions[name], labels=list(CLASSES))
+        matrix = confusion_matrix(y_true.astype(str), predictions[name].astype(str), labels=classes)
         sns.heatmap(
             matrix,
             annot=True,
@@ -385,8 +417,8 @@ def plot_confusion_matrices(
             cmap="Blues",
             vmin=0,
             vmax=len(y_true),
-            xticklabels=CLASSES,
-            yticklabels=CLASSES,
+            xticklabels=classes,
+            yticklabels=classes,
             ax=ax,
             annot_kws={"size": 12},
         )
@@ -395,7 +427,7 @@ def plot_confusion_matrices(
         ax.title.set_size(9)
     for ax in axes.ravel()[len(names) :]:
         ax.set_visible(False)
-    fig.suptitle("Confusion matrices on the 34 independent samples")
+    fig.suptitle(f"Confusion matrices on the {len(y_true)} test samples")
     return fig
 
 
@@ -494,7 +526,7 @@ def plot_mcnemar(matrix: pd.DataFrame, *, labels: dict[str, str] | None = None) 
     )
     ax.grid(False)
     ax.set(
-        title="Pairwise tests on the 34 independent samples (p < 0.05 would be significant)",
+        title="Pairwise tests on the test samples (p < 0.05 would be significant)",
         xlabel="model",
         ylabel="model",
     )
@@ -534,9 +566,11 @@ def plot_neighbourhood(table: pd.DataFrame) -> Figure:
     ``table`` is :func:`leukemia.golub.neighbourhood_analysis` output.
     """
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
-    for ax, side in zip(axes, ("ALL", "AML"), strict=True):
+    sides = list(dict.fromkeys(table["side"]))
+    palette = class_colors(sides)
+    for ax, side in zip(axes, sides, strict=True):
         part = table[table["side"] == side]
-        ax.plot(part["radius"], part["observed"], color=CLASS_COLORS[side], linewidth=2.5, label="observed")
+        ax.plot(part["radius"], part["observed"], color=palette[side], linewidth=2.5, label="observed")
         ax.plot(part["radius"], part["1%"], color="0.2", linestyle="--", label="1% of permutations reach")
         ax.plot(part["radius"], part["5%"], color="0.5", linestyle=":", label="5% of permutations reach")
         ax.plot(part["radius"], part["median"], color="0.7", label="median permutation")
@@ -556,14 +590,18 @@ def plot_prediction_strength(
 ) -> Figure:
     """Golub's Fig. 4: prediction strength per sample, signed towards the predicted class.
 
-    Bars point right for AML calls and left for ALL calls, coloured by the true class;
-    wrong calls are hatched and calls weaker than ``threshold`` fall in the grey band.
+    Bars point right for calls of the second class (AML for Golub) and left for the first,
+    coloured by the true class; wrong calls are hatched and calls weaker than ``threshold``
+    fall in the grey band.
     """
-    signed = np.where(predicted == CLASSES[1], strength, -strength)
+    classes = class_order(truth)
+    palette = class_colors(classes)
+    predicted, truth = predicted.astype(str), truth.astype(str)
+    signed = np.where(predicted == classes[1], strength, -strength)
     order = np.argsort(signed, kind="stable")
     fig, ax = plt.subplots(figsize=(7, 0.22 * len(strength) + 1.8))
     positions = np.arange(len(strength))
-    bars = ax.barh(positions, signed[order], color=[CLASS_COLORS[c] for c in truth.to_numpy()[order]])
+    bars = ax.barh(positions, signed[order], color=[palette[c] for c in truth.to_numpy()[order]])
     for bar, right in zip(bars, (predicted == truth).to_numpy()[order], strict=True):
         if not right:
             bar.set_hatch("///")
@@ -572,11 +610,11 @@ def plot_prediction_strength(
     ax.set_yticks(positions, [str(p) for p in strength.index.to_numpy()[order]], fontsize=7)
     ax.set(
         title=title,
-        xlabel="prediction strength (← ALL call | AML call →)",
-        ylabel="patient",
+        xlabel=f"prediction strength (← {classes[0]} call | {classes[1]} call →)",
+        ylabel="sample",
         xlim=(-1.05, 1.05),
     )
-    handles = [Patch(color=CLASS_COLORS[c], label=f"truly {c}") for c in CLASSES]
+    handles = [Patch(color=palette[c], label=f"truly {c}") for c in classes]
     handles += [Patch(facecolor="white", edgecolor="black", hatch="///", label="wrong call"),
                 Patch(color="0.85", label=f"uncertain (< {threshold:g})")]  # fmt: skip
     ax.legend(handles=handles, fontsize=8, loc="lower right")

@@ -5,7 +5,8 @@
 ``standard``  centre every gene and scale it to unit variance;
 ``dudoit``    the recipe of Dudoit, Fridlyand & Speed (2002, JASA 97:77-87) for this data:
               floor at 100, ceiling at 16000, keep genes with max/min > 5 and max − min > 500,
-              then log10.
+              then log10. The thresholds are linear intensities: on log2 data (GEO2R's rule on
+              the training values) the filter is applied to 2**x, so it means the same thing.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from leukemia.dataset import detect_scale
 from leukemia.registry import lookup
 
 __all__ = ["PREPROCESSING", "DudoitFilter", "compare_preprocessing", "make_preprocessor"]
@@ -37,11 +39,16 @@ class DudoitFilter(TransformerMixin, BaseEstimator):
         ... and ``max - min > min_range``.
     log
         Apply ``log10`` after clipping.
+    input_scale
+        ``"linear"``, ``"log2"``, or ``"auto"`` (GEO2R's rule on the training values): log2 input is
+        turned back into intensities (``2**x``) before the thresholds, which are linear.
 
     Attributes
     ----------
     support_ : ndarray of bool, shape (n_features_in_,)
         Which genes passed the filter on the training samples.
+    scale_ : str
+        The input scale used (``"linear"`` or ``"log2"``).
     n_features_in_, feature_names_in_
         As for every scikit-learn transformer.
     """
@@ -53,12 +60,14 @@ class DudoitFilter(TransformerMixin, BaseEstimator):
         min_fold: float = 5.0,
         min_range: float = 500.0,
         log: bool = True,
+        input_scale: str = "auto",
     ) -> None:
         self.floor = floor
         self.ceiling = ceiling
         self.min_fold = min_fold
         self.min_range = min_range
         self.log = log
+        self.input_scale = input_scale
 
     def fit(self, X, y=None):
         """Learn which genes pass the filter, from the (training) samples in ``X``."""
@@ -66,10 +75,15 @@ class DudoitFilter(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"DudoitFilter needs 0 < floor < ceiling, got floor={self.floor}, ceiling={self.ceiling}."
             )
+        if self.input_scale not in ("auto", "linear", "log2"):
+            raise ValueError(f"input_scale must be auto, linear or log2, got {self.input_scale!r}.")
         values = validate_data(self, X, reset=True, dtype=(np.float64, np.float32))
+        self.scale_ = detect_scale(values) if self.input_scale == "auto" else self.input_scale
         # max and min of the clipped values, without a clipped copy of the whole matrix
-        high = np.clip(values.max(axis=0), self.floor, self.ceiling).astype(np.float64)
-        low = np.clip(values.min(axis=0), self.floor, self.ceiling).astype(np.float64)
+        high, low = values.max(axis=0).astype(np.float64), values.min(axis=0).astype(np.float64)
+        if self.scale_ == "log2":  # 2**x is monotone: the max and min of the intensities
+            high, low = np.exp2(high), np.exp2(low)
+        high, low = np.clip(high, self.floor, self.ceiling), np.clip(low, self.floor, self.ceiling)
         self.support_ = (high / low > self.min_fold) & (high - low > self.min_range)
         if not self.support_.any():
             raise ValueError(
@@ -82,7 +96,10 @@ class DudoitFilter(TransformerMixin, BaseEstimator):
         """Clip, keep the genes chosen in :meth:`fit`, and take log10."""
         check_is_fitted(self, "support_")
         values = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
-        kept = np.clip(values[:, self.support_], self.floor, self.ceiling)  # a new array: safe in place
+        kept = values[:, self.support_]  # a new array: safe to change in place
+        if self.scale_ == "log2":
+            np.exp2(kept, out=kept)
+        np.clip(kept, self.floor, self.ceiling, out=kept)
         return np.log10(kept, out=kept) if self.log else kept
 
     def get_feature_names_out(self, input_features=None):

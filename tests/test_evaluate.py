@@ -129,9 +129,15 @@ def test_bad_arguments(golub: GolubData) -> None:
 
 
 def test_encode_labels() -> None:
+    from leukemia.dataset import decode_labels, labels_of
+
     assert encode_labels(pd.Series(["ALL", "AML", "AML"])).tolist() == [0, 1, 1]
-    with pytest.raises(ValueError, match="CLL"):
-        encode_labels(pd.Series(["ALL", "CLL"]))
+    with pytest.raises(ValueError, match=r"labels must be \['ALL', 'AML'\], found \['CLL'\]"):
+        encode_labels(pd.Series(["ALL", "CLL"]), ("ALL", "AML"))
+    # An ordered categorical keeps its reference class first, whatever the alphabet says.
+    y = labels_of(["Cancer", "Normal", "Cancer"], ("Normal", "Cancer"), pd.RangeIndex(3))
+    assert encode_labels(y).tolist() == [1, 0, 1]
+    assert decode_labels(np.array([1, 0]), ("Normal", "Cancer")).tolist() == ["Cancer", "Normal"]
 
 
 def test_learning_curves_use_training_samples_only(golub: GolubData) -> None:

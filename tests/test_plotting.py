@@ -153,7 +153,7 @@ def test_model_comparison_figures(golub: GolubData) -> None:
     )
 
     evaluation = evaluate_models(golub, models=["knn", "rbf_svm", "naive_bayes"], cv_folds=3)
-    fig = plot_accuracy_ci(evaluation.table, reference=SEED_REPORTED_ACCURACY, baseline=20 / 34)
+    fig = plot_accuracy_ci(evaluation.table, reference=SEED_REPORTED_ACCURACY, baseline=("ALL", 20 / 34))
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()][-1] == "rbf_svm"  # best on top
     assert labelled(fig)
     fig = plot_confusion_matrices(evaluation.predictions, evaluation.y_test, labels=MODEL_LABELS)
