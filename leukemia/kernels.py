@@ -20,7 +20,7 @@ opened in JupyterLab or checked by nbval behave the same.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import nbformat
@@ -95,9 +95,16 @@ def missing_figures(notebook: nbformat.NotebookNode) -> list[int]:
 
 
 def execute_notebook(
-    source: Path, target: Path, parameters: Mapping[str, object] | None = None, *, cwd: Path | None = None
+    source: Path,
+    target: Path,
+    parameters: Mapping[str, object] | None = None,
+    *,
+    cwd: Path | None = None,
+    drop_tags: Sequence[str] = (),
 ) -> None:
     """Execute ``source`` into ``target`` with papermill, in this interpreter, then check its figures.
+
+    Cells carrying any of ``drop_tags`` are left out (e.g. lessons about one data set only).
 
     Raises
     ------
@@ -108,10 +115,21 @@ def execute_notebook(
     """
     import papermill
 
-    papermill.execute_notebook(
-        str(source), str(target), parameters=dict(parameters or {}), kernel_name=KERNEL_NAME,
-        progress_bar=False, cwd=str(cwd or source.parent), kernel_manager_class=ThisInterpreterKernelManager,
-    )  # fmt: skip
+    run_from = source
+    if drop_tags:
+        notebook = nbformat.read(source, as_version=4)
+        notebook.cells = [c for c in notebook.cells if not set(drop_tags) & set(c.metadata.get("tags", []))]
+        run_from = target.with_name(f".{target.stem}.source.ipynb")
+        nbformat.write(notebook, run_from)
+    try:
+        papermill.execute_notebook(
+            str(run_from), str(target), parameters=dict(parameters or {}), kernel_name=KERNEL_NAME,
+            progress_bar=False, cwd=str(cwd or source.parent),
+            kernel_manager_class=ThisInterpreterKernelManager,
+        )  # fmt: skip
+    finally:
+        if run_from != source:
+            run_from.unlink(missing_ok=True)
     lost = missing_figures(nbformat.read(target, as_version=4))
     if lost:
         raise FigureError(

@@ -57,7 +57,18 @@ def _title(notebook: nbformat.NotebookNode, fallback: str) -> str:
     return fallback
 
 
-def render_report(directory: Path, *, show_code: bool = False) -> Path:
+def _run_title(directory: Path) -> str:
+    """The report's title: the data set named in the run's manifest (Golub's by default)."""
+    import json
+
+    try:
+        name = json.loads((Path(directory) / "manifest.json").read_text())["dataset"]["name"]
+    except (OSError, ValueError, KeyError, TypeError):
+        name = "golub"
+    return "Golub et al. (1999) leukemia analysis" if name == "golub" else f"{name}: expression analysis"
+
+
+def render_report(directory: Path, *, show_code: bool = False, title: str | None = None) -> Path:
     """Write ``report.html`` in ``directory`` from its executed notebooks, in order.
 
     Parameters
@@ -88,7 +99,7 @@ def render_report(directory: Path, *, show_code: bool = False) -> Path:
         sections.append(f'<section id="{anchor}">\n{body}\n</section>')
     nav = "<h2>Contents</h2>\n<ol>\n" + "\n".join(entries) + "\n</ol>"
     target = Path(directory) / REPORT_FILE
-    write_atomic(target, _page("Golub et al. (1999) leukemia analysis", nav, "\n".join(sections)))
+    write_atomic(target, _page(title or _run_title(directory), nav, "\n".join(sections)))
     return target
 
 

@@ -26,7 +26,8 @@ from tqdm.auto import tqdm
 from leukemia import config
 from leukemia.cache import CACHE_DIR_ENV_VAR
 from leukemia.cluster import SCHEDULER_ENV_VAR, ClusterError, connect, scheduler_address
-from leukemia.data import GolubData, load_golub
+from leukemia.data import load_golub
+from leukemia.dataset import Dataset
 from leukemia.kernels import FigureError, execute_notebook
 from leukemia.provenance import provenance_table
 
@@ -247,7 +248,17 @@ class RunResult:
     manifest: dict[str, object] = field(default_factory=dict)
 
 
-def _metrics(data: GolubData, values: Mapping[str, object], ran: set[str]) -> pd.DataFrame:
+def _describe(data: Dataset) -> dict[str, object]:
+    """What the manifest says about the data set: name, classes, files, sizes, scale, split."""
+    return {
+        "name": data.name, "classes": list(data.classes), "files_sha256": dict(data.checksums),
+        "genes": int(data.X_train.shape[1]), "samples": data.class_counts().to_dict(),
+        "scale_detected": data.scale_detected, "scale_used": data.scale_used, "split": data.split,
+        "left_out": len(data.left_out),
+    }  # fmt: skip
+
+
+def _metrics(data: Dataset, values: Mapping[str, object], ran: set[str]) -> pd.DataFrame:
     """The results tables of the notebooks that ran, read from the cache they filled."""
     from leukemia.cache import cached
     from leukemia.evaluate import RESULT_COLUMNS, evaluate_models
@@ -401,6 +412,7 @@ def run(
         "finished": _now(),
         "package_versions": versions,
         "data_sha256": dict(data.checksums),
+        "dataset": _describe(data),
     }
     _write_manifest(directory, manifest)
     result.manifest = manifest

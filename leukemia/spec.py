@@ -247,7 +247,11 @@ def _column(spec: DatasetSpec, annotations: pd.DataFrame, name: str, field_name:
 
 
 def load_dataset(
-    source: str | Path = GOLUB, *, data_dir: str | Path | None = None, random_state: int = config.RANDOM_SEED
+    source: str | Path = GOLUB,
+    *,
+    data_dir: str | Path | None = None,
+    verify: bool | None = None,
+    random_state: int = config.RANDOM_SEED,
 ) -> Dataset:
     """``"golub"`` (the verified Golub files) or the path of a ``dataset.yaml``, as a :class:`Dataset`.
 
@@ -259,7 +263,7 @@ def load_dataset(
     if str(source).strip().lower() == GOLUB:
         from leukemia.data import load_golub
 
-        return load_golub(config.data_dir(data_dir))
+        return load_golub(config.data_dir(data_dir), verify=verify)
     spec = read_spec(source)
     matrix, geo = _read_matrix(spec)
     annotations = _annotations(spec, matrix, geo)

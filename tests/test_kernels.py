@@ -95,3 +95,14 @@ def test_nbval_checks_the_figures_under_a_headless_backend() -> None:
         env={**os.environ, "MPLBACKEND": "Agg"},
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_cells_with_a_dropped_tag_are_left_out(tmp_path: Path) -> None:
+    kept = nbformat.v4.new_code_cell("print('generic')")
+    only = nbformat.v4.new_code_cell("print('golub only')", metadata={"tags": ["golub-only"]})
+    notebook = nbformat.v4.new_notebook(cells=[kept, only], metadata=FIGURE_NOTEBOOK.metadata)
+    nbformat.write(notebook, tmp_path / "in.ipynb")
+    execute_notebook(tmp_path / "in.ipynb", tmp_path / "out.ipynb", drop_tags=("golub-only",))
+    executed = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    assert [c.source for c in executed.cells] == ["print('generic')"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.ipynb", "out.ipynb"], "no temporary copy left"

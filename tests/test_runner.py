@@ -137,6 +137,10 @@ def test_run_directory_contents(quick_run: Path) -> None:
     assert manifest["status"] == "complete"
     assert manifest["non_default_parameters"] == {"PREPROCESSING": "minmax", "FETCH": False}
     assert manifest["data_sha256"] == config.DATA_SHA256
+    described = manifest["dataset"]
+    assert (described["name"], described["classes"], described["genes"]) == ("golub", ["ALL", "AML"], 7129)
+    assert described["samples"]["train"] == {"ALL": 27, "AML": 11, "total": 38}
+    assert described["scale_used"] == "linear" and "38 training and 34 independent" in described["split"]
     assert manifest["notebooks"] == ["01_load.ipynb", "03_preprocessing.ipynb"]
     assert "scikit-learn" in manifest["package_versions"] and manifest["started"] <= manifest["finished"]
     import nbformat
