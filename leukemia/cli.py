@@ -61,7 +61,7 @@ def _run(args: argparse.Namespace) -> int:
     result = run(
         _given(args), notebooks=args.notebooks, out_dir=args.out, render=not args.no_report,
         show_code=args.show_code, progress=not args.quiet, verify=not args.no_verify,
-        scheduler=args.scheduler,
+        scheduler=args.scheduler, data=args.data,
     )  # fmt: skip
     print(result.report or result.directory)
     return 0
@@ -186,6 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, metavar="DIR", help="the run directory (default: reports/<name>)")
     run.add_argument("--no-report", action="store_true", help="do not render report.html")
     run.add_argument("--show-code", action="store_true", help="include code cells in report.html")
+    run.add_argument(
+        "--data", type=Path, metavar="DATASET.yaml",
+        help="run on your own data described by a dataset.yaml (README: Your own data); default Golub's",
+    )  # fmt: skip
     _execution_options(run)
     run.set_defaults(handler=_run)
 

@@ -157,7 +157,7 @@ class PCAProjection:
     """Scores of training and test samples on the first principal components."""
 
     scores: pd.DataFrame
-    """Index patient; columns ``PC1``, ``PC2``, …, ``split``, ``cancer``."""
+    """Index sample; columns ``PC1``, ``PC2``, …, ``split``, and the class (named like the labels)."""
     explained_variance_ratio: np.ndarray
     pipeline: Pipeline
     """Preprocessing → scaling → PCA, fitted on the training samples only."""
@@ -180,7 +180,7 @@ def pca_projection(data: Dataset, *, preprocessing: str = "dudoit", n_components
     for split, X, y in (("train", data.X_train, data.y_train), ("test", data.X_test, data.y_test)):
         part = pd.DataFrame(pipeline.transform(X), index=X.index, columns=columns)
         part["split"] = split
-        part["cancer"] = y
+        part[y.name or "class"] = y
         parts.append(part)
     return PCAProjection(
         scores=pd.concat(parts),

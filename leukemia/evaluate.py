@@ -298,12 +298,13 @@ def errors_by_sample(evaluation: Evaluation) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Rows: those patients (with their true class in column ``cancer``); one boolean column per
-        model (``True`` = wrong) and ``n_models_wrong``; sorted by that count, then patient.
+        Rows: those samples, with their true class in the first column (named like the labels,
+        ``cancer`` for Golub's); one boolean column per model (``True`` = wrong) and
+        ``n_models_wrong``; sorted by that count, then sample.
     """
     wrong = ~evaluation.correct()
     wrong["n_models_wrong"] = wrong.sum(axis=1)
-    wrong.insert(0, "cancer", evaluation.y_test)
+    wrong.insert(0, evaluation.y_test.name or "class", evaluation.y_test)
     wrong = wrong[wrong["n_models_wrong"] > 0]
     order = wrong.assign(_p=wrong.index).sort_values(["n_models_wrong", "_p"], ascending=[False, True])
     return wrong.loc[order.index]

@@ -264,7 +264,9 @@ def plot_gene_heatmap(
 
 def plot_dudoit_filter(X_train: pd.DataFrame, fitted: DudoitFilter) -> Figure:
     """Where each gene falls against the Dudoit filter's two thresholds (training samples)."""
-    clipped = np.clip(X_train.to_numpy(dtype=float), fitted.floor, fitted.ceiling)
+    values = X_train.to_numpy(dtype=float)
+    values = np.exp2(values) if fitted.scale_ == "log2" else values  # the thresholds are intensities
+    clipped = np.clip(values, fitted.floor, fitted.ceiling)
     high, low = clipped.max(axis=0), clipped.min(axis=0)
     fig, ax = plt.subplots(figsize=(6.5, 5))
     for kept, colour, label in ((False, "0.6", "dropped"), (True, "#009E73", "kept")):
@@ -433,7 +435,8 @@ def plot_confusion_matrices(
 
 def plot_error_grid(errors: pd.DataFrame, *, labels: dict[str, str] | None = None) -> Figure:
     """Which independent samples each model gets wrong (``errors_by_sample`` output)."""
-    models = [c for c in errors.columns if c not in ("cancer", "n_models_wrong")]
+    truth = errors.columns[0]  # errors_by_sample puts the true class first
+    models = [c for c in errors.columns[1:] if c != "n_models_wrong"]
     grid = errors[models].astype(int)
     fig, ax = plt.subplots(figsize=(0.6 * len(models) + 3, 0.4 * len(grid) + 2))
     sns.heatmap(
@@ -448,7 +451,7 @@ def plot_error_grid(errors: pd.DataFrame, *, labels: dict[str, str] | None = Non
         xticklabels=[labels.get(m, m) if labels else m for m in models],
         yticklabels=[
             f"{p} ({c}, {n} wrong)"
-            for p, c, n in zip(errors.index, errors["cancer"], errors["n_models_wrong"], strict=True)
+            for p, c, n in zip(errors.index, errors[truth], errors["n_models_wrong"], strict=True)
         ],
     )
     ax.grid(False)

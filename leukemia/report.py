@@ -57,15 +57,24 @@ def _title(notebook: nbformat.NotebookNode, fallback: str) -> str:
     return fallback
 
 
+def report_title(dataset_name: str) -> str:
+    """The report's title for a data set."""
+    return (
+        "Golub et al. (1999) leukemia analysis"
+        if dataset_name == "golub"
+        else f"{dataset_name}: expression analysis"
+    )
+
+
 def _run_title(directory: Path) -> str:
-    """The report's title: the data set named in the run's manifest (Golub's by default)."""
+    """The title for a finished run: the data set named in its manifest (Golub's when it names none)."""
     import json
 
     try:
         name = json.loads((Path(directory) / "manifest.json").read_text())["dataset"]["name"]
     except (OSError, ValueError, KeyError, TypeError):
         name = "golub"
-    return "Golub et al. (1999) leukemia analysis" if name == "golub" else f"{name}: expression analysis"
+    return report_title(name)
 
 
 def render_report(directory: Path, *, show_code: bool = False, title: str | None = None) -> Path:
@@ -93,9 +102,9 @@ def render_report(directory: Path, *, show_code: bool = False, title: str | None
     for path in notebooks:
         notebook = nbformat.read(path, as_version=4)
         body, _ = exporter.from_notebook_node(notebook)
-        title = _title(notebook, path.stem)
+        heading = _title(notebook, path.stem)
         anchor = f"nb-{path.stem}"
-        entries.append(f'<li><a href="#{anchor}">{html.escape(title)}</a></li>')
+        entries.append(f'<li><a href="#{anchor}">{html.escape(heading)}</a></li>')
         sections.append(f'<section id="{anchor}">\n{body}\n</section>')
     nav = "<h2>Contents</h2>\n<ol>\n" + "\n".join(entries) + "\n</ol>"
     target = Path(directory) / REPORT_FILE

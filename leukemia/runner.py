@@ -26,10 +26,11 @@ from tqdm.auto import tqdm
 from leukemia import config
 from leukemia.cache import CACHE_DIR_ENV_VAR
 from leukemia.cluster import SCHEDULER_ENV_VAR, ClusterError, connect, scheduler_address
-from leukemia.data import load_golub
+from leukemia.data import DataError
 from leukemia.dataset import Dataset
 from leukemia.kernels import FigureError, execute_notebook
 from leukemia.provenance import provenance_table
+from leukemia.spec import GOLUB, load_dataset
 
 __all__ = [
     "REPORT_FILE",
@@ -139,7 +140,23 @@ def _coerce(parameter: Parameter, value: object) -> object:
     )
 
 
-def _check_ranges(values: Mapping[str, object]) -> None:
+@dataclass(frozen=True)
+class DataLimits:
+    """What a data set allows: fold counts up to its smallest training class, genes up to what the most
+    selective preprocessing (Dudoit's filter, fitted on the training samples) keeps."""
+
+    smallest_class: int
+    genes: int
+
+    @classmethod
+    def of(cls, data: Dataset) -> DataLimits:
+        from leukemia.preprocessing import DudoitFilter
+
+        kept = int(DudoitFilter().fit(data.X_train.to_numpy()).support_.sum())
+        return cls(int(data.y_train.value_counts().min()), min(kept, data.X_train.shape[1]))
+
+
+def _check_ranges(values: Mapping[str, object], limits: DataLimits | None = None) -> None:
     """Range and choice checks that papermill cannot make; each error names the parameter."""
     from leukemia.honest import parse_search_space
     from leukemia.models import parse_model_names
@@ -150,8 +167,9 @@ def _check_ranges(values: Mapping[str, object]) -> None:
         if not ok:
             raise RunError(f"parameter {name} = {values[name]!r} is out of range: {rule}.")
 
+    most = limits.smallest_class if limits else 100  # without data (not fetched yet) the notebooks check
     bounds = {
-        "CV_FOLDS": (2, 11), "OUTER_FOLDS": (2, 11), "CV_REPEATS": (1, 10), "BIAS_PERMUTATIONS": (2, 100),
+        "CV_FOLDS": (2, most), "OUTER_FOLDS": (2, most), "CV_REPEATS": (1, 10), "BIAS_PERMUTATIONS": (2, 100),
         "N_PERMUTATIONS": (100, 2000), "N_TOP_GENES": (2, 200), "N_JOBS": (1, 64),
     }  # fmt: skip
     for name, (low, high) in bounds.items():
@@ -175,14 +193,21 @@ def _check_ranges(values: Mapping[str, object]) -> None:
     search = ["SEARCH_PREPROCESSING", "SEARCH_SELECTORS", "SEARCH_KS", "SEARCH_MODELS"]
     if all(name in values for name in search):
         try:
-            parse_search_space(*(str(values[name]) for name in search))
+            space = parse_search_space(*(str(values[name]) for name in search))
         except ValueError as exc:
             raise RunError(f"parameters {', '.join(search)}: {exc}") from None
-    if "K_GENES" in values:  # 3000 is below the 3051 genes the Dudoit filter leaves on the training set
-        need(1 <= values["K_GENES"] <= 3000, "K_GENES", "must be between 1 and 3000")  # type: ignore[operator]
+        if limits and max(space.ks) > limits.genes:
+            need(
+                False, "SEARCH_KS", f"each k must be at most {limits.genes}, the genes Dudoit's filter keeps"
+            )
+    genes = limits.genes if limits else 100_000
+    if "K_GENES" in values:  # at most the genes the Dudoit filter keeps on the training samples
+        need(1 <= values["K_GENES"] <= genes, "K_GENES", f"must be between 1 and {genes}")  # type: ignore[operator]
 
 
-def validate(given: Mapping[str, object], specs: Mapping[str, Parameter]) -> dict[str, object]:
+def validate(
+    given: Mapping[str, object], specs: Mapping[str, Parameter], limits: DataLimits | None = None
+) -> dict[str, object]:
     """Check user parameters against the notebooks' own before anything runs.
 
     Returns
@@ -200,7 +225,7 @@ def validate(given: Mapping[str, object], specs: Mapping[str, Parameter]) -> dic
         raise RunError(f"unknown parameter(s) {unknown}; the notebooks take {sorted(specs)}.")
     typed = {name: _coerce(specs[name], value) for name, value in given.items()}
     effective = {name: typed.get(name, spec.default) for name, spec in specs.items()}
-    _check_ranges(effective)
+    _check_ranges(effective, limits)
     return typed
 
 
@@ -208,8 +233,12 @@ def run_name(typed: Mapping[str, object]) -> str:
     """``"default"``, or the non-default parameters, e.g. ``"K_GENES-20_SELECTOR-signal_to_noise"``."""
     if not typed:
         return "default"
-    parts = [f"{name}-{value}" for name, value in sorted(typed.items())]
-    return re.sub(r"[^A-Za-z0-9_.,=-]+", "_", "_".join(parts))[:120]
+    return _safe("_".join(f"{name}-{value}" for name, value in sorted(typed.items())))
+
+
+def _safe(text: str) -> str:
+    """``text`` usable as a folder name."""
+    return re.sub(r"[^A-Za-z0-9_.,=-]+", "_", text)[:120]
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -246,6 +275,10 @@ class RunResult:
     metrics: Path | None = None
     report: Path | None = None
     manifest: dict[str, object] = field(default_factory=dict)
+
+
+#: Cells with this tag are lessons about the Golub data only, left out when the notebooks run on other data.
+GOLUB_ONLY = "golub-only"
 
 
 def _describe(data: Dataset) -> dict[str, object]:
@@ -302,6 +335,7 @@ def run(
     progress: bool = True,
     verify: bool = True,
     scheduler: str | None = None,
+    data: str | Path | None = None,
 ) -> RunResult:
     """Validate the parameters, execute the notebooks in order, write metrics, manifest and report.
 
@@ -324,6 +358,9 @@ def run(
     scheduler
         A Dask scheduler address (``tcp://host:8786``) that runs the cross-validation folds of the
         honest search; default ``$LEUKEMIA_SCHEDULER``, else this machine. Results are the same.
+    data
+        A ``dataset.yaml`` to run the notebooks on (their ``DATASET`` parameter); default Golub's data.
+        It is read and checked before anything runs; cells tagged ``golub-only`` are left out.
 
     Raises
     ------
@@ -334,14 +371,29 @@ def run(
     """
     paths = select_notebooks(notebooks)
     specs = parameters(paths)
-    typed = validate(dict(given or {}), specs)
+    given = dict(given or {})
+    if data is not None:
+        given["DATASET"] = str(Path(data).expanduser().resolve())
+    own_data = str(given.get("DATASET", GOLUB)).strip().lower() != GOLUB
+    try:  # read and checked before anything runs: the data bound the parameters
+        before = load_dataset(
+            str(given.get("DATASET", GOLUB)), data_dir=str(given.get("DATA_DIR", "")), verify=verify
+        )
+    except DataError as exc:
+        if own_data:
+            raise RunError(str(exc)) from None
+        before = None  # Golub's files are not fetched yet: notebook 01 fetches them
+    typed = validate(given, specs, DataLimits.of(before) if before is not None else None)
     address = scheduler_address(scheduler)
     if address is not None:
         try:
             connect(address)
         except ClusterError as exc:
             raise RunError(str(exc)) from None
-    directory = Path(out_dir) if out_dir is not None else config.REPORTS_DIR / run_name(typed)
+    name = run_name({key: value for key, value in typed.items() if key != "DATASET"})
+    if own_data:  # reports/<data set name>, then the non-default parameters
+        name = _safe(before.name) + ("" if name == "default" else f"_{name}")  # type: ignore[union-attr]
+    directory = Path(out_dir) if out_dir is not None else config.REPORTS_DIR / name
     directory = directory.expanduser().resolve()
     directory.mkdir(parents=True, exist_ok=True)
     # Start clean: nothing from an earlier (perhaps interrupted) run may be mistaken for this one's.
@@ -375,8 +427,10 @@ def run(
     try:
         for current in tqdm(paths, desc="notebooks", unit="notebook", disable=not progress):
             own = {name: typed[name] for name in papermill.inspect_notebook(str(current)) if name in typed}
-            execute_notebook(current, directory / current.name, own)
-        data = load_golub(config.data_dir(str(values.get("DATA_DIR", ""))), verify=verify)
+            drop = (GOLUB_ONLY,) if own_data else ()
+            execute_notebook(current, directory / current.name, own, drop_tags=drop)
+        source, folder = str(values.get("DATASET", GOLUB)), str(values.get("DATA_DIR", ""))
+        data = load_dataset(source, data_dir=folder, verify=verify)
         metrics = _metrics(data, values, {p.name for p in paths})
     except (papermill.PapermillExecutionError, FigureError) as exc:
         manifest |= {"status": "failed", "failed_notebook": current.name, "finished": _now()}
@@ -403,9 +457,9 @@ def run(
     write_atomic(directory / METRICS_FILE, metrics.to_csv(index=False))
     result.metrics = directory / METRICS_FILE
     if render:
-        from leukemia.report import render_report
+        from leukemia.report import render_report, report_title
 
-        result.report = render_report(directory, show_code=show_code)
+        result.report = render_report(directory, show_code=show_code, title=report_title(data.name))
     versions = provenance_table({}).set_index("item")["value"].to_dict()
     manifest |= {
         "status": "complete",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import pandas as pd
 import pytest
 
 from leukemia import config
-from leukemia.runner import RunError, parameters, run_name, select_notebooks, validate
+from leukemia.runner import DataLimits, RunError, parameters, run_name, select_notebooks, validate
 
 
 def cli(
@@ -63,16 +64,32 @@ def test_validate_converts_by_the_defaults_type() -> None:
         ({"PS_THRESHOLD": "1.5"}, r"PS_THRESHOLD = 1.5 is out of range"),
     ],
 )
-def test_bad_parameters_are_refused(given: dict[str, str], message: str) -> None:
+def test_bad_parameters_are_refused(given: dict[str, str], message: str, golub) -> None:
     with pytest.raises(RunError, match=message):
-        validate(given, parameters(select_notebooks("01,05")))
+        validate(given, parameters(select_notebooks("01,05")), DataLimits.of(golub))
 
 
-def test_k_is_capped_below_the_genes_any_preprocessing_leaves() -> None:
+def test_bounds_come_from_the_data(golub, bladder_dir: Path, tmp_path: Path) -> None:
+    """K_GENES up to the genes Dudoit's filter keeps on the training set; folds up to the smallest class."""
+    import yaml
+
+    from leukemia.spec import load_dataset
+
     specs = parameters(select_notebooks("05"))
-    with pytest.raises(RunError, match=r"K_GENES = 3001 is out of range: must be between 1 and 3000"):
-        validate({"K_GENES": "3001"}, specs)
-    assert validate({"K_GENES": "3000", "PREPROCESSING": "dudoit"}, specs)["K_GENES"] == 3000
+    limits = DataLimits.of(golub)
+    assert (limits.smallest_class, limits.genes) == (11, 3051)
+    with pytest.raises(RunError, match=r"K_GENES = 3052 is out of range: must be between 1 and 3051"):
+        validate({"K_GENES": "3052"}, specs, limits)
+    assert validate({"K_GENES": "3051", "PREPROCESSING": "dudoit"}, specs, limits)["K_GENES"] == 3051
+    described = {
+        "name": "b", "expression": str(bladder_dir / "expression.tsv.gz"),
+        "labels": str(bladder_dir / "samples.csv"), "class_column": "cancer", "classes": ["Normal", "Cancer"],
+    }  # fmt: skip
+    (tmp_path / "dataset.yaml").write_text(yaml.safe_dump(described))
+    bladder = DataLimits.of(load_dataset(tmp_path / "dataset.yaml"))
+    assert bladder.smallest_class == 6  # 8 Normal samples, 30% held out
+    with pytest.raises(RunError, match=r"CV_FOLDS = 7 is out of range: must be between 2 and 6"):
+        validate({"CV_FOLDS": "7"}, specs, bladder)
 
 
 def test_search_space_parameters_are_checked() -> None:
@@ -153,6 +170,7 @@ def test_run_directory_contents(quick_run: Path) -> None:
 
 def test_report_is_one_self_contained_page(quick_run: Path) -> None:
     page = (quick_run / "report.html").read_text()
+    assert "<title>Golub et al. (1999) leukemia analysis</title>" in page
     assert page.count('<section id="nb-') == 2
     assert 'href="#nb-01_load"' in page and 'id="nb-03_preprocessing"' in page
     assert "data:image/png;base64," in page
@@ -307,3 +325,64 @@ def test_two_runs_with_the_same_parameters_agree(tmp_path: Path) -> None:
     first, second = ((out / "metrics.csv").read_text() for out in runs)
     assert first == second and len(first.splitlines()) == 1 + 2 + 3
     assert _text_outputs(runs[0] / "05_modeling.ipynb") == _text_outputs(runs[1] / "05_modeling.ipynb")
+
+
+# ------------------------------------------------------------------ your own data
+
+
+@pytest.fixture(scope="module")
+def bladder_run(tmp_path_factory: pytest.TempPathFactory, bladder_dir: Path) -> Path:
+    """All seven notebooks on the bladder data (Normal vs Cancer), as a user would run them."""
+    import yaml
+
+    folder = tmp_path_factory.mktemp("bladder")
+    description = {
+        "name": "bladder-2004", "expression": str(bladder_dir / "expression.tsv.gz"),
+        "labels": str(bladder_dir / "samples.csv"), "class_column": "cancer", "classes": ["Normal", "Cancer"],
+        "batch_column": "batch",
+    }  # fmt: skip
+    (folder / "dataset.yaml").write_text(yaml.safe_dump(description))
+    out = folder / "run"
+    result = cli("run", "--data", str(folder / "dataset.yaml"), "--out", str(out), "-q", timeout=1500)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+def test_all_notebooks_run_on_the_bladder_data(bladder_run: Path) -> None:
+    import nbformat
+
+    manifest = json.loads((bladder_run / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["dataset"]["name"] == "bladder-2004"
+    assert manifest["dataset"]["classes"] == ["Normal", "Cancer"] and manifest["dataset"]["genes"] == 22283
+    assert set(manifest["dataset"]["files_sha256"]) == {"expression.tsv.gz", "samples.csv"}
+    metrics = pd.read_csv(bladder_run / "metrics.csv")
+    assert {"precision_Normal", "recall_Cancer"} <= set(metrics.columns)
+    assert set(metrics["n_test"]) == {15} and set(metrics["protocol"]) == {"seed", "golub", "honest"}
+    page = (bladder_run / "report.html").read_text()
+    assert "<title>bladder-2004: expression analysis</title>" in page
+    # Every figure of the generic cells is there; no Golub-only lesson is.
+    expected = 0
+    for path in sorted(config.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            generic = "golub-only" not in cell.metadata.get("tags", [])
+            expected += generic and cell.cell_type == "code" and "plt.show()" in cell.source
+    assert page.count("<img") == expected > 10
+    assert "mislabels 14 of 34" not in page and "3571" not in page
+    # What the notebooks computed speaks of this data set's classes, never of Golub's.
+    for path in sorted(bladder_run.glob("[0-9][0-9]_*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for output in cell.get("outputs", []):
+                text = output.get("text", "") + "".join(
+                    str(output.get("data", {}).get(kind, "")) for kind in ("text/plain", "text/markdown")
+                )
+                assert not re.search(r"\b(ALL|AML)\b", text), f"{path.name}: {text[:300]}"
+
+
+def test_a_broken_dataset_stops_the_run_before_anything_runs(tmp_path: Path) -> None:
+    (tmp_path / "dataset.yaml").write_text(
+        "name: x\nexpression: nothing.tsv\nclass_column: c\nclasses: [A, B]\n"
+    )
+    out = tmp_path / "run"
+    result = cli("run", "--data", str(tmp_path / "dataset.yaml"), "--out", str(out))
+    assert result.returncode == 1 and "field 'expression': no such file" in result.stderr
+    assert not out.exists()
