@@ -87,13 +87,18 @@ def _sweep(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         verify=not args.no_verify,
         scheduler=args.scheduler,
+        data=args.data,
     )
     print(page)
     return 0
 
 
 def _execution_options(command: argparse.ArgumentParser) -> None:
-    """The options ``run`` and ``sweep`` share: progress, checksums, where the folds run."""
+    """The options ``run`` and ``sweep`` share: progress, checksums, where the folds run, the data set."""
+    command.add_argument(
+        "--data", type=Path, metavar="DATASET.yaml",
+        help="run on your own data described by a dataset.yaml (README: Your own data); default Golub's",
+    )  # fmt: skip
     command.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     command.add_argument(
         "--no-verify", action="store_true", help="load data files whose sha256 differs (with a warning)"
@@ -186,10 +191,6 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, metavar="DIR", help="the run directory (default: reports/<name>)")
     run.add_argument("--no-report", action="store_true", help="do not render report.html")
     run.add_argument("--show-code", action="store_true", help="include code cells in report.html")
-    run.add_argument(
-        "--data", type=Path, metavar="DATASET.yaml",
-        help="run on your own data described by a dataset.yaml (README: Your own data); default Golub's",
-    )  # fmt: skip
     _execution_options(run)
     run.set_defaults(handler=_run)
 

@@ -134,6 +134,7 @@ def render_sweep(metrics: pd.DataFrame, swept: list[str], target: Path) -> Path:
     from leukemia.runner import write_atomic
 
     x = swept[0]
+    n_test = int(metrics["n_test"].iloc[0])
     panels = metrics.groupby(swept[1:], sort=True) if len(swept) > 1 else [("", metrics)]
     figures = []
     for key, part in panels:
@@ -150,7 +151,7 @@ def render_sweep(metrics: pd.DataFrame, swept: list[str], target: Path) -> Path:
         fixed = ", ".join(f"{name}={value}" for name, value in zip(swept[1:], labels, strict=False))
         suffix = f" ({fixed})" if fixed else ""
         ax.set(title=f"Independent-set accuracy (95% CI) against {x}{suffix}", xlabel=x,
-               ylabel="accuracy on the 34 independent samples", ylim=(0.4, 1.02))  # fmt: skip
+               ylabel=f"accuracy on the {n_test} test samples", ylim=(0.4, 1.02))  # fmt: skip
         ax.legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc="upper left")
         fig.tight_layout()
         figures.append(f'<img alt="accuracy against {html.escape(x)}" src="{_figure_data_uri(fig)}">')
@@ -168,7 +169,7 @@ def render_sweep(metrics: pd.DataFrame, swept: list[str], target: Path) -> Path:
     table = metrics[columns].sort_values([*swept, "protocol", "model"]).round(4).to_html(index=False)
     body = (
         f'<section id="sweep"><h1>Sweep over {html.escape(", ".join(swept))}</h1>\n'
-        "<p>Each point is one run; accuracy is measured on the 34 independent samples, with exact "
+        f"<p>Each point is one run; accuracy is measured on the {n_test} test samples, with exact "
         "Clopper–Pearson 95% intervals. Overlapping intervals mean the setting makes no demonstrable "
         "difference on this test set.</p>\n"
         + "\n".join(figures)

@@ -281,6 +281,27 @@ class RunResult:
 GOLUB_ONLY = "golub-only"
 
 
+def _own_data(given: Mapping[str, object]) -> bool:
+    return str(given.get("DATASET", GOLUB)).strip().lower() != GOLUB
+
+
+def _read_data(given: Mapping[str, object], verify: bool) -> Dataset | None:
+    """The run's data set, or None while Golub's files are not fetched (notebook 01 fetches them).
+
+    Raises
+    ------
+    RunError
+        A user's data set that cannot be read, with the reason.
+    """
+    source, folder = str(given.get("DATASET", GOLUB)), str(given.get("DATA_DIR", ""))
+    try:
+        return load_dataset(source, data_dir=folder, verify=verify)
+    except DataError as exc:
+        if _own_data(given):
+            raise RunError(str(exc)) from None
+        return None
+
+
 def _describe(data: Dataset) -> dict[str, object]:
     """What the manifest says about the data set: name, classes, files, sizes, scale, split."""
     return {
@@ -374,15 +395,8 @@ def run(
     given = dict(given or {})
     if data is not None:
         given["DATASET"] = str(Path(data).expanduser().resolve())
-    own_data = str(given.get("DATASET", GOLUB)).strip().lower() != GOLUB
-    try:  # read and checked before anything runs: the data bound the parameters
-        before = load_dataset(
-            str(given.get("DATASET", GOLUB)), data_dir=str(given.get("DATA_DIR", "")), verify=verify
-        )
-    except DataError as exc:
-        if own_data:
-            raise RunError(str(exc)) from None
-        before = None  # Golub's files are not fetched yet: notebook 01 fetches them
+    own_data = _own_data(given)
+    before = _read_data(given, verify)  # read and checked before anything runs: the data bound the parameters
     typed = validate(given, specs, DataLimits.of(before) if before is not None else None)
     address = scheduler_address(scheduler)
     if address is not None:
@@ -482,6 +496,7 @@ def sweep(
     progress: bool = True,
     verify: bool = True,
     scheduler: str | None = None,
+    data: str | Path | None = None,
 ) -> Path:
     """One run per grid point, then ``sweep.html`` and ``sweep_metrics.csv`` comparing them.
 
@@ -495,7 +510,7 @@ def sweep(
         The notebooks each run executes (default ``"05"``, the modelling notebook).
     out_dir
         Where the runs and the page go; default ``reports/sweep-<names>``.
-    scheduler
+    scheduler, data
         As for :func:`run`.
 
     Returns
@@ -511,16 +526,21 @@ def sweep(
         raise RunError("a sweep needs at least one parameter with at least one value.")
     paths = select_notebooks(notebooks)
     specs = parameters(paths)
+    given = dict(given or {})
+    if data is not None:
+        given["DATASET"] = str(Path(data).expanduser().resolve())
+    dataset = _read_data(given, verify)
+    limits = DataLimits.of(dataset) if dataset is not None else None
     points = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
     for point in points:  # every point is validated before the first run starts
-        validate({**(given or {}), **point}, specs)
+        validate({**given, **point}, specs, limits)
     directory = Path(out_dir) if out_dir is not None else config.REPORTS_DIR / f"sweep-{'-'.join(grid)}"
     directory = directory.expanduser().resolve()
     directory.mkdir(parents=True, exist_ok=True)
     frames = []
     for point in tqdm(points, desc="sweep", unit="run", disable=not progress):
         result = run(
-            {**(given or {}), **point}, notebooks=notebooks, out_dir=directory / run_name(point),
+            {**given, **point}, notebooks=notebooks, out_dir=directory / run_name(point),
             render=False, progress=False, verify=verify, scheduler=scheduler,
         )  # fmt: skip
         frame = pd.read_csv(result.metrics)

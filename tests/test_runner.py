@@ -331,8 +331,8 @@ def test_two_runs_with_the_same_parameters_agree(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def bladder_run(tmp_path_factory: pytest.TempPathFactory, bladder_dir: Path) -> Path:
-    """All seven notebooks on the bladder data (Normal vs Cancer), as a user would run them."""
+def bladder_yaml(tmp_path_factory: pytest.TempPathFactory, bladder_dir: Path) -> Path:
+    """The bladder data (Normal vs Cancer, batch checked) described as a user would."""
     import yaml
 
     folder = tmp_path_factory.mktemp("bladder")
@@ -342,8 +342,14 @@ def bladder_run(tmp_path_factory: pytest.TempPathFactory, bladder_dir: Path) -> 
         "batch_column": "batch",
     }  # fmt: skip
     (folder / "dataset.yaml").write_text(yaml.safe_dump(description))
-    out = folder / "run"
-    result = cli("run", "--data", str(folder / "dataset.yaml"), "--out", str(out), "-q", timeout=1500)
+    return folder / "dataset.yaml"
+
+
+@pytest.fixture(scope="module")
+def bladder_run(bladder_yaml: Path) -> Path:
+    """All seven notebooks on the bladder data, as a user would run them."""
+    out = bladder_yaml.parent / "run"
+    result = cli("run", "--data", str(bladder_yaml), "--out", str(out), "-q", timeout=1500)
     assert result.returncode == 0, result.stderr[-3000:]
     return out
 
@@ -386,3 +392,18 @@ def test_a_broken_dataset_stops_the_run_before_anything_runs(tmp_path: Path) -> 
     result = cli("run", "--data", str(tmp_path / "dataset.yaml"), "--out", str(out))
     assert result.returncode == 1 and "field 'expression': no such file" in result.stderr
     assert not out.exists()
+
+
+def test_a_sweep_on_the_bladder_data(bladder_yaml: Path, tmp_path: Path) -> None:
+    fast = ("--fix", "MODELS", "knn,naive_bayes")
+    result = cli(
+        "sweep", "-p", "K_GENES", "10,20", *fast, "--data", str(bladder_yaml), "--out", str(tmp_path), "-q"
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    metrics = pd.read_csv(tmp_path / "sweep_metrics.csv")
+    assert set(metrics["n_test"]) == {15} and {"precision_Normal", "recall_Cancer"} <= set(metrics.columns)
+    assert "accuracy is measured on the 15 test samples" in (tmp_path / "sweep.html").read_text()
+    refused = cli("sweep", "-p", "CV_FOLDS", "5,7", "--data", str(bladder_yaml), "--out", str(tmp_path / "x"))
+    assert (
+        refused.returncode == 1 and "CV_FOLDS = 7 is out of range: must be between 2 and 6" in refused.stderr
+    )
