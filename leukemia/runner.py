@@ -315,7 +315,7 @@ def _describe(data: Dataset) -> dict[str, object]:
 def _metrics(data: Dataset, values: Mapping[str, object], ran: set[str]) -> pd.DataFrame:
     """The results tables of the notebooks that ran, read from the cache they filled."""
     from leukemia.cache import cached
-    from leukemia.evaluate import RESULT_COLUMNS, evaluate_models
+    from leukemia.evaluate import evaluate_models, result_columns
     from leukemia.honest import parse_search_space
     from leukemia.models import parse_model_names
 
@@ -343,7 +343,9 @@ def _metrics(data: Dataset, values: Mapping[str, object], ran: set[str]) -> pd.D
         )  # fmt: skip
         honest = cached(evaluate_models, data, "honest", space=space, cv_folds=folds, n_jobs=values["N_JOBS"])
         tables.append(honest.table)
-    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=RESULT_COLUMNS)
+    if not tables:  # no modelling notebook ran: an empty table with this data set's columns
+        return pd.DataFrame(columns=result_columns(data.classes))
+    return pd.concat(tables, ignore_index=True)
 
 
 def run(
