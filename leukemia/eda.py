@@ -19,6 +19,7 @@ __all__ = [
     "PCAProjection",
     "class_agreement",
     "class_correlation",
+    "class_correlations",
     "intensity_summary",
     "marker_table",
     "pca_projection",
@@ -82,18 +83,46 @@ def class_correlation(X: pd.DataFrame, y: pd.Series) -> pd.Series:
     return pd.Series(np.nan_to_num(r), index=X.columns, name=f"r_{second}")
 
 
+def class_correlations(X: pd.DataFrame, y: pd.Series) -> pd.DataFrame:
+    """One-vs-rest Pearson correlation of every gene with each class indicator (1 in the class, 0 elsewhere).
+
+    Genes × classes, columns ``r_<class>`` in class order; for two classes the columns are ``−r`` and
+    ``r`` of :func:`class_correlation`.
+    """
+    classes = class_order(y)
+    labels = y.reindex(X.index).astype(str).to_numpy()
+    values = X.to_numpy(dtype=float)
+    columns = {}
+    for c in classes:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = r_regression(values, (labels == c).astype(float))
+        columns[f"r_{c}"] = np.nan_to_num(r)
+    return pd.DataFrame(columns, index=X.columns)
+
+
 def top_class_genes(X: pd.DataFrame, y: pd.Series, n: int = 50) -> pd.Index:
-    """The ``n`` genes most correlated with the class: ``n//2`` per class (ALL first).
+    """The ``n`` genes most correlated with the class, an equal share per class, grouped by class.
+
+    Each class takes in turn the gene most correlated with its indicator (one-vs-rest) that no class has
+    taken yet (:func:`leukemia.select.top_genes_per_class`); the result lists the first class's genes
+    (strongest first), then the second's, and so on. For two classes: the ``n//2`` most negative and the
+    ``n − n//2`` … most positive correlations with the second class's indicator, as Golub's half per class.
 
     Parameters
     ----------
     n
-        Even number of genes, at least 2.
+        Number of genes, at least the number of classes.
     """
-    if n < 2 or n % 2:
-        raise ValueError(f"n must be an even number >= 2, got {n}.")
-    r = class_correlation(X, y).sort_values(kind="stable")
-    return r.index[: n // 2].append(r.index[::-1][: n // 2])
+    from leukemia.select import top_genes_per_class
+
+    r = class_correlations(X, y)
+    if not r.shape[1] <= n <= r.shape[0]:
+        raise ValueError(f"n must be between the number of classes ({r.shape[1]}) and of genes, got {n}.")
+    if r.shape[1] == 2:  # exactly −r and r, so that ties fall as for a single correlation
+        r.iloc[:, 0] = -r.iloc[:, 1]
+    chosen = top_genes_per_class(r.to_numpy().T, n)
+    n_classes = r.shape[1]
+    return X.columns[np.concatenate([chosen[c::n_classes] for c in range(n_classes)])]
 
 
 def class_agreement(X: pd.DataFrame, y: pd.Series, genes: pd.Index) -> pd.Series:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
+from sklearn.metrics import balanced_accuracy_score, precision_recall_fscore_support, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score, learning_curve
 from sklearn.pipeline import Pipeline
 
@@ -30,6 +30,7 @@ __all__ = [
     "errors_by_sample",
     "evaluate_models",
     "gene_importance",
+    "held_out_measures",
     "identical_predictions",
     "learning_curves",
     "mcnemar_pairs",
@@ -40,11 +41,17 @@ __all__ = [
 
 
 def result_columns(classes: tuple[str, ...]) -> list[str]:
-    """Column order of :attr:`Evaluation.table`, with precision and recall of each class by name."""
-    per_class = [f"{measure}_{c}" for c in classes for measure in ("precision", "recall")]
+    """Column order of :attr:`Evaluation.table`, with the per-class measures named by class.
+
+    Per class: ``precision_<c>``, ``recall_<c>``, ``f1_<c>``; for more than two classes also the
+    one-vs-rest ``roc_auc_<c>`` (for two classes each class's AUC is ``roc_auc`` itself).
+    """
+    per_class = [f"{measure}_{c}" for c in classes for measure in ("precision", "recall", "f1")]
+    auc = [f"roc_auc_{c}" for c in classes] if len(classes) > 2 else []
     return [
         "model", "protocol", "train_accuracy", "cv_accuracy", "cv_std", "n_correct", "n_test",
-        "accuracy", "ci_low", "ci_high", *per_class, "roc_auc", "chosen_on",
+        "accuracy", "ci_low", "ci_high", "balanced_accuracy", "macro_f1", *per_class, "roc_auc", *auc,
+        "chosen_on",
     ]  # fmt: skip
 
 
@@ -73,13 +80,54 @@ def _check_folds(cv_folds: int, y: pd.Series) -> None:
         )
 
 
-def _scores(model: Pipeline, X: pd.DataFrame) -> np.ndarray | None:
-    """A continuous score for the second class (AML in Golub's data) for ROC analysis, else None."""
+def _scores(model: Pipeline, X: np.ndarray) -> np.ndarray | None:
+    """Continuous class scores for ROC analysis (decision function, else probabilities), else None.
+
+    Two classes: one score per sample, for the second class (AML in Golub's data). K classes: one
+    column per class.
+    """
     if hasattr(model, "decision_function"):
         return np.asarray(model.decision_function(X), dtype=float)
     if hasattr(model, "predict_proba"):
-        return np.asarray(model.predict_proba(X)[:, 1], dtype=float)
+        proba = np.asarray(model.predict_proba(X), dtype=float)
+        return proba[:, 1] if proba.shape[1] == 2 else proba
     return None
+
+
+def held_out_measures(
+    y_test: np.ndarray, predicted: np.ndarray, score: np.ndarray | None, classes: tuple[str, ...]
+) -> dict[str, float]:
+    """The test-set measures of one model (labels encoded 0 … K−1 in the order of ``classes``).
+
+    Accuracy with its exact 95% interval, balanced accuracy (the mean of the per-class recalls), per-class
+    precision / recall / F1 and macro-F1 (their unweighted mean over classes), and ROC AUC: for two classes
+    the AUC of the second class's score; for K classes each class's one-vs-rest AUC (its score against
+    all others) and their macro mean, as ``roc_auc_score(..., multi_class="ovr")`` on probabilities.
+    """
+    labels = list(range(len(classes)))
+    n_correct, n_test = int((predicted == y_test).sum()), len(y_test)
+    low, high = clopper_pearson(n_correct, n_test)
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        y_test, predicted, labels=labels, zero_division=0
+    )
+    row: dict[str, float] = {
+        "n_correct": n_correct, "n_test": n_test, "accuracy": n_correct / n_test, "ci_low": low,
+        "ci_high": high, "balanced_accuracy": float(balanced_accuracy_score(y_test, predicted)),
+        "macro_f1": float(f1.mean()),
+    }  # fmt: skip
+    for i, c in enumerate(classes):
+        row |= {
+            f"precision_{c}": float(precision[i]),
+            f"recall_{c}": float(recall[i]),
+            f"f1_{c}": float(f1[i]),
+        }
+    if len(classes) == 2:
+        row["roc_auc"] = float(roc_auc_score(y_test, score)) if score is not None else np.nan
+        return row
+    for i, c in enumerate(classes):
+        row[f"roc_auc_{c}"] = float(roc_auc_score(y_test == i, score[:, i])) if score is not None else np.nan
+    row["roc_auc"] = float(np.mean([row[f"roc_auc_{c}"] for c in classes]))
+    return row
 
 
 @dataclass(frozen=True)
@@ -91,7 +139,8 @@ class Evaluation:
     predictions: pd.DataFrame
     """Test samples × models: the predicted class."""
     scores: pd.DataFrame
-    """Test samples × models: score of the second class (decision function or probability)."""
+    """Test samples × models: score of the second class (decision function or probability); for K
+    classes, the score of the class called."""
     y_test: pd.Series
     protocol: str
     settings: dict[str, object] = field(default_factory=dict)
@@ -192,12 +241,6 @@ def evaluate_models(
         train_accuracy = float((pipeline.predict(X_train) == y_train).mean())
         predicted = np.asarray(pipeline.predict(X_test))
         score = _scores(pipeline, X_test)
-        n_correct = int((predicted == y_test.to_numpy()).sum())
-        n_test = len(y_test)
-        low, high = clopper_pearson(n_correct, n_test)
-        precision, recall, _, _ = precision_recall_fscore_support(
-            y_test, predicted, labels=[0, 1], zero_division=0
-        )
         rows.append(
             {
                 "model": name,
@@ -205,19 +248,14 @@ def evaluate_models(
                 "train_accuracy": train_accuracy,
                 "cv_accuracy": float(cv.mean()),
                 "cv_std": float(cv.std()),
-                "n_correct": n_correct,
-                "n_test": n_test,
-                "accuracy": n_correct / n_test,
-                "ci_low": low,
-                "ci_high": high,
-                **{f"precision_{c}": float(precision[i]) for i, c in enumerate(classes)},
-                **{f"recall_{c}": float(recall[i]) for i, c in enumerate(classes)},
-                "roc_auc": float(roc_auc_score(y_test, score)) if score is not None else np.nan,
+                **held_out_measures(y_test.to_numpy(), predicted, score, classes),
                 "chosen_on": chosen_on,
             }
         )
         predictions[name] = decode_labels(predicted, classes)
-        scores[name] = score if score is not None else np.full(n_test, np.nan)
+        if score is not None and score.ndim == 2:  # K classes: the score of the class called
+            score = score[np.arange(len(predicted)), predicted]
+        scores[name] = score if score is not None else np.full(len(predicted), np.nan)
 
     index = data.y_test.index
     return Evaluation(

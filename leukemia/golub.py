@@ -15,13 +15,15 @@ from tqdm.auto import tqdm
 
 from leukemia import config
 from leukemia.dataset import Dataset
-from leukemia.select import signal_to_noise
+from leukemia.select import signal_to_noise_ovr, top_genes_per_class
 
 __all__ = [
     "GENEPATTERN_SIGMA_FLOOR",
     "PAPER_INDEPENDENT_CALLS",
     "PAPER_TRAINING_CALLS",
     "WeightedVoting",
+    "calls_from_decision",
+    "class_midpoints",
     "neighbourhood_analysis",
     "significant_from",
     "weighted_voting_calls",
@@ -36,19 +38,28 @@ GENEPATTERN_SIGMA_FLOOR = 0.2
 
 
 class WeightedVoting(ClassifierMixin, BaseEstimator):
-    """Golub's weighted-voting classifier (two classes).
+    """Golub's weighted-voting classifier, for two classes and, one-vs-rest, for K classes.
 
-    Each informative gene ``g`` casts the vote ``v_g = P(g) · (x_g − b_g)`` with
-    ``b_g = (μ_0 + μ_1) / 2``: positive votes go to class 0 (ALL), negative ones to class 1
-    (AML). The class with the larger total wins, and the *prediction strength*
-    ``|V_win − V_lose| / (V_win + V_lose)`` says how clear the win was.
+    **Two classes** (Golub et al. 1999). Each informative gene ``g`` casts the vote
+    ``v_g = P(g) · (x_g − b_g)`` with ``b_g = (μ_0 + μ_1) / 2``: positive votes go to class 0 (ALL),
+    negative ones to class 1 (AML). The class with the larger total wins, and the *prediction
+    strength* ``|V_win − V_lose| / (V_win + V_lose)`` says how clear the win was.
+
+    **K classes** (the one-vs-rest extension of Yeang et al. 2001, Bioinformatics 17:S316). One such
+    predictor per class ``c``, "``c`` against the rest", with the one-vs-rest score ``P_c(g)`` and
+    ``b_g = (μ_c + μ_rest) / 2``; it gives the signed strength ``s_c = (V_c − V_rest)/(V_c + V_rest)``
+    in [−1, 1]. The call is the class with the largest ``s_c``, and the prediction strength is half
+    the margin to the runner-up, ``(s_best − s_second) / 2``, in [0, 1]. For two classes the two
+    predictors are one predictor with opposite signs (``s_1 = −s_0``), so the call is Golub's and
+    the strength ``(s_0 − (−s_0))/2 = |s_0|`` is exactly Golub's prediction strength; the class
+    fits that one predictor only.
 
     Parameters
     ----------
     n_genes
-        Informative genes: the ``n_genes/2`` with the largest and the ``n_genes/2`` with the
-        smallest ``P(g)`` (odd: the extra one to class 0). ``None`` uses every input gene, for
-        use after a selection step in a pipeline.
+        Informative genes of each predictor: the ``n_genes − n_genes//2`` with the largest and the
+        ``n_genes//2`` with the smallest score. ``None`` uses every input gene, for use after a
+        selection step in a pipeline.
     ddof
         Delta degrees of freedom of the class standard deviations in ``P(g)``.
     sigma_floor
@@ -57,10 +68,11 @@ class WeightedVoting(ClassifierMixin, BaseEstimator):
 
     Attributes
     ----------
-    classes_ : ndarray of shape (2,)
-    genes_ : ndarray of int
-        Column indices of the informative genes.
-    weights_, midpoints_ : ndarray
+    classes_ : ndarray of shape (K,)
+    genes_ : ndarray of int, shape (n_predictors, n_informative)
+        Column indices of each predictor's informative genes (one predictor, class 0 against class 1,
+        for two classes; one per class otherwise).
+    weights_, midpoints_ : ndarray, shape (n_predictors, n_informative)
         ``P(g)`` and ``b_g`` of those genes.
     """
 
@@ -69,74 +81,106 @@ class WeightedVoting(ClassifierMixin, BaseEstimator):
         self.ddof = ddof
         self.sigma_floor = sigma_floor
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False  # Golub's vote is between two classes
-        return tags
-
     def fit(self, X, y):
-        """Choose the informative genes and their weights from the (training) samples."""
+        """Choose each predictor's informative genes and their weights from the (training) samples."""
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
         classes = np.unique(y)
-        if classes.size > 2:
-            raise ValueError(
-                f"Only binary classification is supported. WeightedVoting got {classes.size} classes: "
-                f"{classes.tolist()[:5]}."
-            )
         if classes.size < 2:
-            raise ValueError(f"WeightedVoting needs 2 classes, got 1 class: {classes.tolist()}.")
-        scores, self.classes_ = signal_to_noise(X, y, ddof=self.ddof, sigma_floor=self.sigma_floor)
-        if self.n_genes is None:
-            genes = np.arange(X.shape[1])
-        elif 1 <= self.n_genes <= X.shape[1]:
-            order = np.argsort(-scores, kind="stable")
-            n_second = self.n_genes // 2
-            genes = np.concatenate([order[: self.n_genes - n_second], order[::-1][:n_second]])
-        else:
+            raise ValueError(f"WeightedVoting needs at least 2 classes, got 1 class: {classes.tolist()}.")
+        if self.n_genes is not None and not 1 <= self.n_genes <= X.shape[1]:
             raise ValueError(
                 f"n_genes must be between 1 and the number of genes ({X.shape[1]}), got {self.n_genes}."
             )
-        if not np.isfinite(scores[genes]).all():
-            raise ValueError(
-                "a gene is constant within both classes but differs between them: P(g) is infinite."
+        class_scores, self.classes_ = signal_to_noise_ovr(X, y, ddof=self.ddof, sigma_floor=self.sigma_floor)
+        predictors = class_scores[:1] if classes.size == 2 else class_scores
+        genes, weights, midpoints = [], [], []
+        for c, scores in enumerate(predictors):
+            chosen = (
+                np.arange(X.shape[1])
+                if self.n_genes is None
+                else np.sort(top_genes_per_class(np.stack([scores, -scores]), self.n_genes))
             )
-        self.genes_ = np.sort(genes)
-        self.weights_ = scores[self.genes_]
-        self.midpoints_ = class_midpoints(X[:, self.genes_], y, self.classes_)
+            if not np.isfinite(scores[chosen]).all():
+                raise ValueError(
+                    "a gene is constant within both groups but differs between them: P(g) is infinite."
+                )
+            genes.append(chosen)
+            weights.append(scores[chosen])
+            midpoints.append(class_midpoints(X[:, chosen], y == self.classes_[c]))
+        self.genes_, self.weights_, self.midpoints_ = np.stack(genes), np.stack(weights), np.stack(midpoints)
         return self
 
     def votes(self, X) -> tuple[np.ndarray, np.ndarray]:
-        """Total votes ``(V_0, V_1)`` for class 0 and class 1, one pair per sample (both ≥ 0)."""
+        """Each predictor's total votes for its class and against it, ``(V_c, V_rest)``.
+
+        Both of shape (n_samples, n_predictors), both ≥ 0. For two classes the one column is
+        ``(V_0, V_1)``: the votes for class 0 and for class 1.
+        """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        v = self.weights_ * (X[:, self.genes_] - self.midpoints_)
-        return np.clip(v, 0, None).sum(axis=1), np.clip(-v, 0, None).sum(axis=1)
+        for_class, against = [], []
+        for genes, weights, midpoints in zip(self.genes_, self.weights_, self.midpoints_, strict=True):
+            v = weights * (X[:, genes] - midpoints)
+            for_class.append(np.clip(v, 0, None).sum(axis=1))
+            against.append(np.clip(-v, 0, None).sum(axis=1))
+        return np.column_stack(for_class), np.column_stack(against)
+
+    def class_strengths(self, X) -> np.ndarray:
+        """Signed strength ``s_c = (V_c − V_rest)/(V_c + V_rest)`` of every class, shape (n_samples, K)."""
+        for_class, against = self.votes(X)
+        total = for_class + against
+        s = np.divide(for_class - against, total, out=np.zeros_like(total), where=total > 0)
+        return np.column_stack([s[:, 0], -s[:, 0]]) if self.classes_.size == 2 else s
 
     def decision_function(self, X) -> np.ndarray:
-        """Signed strength in [−1, 1]: ``(V_1 − V_0)/(V_1 + V_0)``; positive favours ``classes_[1]``."""
-        v0, v1 = self.votes(X)
-        total = v0 + v1
-        return np.divide(v1 - v0, total, out=np.zeros_like(total), where=total > 0)
+        """Two classes: ``(V_1 − V_0)/(V_1 + V_0)`` in [−1, 1], positive favours ``classes_[1]``.
+
+        K classes: :meth:`class_strengths`, one column per class (scikit-learn's convention).
+        """
+        strengths = self.class_strengths(X)
+        return strengths[:, 1] if self.classes_.size == 2 else strengths
 
     def prediction_strength(self, X) -> np.ndarray:
-        """Golub's prediction strength ``|V_win − V_lose| / (V_win + V_lose)`` in [0, 1]."""
-        return np.abs(self.decision_function(X))
+        """Half the margin between the best and the runner-up class, in [0, 1] (Golub's for two)."""
+        return calls_from_decision(self.decision_function(X), self.classes_)[1]
 
     def predict(self, X) -> np.ndarray:
-        """The class with the larger total vote (class 0 on an exact tie)."""
-        check_is_fitted(self)
-        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+        """The class with the largest strength (on an exact tie, the first of them)."""
+        return calls_from_decision(self.decision_function(X), self.classes_)[0]
 
     def predict_proba(self, X) -> np.ndarray:
-        """``(1 ∓ signed strength)/2``: not a calibrated probability, a rescaled vote margin."""
-        p1 = (1 + self.decision_function(X)) / 2
-        return np.column_stack([1 - p1, p1])
+        """``(1 + s_c) / Σ_j (1 + s_j)`` (uniform if every ``s_c = −1``): not a calibrated probability.
+
+        For two classes this is ``(1 ∓ signed strength)/2``; the margin between the top two columns
+        is then exactly the prediction strength.
+        """
+        shifted = 1 + self.class_strengths(X)
+        total = shifted.sum(axis=1, keepdims=True)
+        uniform = np.full_like(shifted, 1 / shifted.shape[1])  # every predictor votes fully against
+        return np.divide(shifted, total, out=uniform, where=total > 0)
 
 
-def class_midpoints(X: np.ndarray, y: np.ndarray, classes: np.ndarray) -> np.ndarray:
-    """Per gene, the point halfway between the two class means: Golub's decision boundary ``b_g``."""
-    return (X[y == classes[0]].mean(axis=0) + X[y == classes[1]].mean(axis=0)) / 2
+def calls_from_decision(decision: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The calls and prediction strengths of :meth:`WeightedVoting.decision_function` output.
+
+    Two classes: ``decision`` is the signed strength (positive: the second class). K classes: one
+    column of signed strengths per class; the call is the largest, the strength half the margin
+    to the runner-up, as :meth:`WeightedVoting.predict` and :meth:`~WeightedVoting.prediction_strength`.
+    """
+    decision = np.asarray(decision, dtype=float)
+    if decision.ndim == 1:
+        return np.where(decision > 0, classes[1], classes[0]), np.abs(decision)
+    ordered = np.sort(decision, axis=1)
+    return classes[np.argmax(decision, axis=1)], (ordered[:, -1] - ordered[:, -2]) / 2
+
+
+def class_midpoints(X: np.ndarray, in_class: np.ndarray) -> np.ndarray:
+    """Per gene, the point halfway between the mean of a class and the mean of the rest (``b_g``).
+
+    For two classes, the rest is the other class: Golub's decision boundary.
+    """
+    return (X[in_class].mean(axis=0) + X[~in_class].mean(axis=0)) / 2
 
 
 def neighbourhood_analysis(
@@ -150,33 +194,33 @@ def neighbourhood_analysis(
 ) -> pd.DataFrame:
     """How many genes lie closer to the class pattern than they would by chance (Golub's Fig. 2).
 
-    For every radius ``r`` it counts the genes with ``P(g) > r`` (the side of the first class, ALL
-    for Golub) and ``P(g) < −r`` (the second class's side, AML), on the real labels and on
-    ``n_permutations`` random permutations of them.
-    The 1% and 5% significance levels are the counts that only 1% / 5% of the permutations reach.
+    For every radius ``r`` and every class ``c`` it counts the genes whose one-vs-rest score
+    ``P_c(g)`` exceeds ``r``: genes that look like the idealised pattern "high in ``c``, low in the
+    rest". For two classes these are Golub's two sides, ``P(g) > r`` (the first class, ALL) and
+    ``P(g) < −r`` (the second, AML). The counts are made on the real labels and on ``n_permutations``
+    random permutations of them; the 1% and 5% significance levels are the counts that only 1% / 5%
+    of the permutations reach.
 
     Returns
     -------
     pandas.DataFrame
-        One row per radius and side: ``radius``, ``side`` (the class name), ``observed``,
-        ``median``, ``5%`` and ``1%`` (the 95th and 99th percentiles of the permuted counts).
+        One row per radius and class (``side``): ``radius``, ``side``, ``observed``, ``median``,
+        ``5%`` and ``1%`` (the 95th and 99th percentiles of the permuted counts).
     """
     values = X.to_numpy(dtype=float)
     labels = y.reindex(X.index).to_numpy()
     radii = np.round(np.arange(0.1, 1.51, 0.05), 2) if radii is None else np.asarray(radii, dtype=float)
     rng = np.random.default_rng(random_state)
 
-    def counts(scores: np.ndarray) -> np.ndarray:
-        # (2, n_radii): genes beyond each radius on the first (positive) and second (negative) side.
-        return np.stack(
-            [(scores[None, :] > radii[:, None]).sum(1), (scores[None, :] < -radii[:, None]).sum(1)]
-        )
+    def counts(class_scores: np.ndarray) -> np.ndarray:
+        # (K, n_radii): genes beyond each radius on each class's side.
+        return (class_scores[:, None, :] > radii[None, :, None]).sum(axis=2)
 
-    scores, classes = signal_to_noise(values, labels)
+    scores, classes = signal_to_noise_ovr(values, labels)
     observed = counts(scores)
     permuted = np.empty((n_permutations, *observed.shape))
     for i in tqdm(range(n_permutations), desc="permutations", disable=not progress, leave=False):
-        permuted[i] = counts(signal_to_noise(values, rng.permutation(labels))[0])
+        permuted[i] = counts(signal_to_noise_ovr(values, rng.permutation(labels))[0])
     rows = []
     for side_index, side in enumerate(str(c) for c in classes):
         sample = permuted[:, side_index, :]
@@ -256,20 +300,20 @@ def weighted_voting_calls(
         )
         loo = cross_val_predict(pipeline, X_train, y_train, cv=LeaveOneOut(), method="decision_function")
         pipeline.fit(X_train, y_train)
-        classes = pipeline[-1].classes_  # the decision function favours the second of these
+        classes = pipeline[-1].classes_
         test = pipeline.decision_function(X_test)
         row: dict[str, object] = {"preprocessing": option}
-        for split, signed, truth in (("train", loo, data.y_train), ("test", test, data.y_test)):
-            call = np.where(signed > 0, classes[1], classes[0])
-            strong = np.abs(signed) >= threshold
-            right = call == truth.to_numpy()
+        for split, decision, truth in (("train", loo, data.y_train), ("test", test, data.y_test)):
+            call, strength = calls_from_decision(decision, classes)
+            strong = strength >= threshold
+            right = call == truth.astype(str).to_numpy()
             row |= {
                 f"{split}_strong": int(strong.sum()),
                 f"{split}_strong_correct": int((strong & right).sum()),
                 f"{split}_uncertain": int((~strong).sum()),
             }
         row["test_correct"] = int(
-            (np.where(test > 0, classes[1], classes[0]) == data.y_test.astype(str).to_numpy()).sum()
+            (calls_from_decision(test, classes)[0] == data.y_test.astype(str).to_numpy()).sum()
         )
         rows.append(row)
     return pd.DataFrame(rows).set_index("preprocessing")

@@ -11,7 +11,7 @@ before cross-validation (Ambroise & McLachlan 2002).
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -44,6 +44,7 @@ __all__ = [
     "clean_threshold",
     "cv_scores",
     "describe_estimator",
+    "margin_confidence",
     "nested_cv",
     "nested_summary",
     "parse_search_space",
@@ -268,12 +269,14 @@ def nested_cv(
     Returns
     -------
     pandas.DataFrame
-        One row per outer fold: ``fold``, ``n_test``, ``n_correct``, ``accuracy`` and the chosen
-        configuration (:func:`nested_summary` pools them).
+        One row per outer fold: ``fold``, ``n_test``, ``n_correct``, ``accuracy``, the chosen
+        configuration (:func:`nested_summary` pools them) and ``inner_folds``: ``space.n_splits``, or fewer
+        when the smallest class has fewer samples than that in an outer training part.
     """
     y = y_train.reindex(X_train.index)
     X, encoded = _arrays(X_train, y_train)
     outer = list(StratifiedKFold(n_splits=outer_splits, shuffle=True, random_state=random_state).split(X, y))
+    space = _inner_space(space, [encoded[train] for train, _ in outer])
     # The inner searches of all outer folds form one batch of tasks: no core idles between folds.
     inner = _score_all([(X[train], encoded[train]) for train, _ in outer], space, random_state, n_jobs)
     rows = []
@@ -285,8 +288,24 @@ def nested_cv(
         rows.append(
             {"fold": fold, "n_test": len(test), "n_correct": n_correct, "accuracy": n_correct / len(test)}
             | choice.configuration
+            | {"inner_folds": space.n_splits}
         )
     return pd.DataFrame(rows)
+
+
+def _inner_space(space: SearchSpace, outer_training: list[np.ndarray]) -> SearchSpace:
+    """``space`` with no more inner folds than the smallest class has samples in any outer training part.
+
+    Stratified folds need a sample of every class in each fold; with a small class the outer split leaves
+    fewer of it than ``space.n_splits``, and the inner search uses that many folds instead.
+    """
+    smallest = min(int(np.unique(labels, return_counts=True)[1].min()) for labels in outer_training)
+    if smallest < 2:
+        raise ValueError(
+            "an outer training part holds a single sample of a class: too few for an inner cross-validation; "
+            "use fewer outer folds."
+        )
+    return space if space.n_splits <= smallest else replace(space, n_splits=smallest)
 
 
 @dataclass(frozen=True)
@@ -379,6 +398,18 @@ def clean_threshold(confidence: np.ndarray, correct: np.ndarray, grid: np.ndarra
     return float(clean[0]) if clean else float("nan")
 
 
+def margin_confidence(proba: np.ndarray) -> np.ndarray:
+    """How far the top class's probability is ahead of the runner-up's, in [0, 1].
+
+    For two classes ``|2·p₁ − 1|`` (computed so, exactly); for weighted voting this is Golub's
+    prediction strength, for any K (:meth:`~leukemia.golub.WeightedVoting.predict_proba`).
+    """
+    if proba.shape[1] == 2:
+        return np.abs(2 * proba[:, 1] - 1)
+    ordered = np.sort(proba, axis=1)
+    return ordered[:, -1] - ordered[:, -2]
+
+
 def abstention(
     X_train: pd.DataFrame,
     y_train: pd.Series,
@@ -392,8 +423,9 @@ def abstention(
 ) -> pd.DataFrame:
     """Confident calls only: a confidence threshold per model chosen on training CV, then tested.
 
-    Confidence is ``|2·P(AML) − 1|`` from ``predict_proba`` (for weighted voting this is exactly
-    Golub's prediction strength). Each model's threshold is the smallest of 0, 0.05, …, 0.95 at
+    Confidence is the margin of the top class's probability over the runner-up's from ``predict_proba``
+    (:func:`margin_confidence`: ``|2·P(AML) − 1|`` for two classes; for weighted voting exactly Golub's
+    prediction strength). Each model's threshold is the smallest of 0, 0.05, …, 0.95 at
     which all its out-of-fold calls on the training set that reach it are correct — Golub's
     criterion for his 0.3 (:func:`clean_threshold`). When no threshold qualifies, the model gets
     none: its test columns are empty (``<NA>``). When the only qualifying thresholds lie above every
@@ -420,7 +452,7 @@ def abstention(
         if not hasattr(pipeline, "predict_proba"):
             continue
         oof = cross_val_predict(clone(pipeline), X_tr, y_tr, cv=folds, method="predict_proba")
-        oof_call, oof_conf = oof.argmax(axis=1), np.abs(2 * oof[:, 1] - 1)
+        oof_call, oof_conf = oof.argmax(axis=1), margin_confidence(oof)
         threshold = clean_threshold(oof_conf, oof_call == y_tr)
         row: dict[str, object] = {
             "model": name,
@@ -439,7 +471,7 @@ def abstention(
         if not np.isnan(threshold):
             pipeline.fit(X_tr, y_tr)
             proba = pipeline.predict_proba(X_te)
-            call, conf = proba.argmax(axis=1), np.abs(2 * proba[:, 1] - 1)
+            call, conf = proba.argmax(axis=1), margin_confidence(proba)
             confident = conf >= threshold
             n_right = int((call[confident] == y_te[confident]).sum())
             row |= {

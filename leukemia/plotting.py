@@ -22,6 +22,7 @@ from leukemia.preprocessing import DudoitFilter
 
 __all__ = [
     "CLASS_COLORS",
+    "MAX_DISTINCT_CLASSES",
     "PALETTE",
     "class_colors",
     "plot_accuracy_ci",
@@ -56,11 +57,32 @@ PALETTE: tuple[str, ...] = (
     "#F0E442",
     "#000000",
 )
+#: Most classes Paul Tol's discrete rainbow tells apart (his scheme when a qualitative set is too small).
+MAX_DISTINCT_CLASSES = 23
 
 
 def class_colors(classes: tuple[str, ...] | list[str]) -> dict[str, str]:
-    """A colour per class, by the class's position: the same classes get the same colours in every figure."""
-    return {str(c): PALETTE[i % len(PALETTE)] for i, c in enumerate(classes)}
+    """A colour per class, by the class's position: the same classes get the same colours in every figure.
+
+    Up to eight classes: Okabe & Ito's colour-blind-safe set (:data:`PALETTE`). Nine to 23: Paul Tol's
+    discrete rainbow with that many colours, which his technical note designs to stay distinct in
+    colour-blind vision. Beyond 23 the colours repeat (with a warning).
+    """
+    names = [str(c) for c in classes]
+    if len(names) <= len(PALETTE):
+        return {c: PALETTE[i] for i, c in enumerate(names)}
+    import warnings
+
+    import tol_colors
+    from matplotlib.colors import to_hex
+
+    n = min(len(names), MAX_DISTINCT_CLASSES)
+    if len(names) > n:
+        warnings.warn(
+            f"{len(names)} classes: only {n} colours can be told apart; class colours repeat.", stacklevel=2
+        )
+    colours = [to_hex(c) for c in tol_colors.rainbow_discrete(n).colors]
+    return {c: colours[i % n] for i, c in enumerate(names)}
 
 
 #: The Golub data's class colours (ALL blue, AML vermillion).
@@ -329,12 +351,14 @@ def plot_selector_scores(table: pd.DataFrame) -> Figure:
             alpha=0.8,
             label=f"{label} ({int(mask.sum())})",
         )
-    ax.axvline(0, color="0.3", linewidth=0.8)
-    ax.set(
-        title="Gene scores on the training samples",
-        xlabel="signal-to-noise P(g) (< 0: higher in AML, > 0: higher in ALL)",
-        ylabel="ANOVA F statistic",
-    )
+    if table["higher_in"].nunique() <= 2:  # two classes: the signed score, each sign a class
+        positive = table.loc[table["snr"].idxmax(), "higher_in"]
+        negative = table.loc[table["snr"].idxmin(), "higher_in"]
+        xlabel = f"signal-to-noise P(g) (< 0: higher in {negative}, > 0: higher in {positive})"
+        ax.axvline(0, color="0.3", linewidth=0.8)
+    else:
+        xlabel = "signal-to-noise: the gene's largest one-vs-rest P_c(g)"
+    ax.set(title="Gene scores on the training samples", xlabel=xlabel, ylabel="ANOVA F statistic")
     ax.legend(title="selected by", fontsize=8)
     return fig
 
@@ -408,7 +432,10 @@ def plot_confusion_matrices(
     classes = list(class_order(y_true))
     columns = 5 if len(names) > 4 else len(names)
     rows = int(np.ceil(len(names) / columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.5 * rows + 0.6), squeeze=False)
+    size = 2.6 * max(1.0, len(classes) / 3)  # K×K cells stay readable
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(size * columns, (size - 0.1) * rows + 0.6), squeeze=False
+    )
     for ax, name in zip(axes.ravel(), names, strict=False):
         matrix = confusion_matrix(y_true.astype(str), predictions[name].astype(str), labels=classes)
         sns.heatmap(
@@ -422,7 +449,7 @@ def plot_confusion_matrices(
             xticklabels=classes,
             yticklabels=classes,
             ax=ax,
-            annot_kws={"size": 12},
+            annot_kws={"size": 12 if len(classes) <= 4 else 9},
         )
         ax.grid(False)
         ax.set(title=labels.get(name, name) if labels else name, xlabel="predicted", ylabel="true")
@@ -476,7 +503,7 @@ def plot_train_cv_test(table: pd.DataFrame, *, labels: dict[str, str] | None = N
         positions + 0.2,
         marker="s",
         color="0.6",
-        label="training (fitted on these 38)",
+        label="training (the samples it was fitted on)",
     )
     cv, sd = ordered["cv_accuracy"], ordered["cv_std"]
     ax.errorbar(
@@ -498,11 +525,12 @@ def plot_train_cv_test(table: pd.DataFrame, *, labels: dict[str, str] | None = N
         label="independent set (95% CI)",
     )
     ax.set_yticks(positions, names)
+    lowest = min(ordered["train_accuracy"].min(), (cv - np.minimum(sd, cv)).min(), ordered["ci_low"].min())
     ax.set(
         title="Training vs cross-validated vs independent-set accuracy",
         xlabel="accuracy",
         ylabel="model",
-        xlim=(0.4, 1.02),
+        xlim=(min(0.4, lowest - 0.05), 1.02),
     )
     ax.legend(loc="upper left", fontsize=8)
     return fig
@@ -540,6 +568,7 @@ def plot_mcnemar(matrix: pd.DataFrame, *, labels: dict[str, str] | None = None) 
 def plot_learning_curves(curves: pd.DataFrame, *, labels: dict[str, str] | None = None) -> Figure:
     """Training and cross-validated accuracy against training-set size, one panel per model."""
     models = list(dict.fromkeys(curves["model"]))
+    lowest = min(0.4, float((curves["mean"] - curves["std"]).min()) - 0.03)
     fig, axes = plt.subplots(1, len(models), figsize=(5 * len(models), 3.8), sharey=True, squeeze=False)
     for ax, name in zip(axes.ravel(), models, strict=True):
         for label, colour in (("training", "0.5"), ("cross-validation", "#0072B2")):
@@ -556,7 +585,7 @@ def plot_learning_curves(curves: pd.DataFrame, *, labels: dict[str, str] | None 
             title=labels.get(name, name) if labels else name,
             xlabel="training samples used (count)",
             ylabel="accuracy",
-            ylim=(0.4, 1.03),
+            ylim=(lowest, 1.03),
         )
         ax.legend(loc="lower right", fontsize=8)
     fig.suptitle("Learning curves on the training set (cross-validation, ± SD over folds)")
@@ -564,14 +593,19 @@ def plot_learning_curves(curves: pd.DataFrame, *, labels: dict[str, str] | None 
 
 
 def plot_neighbourhood(table: pd.DataFrame) -> Figure:
-    """Golub's Fig. 2: genes beyond each signal-to-noise radius, observed vs permutations.
+    """Golub's Fig. 2: genes beyond each signal-to-noise radius, observed vs permutations; a panel per class.
 
     ``table`` is :func:`leukemia.golub.neighbourhood_analysis` output.
     """
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
     sides = list(dict.fromkeys(table["side"]))
+    two = len(sides) == 2
+    columns = min(len(sides), 3)
+    rows = int(np.ceil(len(sides) / columns))
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(11 if two else 4.2 * columns, 4 * rows), sharey=True, squeeze=False
+    )
     palette = class_colors(sides)
-    for ax, side in zip(axes, sides, strict=True):
+    for ax, side in zip(axes.ravel(), sides, strict=False):
         part = table[table["side"] == side]
         ax.plot(part["radius"], part["observed"], color=palette[side], linewidth=2.5, label="observed")
         ax.plot(part["radius"], part["1%"], color="0.2", linestyle="--", label="1% of permutations reach")
@@ -579,11 +613,13 @@ def plot_neighbourhood(table: pd.DataFrame) -> Figure:
         ax.plot(part["radius"], part["median"], color="0.7", label="median permutation")
         ax.set(
             yscale="symlog",
-            title=f"Genes higher in {side}",
-            xlabel="signal-to-noise radius r (|P(g)| > r)",
+            title=f"Genes higher in {side}" + ("" if two else " than in the rest"),
+            xlabel="signal-to-noise radius r " + ("(|P(g)| > r)" if two else "(one-vs-rest P(g) > r)"),
             ylabel="genes beyond radius (count)",
         )
         ax.legend(fontsize=8)
+    for ax in axes.ravel()[len(sides) :]:
+        ax.set_visible(False)
     fig.suptitle("Neighbourhood analysis on the training set: observed vs permuted labels")
     return fig
 
@@ -591,32 +627,44 @@ def plot_neighbourhood(table: pd.DataFrame) -> Figure:
 def plot_prediction_strength(
     strength: pd.Series, predicted: pd.Series, truth: pd.Series, *, threshold: float, title: str
 ) -> Figure:
-    """Golub's Fig. 4: prediction strength per sample, signed towards the predicted class.
+    """Golub's Fig. 4: prediction strength per sample, towards the predicted class.
 
-    Bars point right for calls of the second class (AML for Golub) and left for the first,
-    coloured by the true class; wrong calls are hatched and calls weaker than ``threshold``
-    fall in the grey band.
+    Two classes: bars point right for calls of the second class (AML for Golub) and left for the
+    first. More classes: one block of bars per called class, labelled on the right. Bars are coloured
+    by the true class; wrong calls are hatched and calls weaker than ``threshold`` fall in the grey band.
     """
     classes = class_order(truth)
     palette = class_colors(classes)
     predicted, truth = predicted.astype(str), truth.astype(str)
-    signed = np.where(predicted == classes[1], strength, -strength)
-    order = np.argsort(signed, kind="stable")
+    two = len(classes) == 2
+    if two:
+        position_of = np.where(predicted == classes[1], strength, -strength)
+        order = np.argsort(position_of, kind="stable")
+    else:  # grouped by the class called, weakest call first within each group
+        called = predicted.map({c: i for i, c in enumerate(classes)}).to_numpy()
+        order = np.lexsort((strength.to_numpy(), called))
+        position_of = strength.to_numpy()
     fig, ax = plt.subplots(figsize=(7, 0.22 * len(strength) + 1.8))
     positions = np.arange(len(strength))
-    bars = ax.barh(positions, signed[order], color=[palette[c] for c in truth.to_numpy()[order]])
+    bars = ax.barh(positions, position_of[order], color=[palette[c] for c in truth.to_numpy()[order]])
     for bar, right in zip(bars, (predicted == truth).to_numpy()[order], strict=True):
         if not right:
             bar.set_hatch("///")
             bar.set_edgecolor("black")
-    ax.axvspan(-threshold, threshold, color="0.85", zorder=0, label=f"uncertain (strength < {threshold:g})")
+    low = -threshold if two else 0
+    ax.axvspan(low, threshold, color="0.85", zorder=0, label=f"uncertain (strength < {threshold:g})")
     ax.set_yticks(positions, [str(p) for p in strength.index.to_numpy()[order]], fontsize=7)
-    ax.set(
-        title=title,
-        xlabel=f"prediction strength (← {classes[0]} call | {classes[1]} call →)",
-        ylabel="sample",
-        xlim=(-1.05, 1.05),
-    )
+    if two:
+        xlabel, xlim = f"prediction strength (← {classes[0]} call | {classes[1]} call →)", (-1.05, 1.05)
+    else:
+        xlabel, xlim = "prediction strength (half the margin to the runner-up class)", (0, 1.3)
+        called_sorted = predicted.to_numpy()[order]
+        for c in classes:
+            rows = np.flatnonzero(called_sorted == c)
+            if rows.size:
+                ax.text(1.02, rows.mean(), f"called {c}", va="center", fontsize=8)
+                ax.axhline(rows.max() + 0.5, color="0.6", linewidth=0.6)
+    ax.set(title=title, xlabel=xlabel, ylabel="sample", xlim=xlim)
     handles = [Patch(color=palette[c], label=f"truly {c}") for c in classes]
     handles += [Patch(facecolor="white", edgecolor="black", hatch="///", label="wrong call"),
                 Patch(color="0.85", label=f"uncertain (< {threshold:g})")]  # fmt: skip
@@ -624,8 +672,8 @@ def plot_prediction_strength(
     return fig
 
 
-def plot_selection_bias(result: pd.DataFrame) -> Figure:
-    """CV accuracy on permuted labels: genes chosen before CV vs inside each fold."""
+def plot_selection_bias(result: pd.DataFrame, *, chance: float = 0.5) -> Figure:
+    """CV accuracy on permuted labels: genes chosen before CV vs inside each fold; ``chance`` dashed (1/K)."""
     tidy = result.melt(var_name="where the genes were chosen", value_name="accuracy")
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     sns.swarmplot(  # deterministic layout (stripplot jitters at random)
@@ -639,7 +687,7 @@ def plot_selection_bias(result: pd.DataFrame) -> Figure:
         palette=["#D55E00", "#0072B2"],
         legend=False,
     )
-    ax.axvline(0.5, color="0.4", linestyle="--")
+    ax.axvline(chance, color="0.4", linestyle="--")
     ax.set(
         title="Cross-validated accuracy when the labels are random",
         xlabel="CV accuracy on permuted training labels (one point per permutation)",

@@ -147,13 +147,16 @@ class DataLimits:
 
     smallest_class: int
     genes: int
+    n_classes: int = 2
 
     @classmethod
     def of(cls, data: Dataset) -> DataLimits:
         from leukemia.preprocessing import DudoitFilter
 
         kept = int(DudoitFilter().fit(data.X_train.to_numpy()).support_.sum())
-        return cls(int(data.y_train.value_counts().min()), min(kept, data.X_train.shape[1]))
+        return cls(
+            int(data.y_train.value_counts().min()), min(kept, data.X_train.shape[1]), len(data.classes)
+        )
 
 
 def _check_ranges(values: Mapping[str, object], limits: DataLimits | None = None) -> None:
@@ -175,8 +178,12 @@ def _check_ranges(values: Mapping[str, object], limits: DataLimits | None = None
     for name, (low, high) in bounds.items():
         if name in values:
             need(low <= values[name] <= high, name, f"must be between {low} and {high}")  # type: ignore[operator]
-    if "N_TOP_GENES" in values:
-        need(values["N_TOP_GENES"] % 2 == 0, "N_TOP_GENES", "must be even")  # type: ignore[operator]
+    if "N_TOP_GENES" in values and limits:
+        need(
+            values["N_TOP_GENES"] >= limits.n_classes,  # type: ignore[operator]
+            "N_TOP_GENES",
+            f"must be at least the number of classes ({limits.n_classes})",
+        )
     if "PS_THRESHOLD" in values:
         need(0 <= values["PS_THRESHOLD"] < 1, "PS_THRESHOLD", "must be in [0, 1)")  # type: ignore[operator]
     for name in ("PREPROCESSING", "PCA_PREPROCESSING"):

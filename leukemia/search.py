@@ -26,7 +26,7 @@ from sklearn.neighbors import KNeighborsClassifier, NearestCentroid
 from sklearn.utils import as_float_array
 
 from leukemia.golub import WeightedVoting, class_midpoints
-from leukemia.select import make_selector, signal_to_noise
+from leukemia.select import make_selector, signal_to_noise_ovr, top_genes_per_class
 
 __all__ = ["fold_predictions", "nested_ranking", "predictions_by_k"]
 
@@ -35,9 +35,9 @@ def nested_ranking(selector: str, X: np.ndarray, y: np.ndarray, max_k: int) -> n
     """Column indices, best first, whose first ``k`` are the genes ``selector`` keeps with ``k``.
 
     For ``"f_test"`` this is scikit-learn's ``SelectKBest(f_classif)`` order (NaN scores last, ties
-    to the later column); for ``"signal_to_noise"`` the two ends of the ``P(g)`` order interleaved
-    (class 0's best, class 1's best, class 0's second, …), so any first ``k`` hold
-    ``k − k//2`` genes of class 0 and ``k//2`` of class 1, as :class:`SignalToNoiseSelector` does.
+    to the later column); for ``"signal_to_noise"`` the classes' one-vs-rest orders interleaved
+    (class 0's best, class 1's best, …, class 0's second, …; :func:`top_genes_per_class`), so any first
+    ``k`` are the genes :class:`SignalToNoiseSelector` keeps with ``k``.
 
     Returns
     -------
@@ -53,13 +53,7 @@ def nested_ranking(selector: str, X: np.ndarray, y: np.ndarray, max_k: int) -> n
         scores[np.isnan(scores)] = np.finfo(scores.dtype).min  # as SelectKBest does
         return np.argsort(scores, kind="mergesort")[::-1][:max_k]
     if selector == "signal_to_noise":
-        by_score = np.argsort(-signal_to_noise(X, y)[0], kind="stable")
-        first, second = by_score[: max_k - max_k // 2], by_score[::-1][: max_k // 2]
-        if np.intersect1d(first, second).size:
-            return None
-        order = np.empty(max_k, dtype=np.intp)
-        order[0::2], order[1::2] = first, second
-        return order
+        return top_genes_per_class(signal_to_noise_ovr(X, y)[0], max_k)
     return None
 
 
@@ -92,12 +86,24 @@ def _centroid_by_k(model: NearestCentroid, R_train, y, R_test, ks) -> np.ndarray
 
 
 def _voting_by_k(model: WeightedVoting, R_train, y, R_test, ks) -> np.ndarray | None:
-    scores, classes = signal_to_noise(R_train, y, ddof=model.ddof, sigma_floor=model.sigma_floor)
-    if not np.isfinite(scores[: max(ks)]).all():
+    class_scores, classes = signal_to_noise_ovr(R_train, y, ddof=model.ddof, sigma_floor=model.sigma_floor)
+    if not np.isfinite(class_scores[:, : max(ks)]).all():
         return None  # let the estimator raise its own error
-    midpoints = class_midpoints(R_train, y, classes)
-    margin = (scores * (R_test - midpoints)).cumsum(axis=1)  # V_0 − V_1 over the first k genes
-    return np.stack([classes[(margin[:, k - 1] < 0).astype(int)] for k in ks])
+    if classes.size == 2:
+        midpoints = class_midpoints(R_train, y == classes[0])
+        margin = (class_scores[0] * (R_test - midpoints)).cumsum(axis=1)  # V_0 − V_1 over the first k genes
+        return np.stack([classes[(margin[:, k - 1] < 0).astype(int)] for k in ks])
+    # K classes: each one-vs-rest predictor's votes for and against its class, over the first k genes.
+    strengths = np.empty((len(ks), len(R_test), classes.size))
+    for c, scores in enumerate(class_scores):
+        votes = scores * (R_test - class_midpoints(R_train, y == classes[c]))
+        for_class = np.clip(votes, 0, None).cumsum(axis=1)[:, np.asarray(ks) - 1]
+        against = np.clip(-votes, 0, None).cumsum(axis=1)[:, np.asarray(ks) - 1]
+        total = for_class + against
+        strengths[:, :, c] = np.divide(
+            for_class - against, total, out=np.zeros_like(total), where=total > 0
+        ).T
+    return classes[strengths.argmax(axis=2)]
 
 
 def _vectorised(model: ClassifierMixin):

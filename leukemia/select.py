@@ -25,6 +25,8 @@ __all__ = [
     "make_selector",
     "selected_genes",
     "signal_to_noise",
+    "signal_to_noise_ovr",
+    "top_genes_per_class",
 ]
 
 
@@ -82,25 +84,102 @@ def signal_to_noise(
     return scores, classes
 
 
+def signal_to_noise_ovr(
+    X: np.ndarray, y: np.ndarray, *, ddof: int = 0, sigma_floor: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """One-vs-rest signal-to-noise scores: for each class, ``P_c(g) = (μ_c − μ_rest) / (σ_c + σ_rest)``.
+
+    The rest is every sample of the other classes, pooled. For two classes the rows are Golub's
+    ``P(g)`` and ``−P(g)`` exactly (the rest of one class is the other class).
+
+    Parameters
+    ----------
+    X, y, ddof, sigma_floor
+        As for :func:`signal_to_noise`; ``y`` may hold any number K ≥ 2 of classes.
+
+    Returns
+    -------
+    scores : ndarray of shape (K, n_genes)
+        Row ``c``: genes higher in class ``c`` than in the rest score positive.
+    classes : ndarray of shape (K,)
+        The sorted labels, in the order of the rows.
+    """
+    y = np.asarray(y)
+    classes = np.unique(y)
+    if classes.size < 2:
+        raise ValueError(f"signal-to-noise needs at least two classes, got {classes.tolist()}.")
+    if classes.size == 2:
+        scores, classes = signal_to_noise(X, y, ddof=ddof, sigma_floor=sigma_floor)
+        return np.stack([scores, -scores]), classes
+    rows = [
+        signal_to_noise(X, np.where(y == c, 0, 1), ddof=ddof, sigma_floor=sigma_floor)[0] for c in classes
+    ]
+    return np.stack(rows), classes
+
+
+def top_genes_per_class(class_scores: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` genes chosen in turn by each class, best first: Golub's "half per class" for K classes.
+
+    Class 0 takes the gene with its largest score, then class 1 its largest, …, each skipping genes
+    already taken, until ``k`` genes are chosen; for an uneven ``k`` the first classes get one more.
+    For two classes with ``[P, −P]`` this is Golub's rule: the ``k − k//2`` largest ``P(g)`` and the
+    ``k//2`` smallest. Ties within a class go to the gene that comes first. The first ``j`` genes of
+    the result are the choice for ``j``, so one call serves every smaller ``k``.
+
+    Parameters
+    ----------
+    class_scores
+        ``(K, n_genes)``, as :func:`signal_to_noise_ovr` returns.
+    k
+        Genes to choose (1 to ``n_genes``).
+
+    Returns
+    -------
+    ndarray of int, shape (k,)
+        Column indices in the order they were chosen.
+    """
+    n_classes, n_genes = class_scores.shape
+    if not 1 <= k <= n_genes:
+        raise ValueError(f"k must be between 1 and the number of genes ({n_genes}), got {k}.")
+    # Each class's ranking; k entries always suffice (fewer than k genes are ever taken before it).
+    rankings = [np.argsort(-row, kind="stable")[:k] for row in class_scores]
+    if n_classes == 2:  # the second class's ranking is the first's reversed, as Golub's rule reads
+        rankings[1] = np.argsort(-class_scores[0], kind="stable")[::-1][:k]
+    taken = np.zeros(n_genes, dtype=bool)
+    chosen = np.empty(k, dtype=np.intp)
+    position = [0] * n_classes
+    for i in range(k):
+        c, ranking = i % n_classes, rankings[i % n_classes]
+        while taken[ranking[position[c]]]:
+            position[c] += 1
+        chosen[i] = ranking[position[c]]
+        taken[chosen[i]] = True
+    return chosen
+
+
 class SignalToNoiseSelector(SelectorMixin, BaseEstimator):
-    """Keep the ``k`` genes with the most extreme signal-to-noise score, half for each class.
+    """Keep the ``k`` genes with the most extreme signal-to-noise scores, an equal share for each class.
 
     Golub et al. (1999) chose their 50 "informative genes" as the 25 with the largest ``P(g)``
-    (highest in class 0, ALL) and the 25 with the smallest (highest in class 1, AML). For an odd
-    ``k`` the extra gene goes to class 0.
+    (highest in class 0, ALL) and the 25 with the smallest (highest in class 1, AML). For K classes
+    each class takes its genes in turn by its one-vs-rest score (:func:`top_genes_per_class`), so
+    ``k`` is split evenly; an uneven remainder goes to the first classes.
 
     Parameters
     ----------
     k
         Number of genes to keep (1 to the number of genes).
     ddof
-        Passed to :func:`signal_to_noise`.
+        Passed to :func:`signal_to_noise_ovr`.
 
     Attributes
     ----------
+    class_scores_ : ndarray of shape (n_classes, n_features_in_)
+        One-vs-rest ``P_c(g)`` on the training samples.
     scores_ : ndarray of shape (n_features_in_,)
-        ``P(g)`` on the training samples.
-    classes_ : ndarray of shape (2,)
+        Two classes: Golub's signed ``P(g)`` (positive: higher in class 0). More: each gene's largest
+        one-vs-rest score.
+    classes_ : ndarray of shape (n_classes,)
     """
 
     def __init__(self, k: int = 50, ddof: int = 0) -> None:
@@ -112,17 +191,15 @@ class SignalToNoiseSelector(SelectorMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=np.float64)
         if not 1 <= self.k <= X.shape[1]:
             raise ValueError(f"k must be between 1 and the number of genes ({X.shape[1]}), got {self.k}.")
-        self.scores_, self.classes_ = signal_to_noise(X, y, ddof=self.ddof)
+        self.class_scores_, self.classes_ = signal_to_noise_ovr(X, y, ddof=self.ddof)
+        two = self.classes_.size == 2
+        self.scores_ = self.class_scores_[0] if two else self.class_scores_.max(axis=0)
         return self
 
     def _get_support_mask(self) -> np.ndarray:
-        check_is_fitted(self, "scores_")
-        n_first = self.k - self.k // 2
-        order = np.argsort(-self.scores_, kind="stable")  # most "class 0" first
-        mask = np.zeros(self.scores_.size, dtype=bool)
-        mask[order[:n_first]] = True
-        if self.k // 2:
-            mask[order[::-1][: self.k // 2]] = True
+        check_is_fitted(self, "class_scores_")
+        mask = np.zeros(self.class_scores_.shape[1], dtype=bool)
+        mask[top_genes_per_class(self.class_scores_, self.k)] = True
         return mask
 
 
@@ -167,7 +244,8 @@ def compare_selectors(X: pd.DataFrame, y: pd.Series, k: int = 50) -> pd.DataFram
     -------
     pandas.DataFrame
         Indexed by gene: ``f_score`` and ``f_rank`` (1 = largest F), ``snr`` and ``snr_rank``
-        (1 = largest ``|P(g)|``), ``higher_in`` (the class with the larger mean), and the boolean
+        (1 = largest ``|P(g)|``; for K classes the largest one-vs-rest score), ``higher_in`` (the class
+        whose one-vs-rest score is largest: for two classes, the one with the larger mean), and the boolean
         columns ``f_test`` and ``signal_to_noise`` (kept by that selector); sorted by ``f_rank``.
     """
     labels = y.reindex(X.index).to_numpy()
@@ -179,8 +257,11 @@ def compare_selectors(X: pd.DataFrame, y: pd.Series, k: int = 50) -> pd.DataFram
             "f_score": f_scores,
             "f_rank": pd.Series(-f_scores).rank(method="first").astype(int).to_numpy(),
             "snr": snr.scores_,
-            "snr_rank": pd.Series(-np.abs(snr.scores_)).rank(method="first").astype(int).to_numpy(),
-            "higher_in": np.where(snr.scores_ >= 0, snr.classes_[0], snr.classes_[1]),
+            "snr_rank": pd.Series(-(np.abs(snr.scores_) if snr.classes_.size == 2 else snr.scores_))
+            .rank(method="first")
+            .astype(int)
+            .to_numpy(),
+            "higher_in": snr.classes_[np.argmax(snr.class_scores_, axis=0)],
             "f_test": f_test.get_support(),
             "signal_to_noise": snr.get_support(),
         },

@@ -10,7 +10,7 @@ The fields (defaults in brackets; paths are relative to the YAML file)::
                                    #   omitted for a GEO series matrix (labels from its !Sample_ lines)
     sample_column: sample          # [the first column] of the labels table
     class_column: cancer           # the labels column, or the key of a GEO "characteristics" line
-    classes: [Normal, Cancer]      # the two classes, reference first; or {Class: [raw values, ...], ...}
+    classes: [Normal, Biopsy, Cancer]  # K ≥ 2 classes, reference first; or {Class: [raw values, ...], ...}
     split_column: null             # a labels column of train/test values; [null]: seeded stratified hold-out
     test_size: 0.3                 # [0.3] the held-out fraction when there is no split column
     scale: auto                    # [auto] | linear | log2   (auto: GEO2R's rule)
@@ -120,13 +120,6 @@ def _classes(path: Path, value: object) -> dict[str, list[str]]:
             raise DataError(f"{path.name}: classes: the raw value(s) {twice} belong to more than one class.")
     if len(mapping) < 2:
         raise DataError(f"{path.name}: classes must name at least two classes, got {list(mapping)}.")
-    if len(mapping) > 2:
-        names = list(mapping)
-        raise DataError(
-            f"{path.name}: classes names {len(mapping)} classes ({names}); this version analyses two. Group "
-            f"the raw values into two classes with a mapping, e.g. classes: {{{names[0]}: [{names[0]}], "
-            f"Other: [{', '.join(names[1:])}]}}."
-        )
     return mapping
 
 

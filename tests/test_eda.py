@@ -11,6 +11,7 @@ from leukemia.eda import (
     MARKER_GENES,
     class_agreement,
     class_correlation,
+    class_correlations,
     intensity_summary,
     marker_table,
     pca_projection,
@@ -47,8 +48,22 @@ def test_top_class_genes_is_balanced(golub: GolubData) -> None:
     assert len(top) == 10 and top.is_unique
     assert (r[top[:5]] < 0).all() and (r[top[5:]] > 0).all()
     assert "X95735_at" in top  # zyxin
-    with pytest.raises(ValueError, match="even number"):
-        top_class_genes(golub.X_train, golub.y_train, 7)
+    with pytest.raises(ValueError, match="between the number of classes"):
+        top_class_genes(golub.X_train, golub.y_train, 1)
+
+
+def test_top_class_genes_for_three_classes_take_turns_and_group_by_class() -> None:
+    rng = np.random.default_rng(0)
+    y = pd.Series(np.repeat(["A", "B", "C"], 6))
+    X = pd.DataFrame(rng.normal(size=(18, 30)), columns=[f"g{i}" for i in range(30)])
+    for c, name in enumerate("ABC"):  # g{2c}, g{2c+1} are high in class c
+        X.loc[y == name, [f"g{2 * c}", f"g{2 * c + 1}"]] += 5
+    top = top_class_genes(X, y, 7)  # uneven: A gets 3, B and C 2
+    r = class_correlations(X, y)
+    assert list(r.columns) == ["r_A", "r_B", "r_C"]
+    assert set(top[:2]) == {"g0", "g1"} and set(top[3:5]) == {"g2", "g3"} and set(top[5:]) == {"g4", "g5"}
+    assert len(top) == 7 and top.is_unique
+    assert (r.loc[top[:3], "r_A"] > 0).all()
 
 
 def test_marker_table_on_training_data(golub: GolubData) -> None:

@@ -213,3 +213,53 @@ def test_golub_and_honest_figures(golub: GolubData) -> None:
     assert labelled(fig)
     ends = bar_ends(fig)
     assert len(ends) == 4 and max(ends) <= 1.0, "two intervals, and no accuracy bar runs past 1"
+
+
+def test_class_colours_stay_distinct_for_many_classes() -> None:
+    from matplotlib.colors import to_rgb
+
+    from leukemia.plotting import PALETTE, class_colors
+
+    assert list(class_colors(["a", "b", "c"]).values()) == list(PALETTE[:3])  # Okabe–Ito up to eight
+    for n in (9, 12, 18, 23):
+        colours = class_colors([f"class {i}" for i in range(n)])
+        assert len(set(colours.values())) == n, n
+        rgb = np.array([to_rgb(c) for c in colours.values()])
+        closest = min(np.abs(a - b).sum() for i, a in enumerate(rgb) for b in rgb[i + 1 :])
+        assert closest > 0.1, f"{n} classes: two colours nearly equal"
+    with pytest.warns(UserWarning, match="30 classes: only 23 colours"):
+        class_colors([str(i) for i in range(30)])
+
+
+def test_k_class_figures() -> None:
+    import pandas as pd
+
+    from leukemia.golub import WeightedVoting, calls_from_decision, neighbourhood_analysis
+    from leukemia.plotting import plot_confusion_matrices, plot_neighbourhood, plot_prediction_strength
+
+    rng = np.random.default_rng(0)
+    classes = ["N", "B", "T1", "T2", "T3"]
+    y = pd.Series(pd.Categorical(np.repeat(classes, 8), categories=classes, ordered=True), name="class")
+    X = pd.DataFrame(rng.normal(size=(40, 30)), columns=[f"g{i}" for i in range(30)])
+    for c, name in enumerate(classes):
+        X.loc[(y == name).to_numpy(), [f"g{2 * c}", f"g{2 * c + 1}"]] += 3
+    table = neighbourhood_analysis(X, y, n_permutations=20, radii=np.array([0.5, 1.0]), progress=False)
+    fig = plot_neighbourhood(table)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
+    assert titles == [f"Genes higher in {c} than in the rest" for c in sorted(classes)] and labelled(fig)
+
+    wv = WeightedVoting(n_genes=4).fit(X, y.astype(str))
+    called, strength = calls_from_decision(wv.decision_function(X), wv.classes_)
+    called = pd.Series(called, index=X.index)
+    called.iloc[0] = "B"  # one wrong call
+    fig = plot_prediction_strength(pd.Series(strength, index=X.index), called, y, threshold=0.3, title="t")
+    bars = list(fig.axes[0].containers[0])
+    assert len(bars) == 40 and sum(bar.get_hatch() == "///" for bar in bars) == int(
+        (called != y.astype(str)).sum()
+    )
+    assert min(bar.get_x() for bar in bars) >= 0 and labelled(fig)  # strengths in [0, 1], no sign
+    assert {t.get_text() for t in fig.axes[0].texts} == {f"called {c}" for c in classes}
+
+    predictions = pd.DataFrame({"a": called, "b": y.astype(str)}, index=X.index)
+    fig = plot_confusion_matrices(predictions, y)
+    assert [len(ax.get_xticklabels()) for ax in fig.axes[:2]] == [5, 5]

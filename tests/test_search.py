@@ -124,3 +124,32 @@ def test_without_a_nested_order_every_k_is_fitted_as_a_pipeline() -> None:
                 expected = pipeline.fit(X[train], y[train]).predict(X[test])
             assert np.array_equal(fast[row], expected), (k, model)
             row += 1
+
+
+def _toy_classes(
+    n_classes: int, seed: int = 0, n: int = 60, genes: int = 200
+) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` samples of ``n_classes`` classes, interleaved; genes 4c … 4c+3 are raised in class c."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % n_classes
+    X = rng.normal(size=(n, genes))
+    for c in range(n_classes):
+        X[y == c, 4 * c : 4 * c + 4] += 1.5
+    return X, y
+
+
+@pytest.mark.parametrize("n_classes", [3, 5])
+@pytest.mark.parametrize("selector", ["f_test", "signal_to_noise"])
+def test_k_classes_fast_path_equals_the_fitted_pipeline(n_classes: int, selector: str) -> None:
+    X, y = _toy_classes(n_classes)
+    X[:, 100:104] = X[:, [1]]  # tied scores
+    train, test = np.arange(0, 60, 2), np.arange(1, 60, 2)
+    ks = [1, 2, 3, 5, 11, 40]
+    order = nested_ranking(selector, X[train], y[train], max(ks))
+    assert order is not None and len(set(order.tolist())) == max(ks)
+    for model in MODELS:
+        fast = predictions_by_k(model, X[train], y[train], X[test], order, ks)
+        for row, k in zip(fast, ks, strict=True):
+            pipeline = Pipeline([("select", make_selector(selector, k)), ("model", clone(model))])
+            expected = pipeline.fit(X[train], y[train]).predict(X[test])
+            assert np.array_equal(row, expected), f"{model}, k={k}"

@@ -15,6 +15,8 @@ from leukemia.select import (
     make_selector,
     selected_genes,
     signal_to_noise,
+    signal_to_noise_ovr,
+    top_genes_per_class,
 )
 
 
@@ -106,3 +108,55 @@ def test_selector_aligns_labels_by_index(golub: GolubData) -> None:
     assert set(selected_genes(golub.X_train, shuffled, "signal_to_noise", 20)) == set(
         selected_genes(golub.X_train, golub.y_train, "signal_to_noise", 20)
     )
+
+
+def test_one_vs_rest_scores_are_golubs_for_two_classes_and_by_hand_for_three(toy) -> None:
+    X, y = toy
+    two, classes = signal_to_noise_ovr(X.to_numpy(), y)
+    P = signal_to_noise(X.to_numpy(), y)[0]
+    assert classes.tolist() == ["ALL", "AML"]
+    assert np.array_equal(two, np.stack([P, -P]))
+    # Three classes: A = 1, 2; B = 5, 7; C = 10, 12 on one gene.
+    g = np.array([[1.0], [2], [5], [7], [10], [12]])
+    labels = np.array(["A", "A", "B", "B", "C", "C"])
+    three, classes = signal_to_noise_ovr(g, labels)
+    assert classes.tolist() == ["A", "B", "C"]
+    rest_a = np.array([5.0, 7, 10, 12])
+    assert three[0, 0] == pytest.approx((1.5 - rest_a.mean()) / (0.5 + rest_a.std()))
+    rest_b = np.array([1.0, 2, 10, 12])
+    assert three[1, 0] == pytest.approx((6 - rest_b.mean()) / (1 + rest_b.std()))
+    with pytest.raises(ValueError, match="at least two classes"):
+        signal_to_noise_ovr(g, np.array(["A"] * 6))
+
+
+def test_genes_are_taken_in_turn_by_each_class_skipping_genes_already_taken() -> None:
+    scores = np.array(
+        [
+            [9.0, 8, 0, 0, 0, 7],  # class 0: genes 0, 1, 5
+            [9.5, 0, 8, 7, 0, 0],  # class 1 also likes gene 0, which class 0 takes first
+            [0.0, 0, 0, 0, 9, 0],  # class 2: gene 4, then the rest in column order (ties)
+        ]
+    )
+    assert top_genes_per_class(scores, 6).tolist() == [0, 2, 4, 1, 3, 5]
+    for k in range(1, 7):  # uneven k: the first classes get one more; nested in k
+        assert top_genes_per_class(scores, k).tolist() == [0, 2, 4, 1, 3, 5][:k]
+    with pytest.raises(ValueError, match="between 1 and the number of genes"):
+        top_genes_per_class(scores, 7)
+
+
+@pytest.mark.parametrize("n_classes", [3, 5])
+def test_selector_splits_k_evenly_over_k_classes(n_classes: int) -> None:
+    rng = np.random.default_rng(0)
+    y = np.repeat([f"C{c}" for c in range(n_classes)], 6)
+    X = rng.normal(size=(y.size, 50))
+    noise = rng.normal(size=y.size)  # one noise column for the planted genes: spreads equal, means rank
+    for c in range(n_classes):  # genes 3c, 3c+1, 3c+2 are high in class c, by 6, 5, 4
+        for i, shift in enumerate([6, 5, 4]):
+            X[:, 3 * c + i] = noise + shift * (y == f"C{c}")
+    selector = SignalToNoiseSelector(k=2 * n_classes).fit(X, y)
+    expected = sorted(3 * c + i for c in range(n_classes) for i in (0, 1))
+    assert np.flatnonzero(selector.get_support()).tolist() == expected
+    assert selector.class_scores_.shape == (n_classes, 50)
+    table = compare_selectors(pd.DataFrame(X), pd.Series(y), k=2 * n_classes)
+    kept = table[table["signal_to_noise"]]
+    assert kept["higher_in"].value_counts().to_dict() == {f"C{c}": 2 for c in range(n_classes)}
