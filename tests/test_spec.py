@@ -180,11 +180,10 @@ BAD = [
     ),
     ("one class only", {"classes": ["A"]}, None, r"classes must name at least two classes, got \['A'\]"),
     (
-        "more than two classes",
+        "a third class too small to split",
         {"classes": ["A", "B", "C"]},
-        None,
-        r"names 3 classes .*analyses two. Group the raw values into two classes with a mapping, "
-        r"e.g. classes: \{A: \[A\], Other: \[B, C\]\}",
+        lambda t: t.assign(kind=list("AAAAABBBBC")),
+        r"a class has 1 sample; a stratified hold-out needs 2 per class",
     ),
     (
         "a raw value in two classes",
@@ -256,6 +255,16 @@ def test_samples_missing_from_one_file_are_left_out_and_counted(
         "X9": "in the labels but not in the matrix",
     }
     assert "left out: 2 sample(s)" in check_report(data)
+
+
+def test_three_classes_load_in_their_order_or_grouped_into_two(
+    tmp_path: Path, small: dict[str, object]
+) -> None:
+    _edit_labels(tmp_path, lambda t: t.assign(kind=list("ABCABABCCA")))  # 2 of each class to train
+    data = load_dataset(describe(tmp_path, **{**small, "classes": ["C", "A", "B"]}, split_column="role"))
+    assert data.classes == ("C", "A", "B") and list(data.y_train.cat.categories) == ["C", "A", "B"]
+    grouped = load_dataset(describe(tmp_path, **{**small, "classes": {"A": ["A"], "BC": ["B", "C"]}}))
+    assert grouped.classes == ("A", "BC") and grouped.y.value_counts().to_dict() == {"BC": 6, "A": 4}
 
 
 def test_read_spec_resolves_paths_relative_to_the_file(tmp_path: Path, small: dict[str, object]) -> None:
