@@ -49,6 +49,7 @@ browser: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check leukemia tests notebooks benchmarks
 	$(BIN)/ruff format --check leukemia tests benchmarks
+	$(BIN)/mypy
 
 # Both cores: pytest-xdist, one test module or notebook per worker (nbval needs a notebook's
 # cells in order in one kernel, which --dist loadscope guarantees).

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -21,14 +20,13 @@ from leukemia import config
 
 __all__ = ["CACHE_DIR_ENV_VAR", "cache_dir", "cached", "hash_value", "source_fingerprint"]
 
-CACHE_DIR_ENV_VAR = "LEUKEMIA_CACHE_DIR"
+CACHE_DIR_ENV_VAR = config.CACHE_DIR_ENV_VAR
 T = TypeVar("T")
 
 
 def cache_dir() -> Path:
-    """``$LEUKEMIA_CACHE_DIR`` if set, else ``reports/cache`` in the project."""
-    override = os.environ.get(CACHE_DIR_ENV_VAR, "").strip()
-    return Path(override).expanduser().resolve() if override else config.REPORTS_DIR / "cache"
+    """``$LEUKEMIA_CACHE_DIR`` if set, else ``reports/cache`` (:func:`leukemia.config.cache_dir`)."""
+    return config.cache_dir()
 
 
 @functools.cache

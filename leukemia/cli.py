@@ -119,7 +119,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_fetch(commands)
+    _add_data(commands)
+    _add_params(commands)
+    _add_run(commands)
+    _add_report(commands)
+    _add_sweep(commands)
+    return parser
 
+
+def _add_fetch(commands: argparse._SubParsersAction) -> None:
+    """``leukemia fetch``: download or copy the Golub files, checked."""
     fetch = commands.add_parser(
         "fetch",
         help="download (or copy) the three CSV files and verify their sha256",
@@ -151,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     fetch.set_defaults(handler=_fetch)
 
+
+def _add_data(commands: argparse._SubParsersAction) -> None:
+    """``leukemia data check``: read and check a data set."""
     data = commands.add_parser(
         "data", help="check a data set described by a dataset.yaml (or golub)",
         description="Commands about the data set an analysis runs on.",
@@ -167,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("dataset", metavar="DATASET", help="a dataset.yaml file, or golub")
     check.set_defaults(handler=_data_check)
 
+
+def _add_params(commands: argparse._SubParsersAction) -> None:
+    """``leukemia params``: the notebooks' parameters."""
     params = commands.add_parser(
         "params", help="list every notebook parameter with its type, default and help",
         description="List the parameters of the notebooks (read with papermill's notebook inspection).",
@@ -174,6 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     params.add_argument("notebook", nargs="?", help="number prefixes, e.g. 05 or 04,05 (default: all)")
     params.set_defaults(handler=_params)
 
+
+def _add_run(commands: argparse._SubParsersAction) -> None:
+    """``leukemia run``: execute the notebooks into a run directory."""
     run = commands.add_parser(
         "run", help="execute the notebooks into a run directory and render report.html",
         description=(
@@ -194,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     _execution_options(run)
     run.set_defaults(handler=_run)
 
+
+def _add_report(commands: argparse._SubParsersAction) -> None:
+    """``leukemia report``: render a run directory to report.html."""
     report = commands.add_parser(
         "report", help="render a run directory's notebooks to one self-contained report.html",
         description="Render the executed notebooks of a run directory to report.html (no network needed).",
@@ -204,6 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--show-code", action="store_true", help="include code cells")
     report.set_defaults(handler=_report)
 
+
+def _add_sweep(commands: argparse._SubParsersAction) -> None:
+    """``leukemia sweep``: one run per grid point, then a comparison page."""
     sweep = commands.add_parser(
         "sweep", help="one run per combination of parameter values, then a comparison page",
         description=(
@@ -226,7 +251,6 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", type=Path, metavar="DIR", help="default: reports/sweep-<names>")
     _execution_options(sweep)
     sweep.set_defaults(handler=_sweep)
-    return parser
 
 
 def _terminate(signum: int, frame: object) -> None:

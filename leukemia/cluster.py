@@ -13,15 +13,16 @@ tcp://HOST:8786`` then uses it.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator, Sequence
 
 import joblib
 
+from leukemia import config
+
 __all__ = ["SCHEDULER_ENV_VAR", "ClusterError", "connect", "joblib_backend", "scheduler_address"]
 
 #: Environment variable naming the Dask scheduler (e.g. ``tcp://10.0.0.5:8786``); unset = local.
-SCHEDULER_ENV_VAR = "LEUKEMIA_SCHEDULER"
+SCHEDULER_ENV_VAR = config.SCHEDULER_ENV_VAR
 
 _clients: dict[str, object] = {}
 
@@ -32,8 +33,7 @@ class ClusterError(RuntimeError):
 
 def scheduler_address(address: str | None = None) -> str | None:
     """``address`` if given, else ``$LEUKEMIA_SCHEDULER``, else None (run locally)."""
-    chosen = address if address is not None else os.environ.get(SCHEDULER_ENV_VAR, "")
-    return chosen.strip() or None
+    return (address.strip() or None) if address is not None else config.scheduler()
 
 
 def connect(address: str):

@@ -1,8 +1,10 @@
-"""Project-wide settings: where things live, the one random seed, and the data checksums.
+"""Project-wide settings: where things live, the one random seed, the data checksums — and the environment.
 
 Paths are derived from this file's location so that the package works from any working
-directory.  The data location can be overridden with the ``LEUKEMIA_DATA_DIR`` environment
-variable (CI points it at a read-only shared copy of the data).
+directory. This is the one module that reads environment variables: the functions at its end
+(:func:`data_dir`, :func:`cache_dir`, :func:`results_dir`, :func:`verify_checksums`,
+:func:`scheduler`) are what every other module asks. ``LEUKEMIA_DATA_DIR`` moves the data (CI points
+it at a read-only shared copy); the runner hands the other variables to the kernels it starts.
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ DATA_DIR_ENV_VAR = "LEUKEMIA_DATA_DIR"
 
 #: Environment variable: ``0`` lets :func:`leukemia.data.load_golub` read copies whose checksums differ.
 VERIFY_ENV_VAR = "LEUKEMIA_VERIFY"
+#: Environment variable: the disk cache's folder (a run sets its own ``.cache/``).
+CACHE_DIR_ENV_VAR = "LEUKEMIA_CACHE_DIR"
+#: Environment variable: where notebooks record their result tables (a run sets its ``results/``).
+RESULTS_DIR_ENV_VAR = "LEUKEMIA_RESULTS_DIR"
+#: Environment variable: a Dask scheduler address that runs the cross-validation folds.
+SCHEDULER_ENV_VAR = "LEUKEMIA_SCHEDULER"
 
 #: The one seed that every random thing in the project is given.
 RANDOM_SEED = 42
@@ -57,7 +65,33 @@ def data_dir(override: str | Path | None = None) -> Path:
     pathlib.Path
         An absolute path; it need not exist yet.
     """
-    chosen = str(override or "").strip() or os.environ.get(DATA_DIR_ENV_VAR, "").strip()
+    chosen = str(override or "").strip() or _variable(DATA_DIR_ENV_VAR)
     if chosen:
         return Path(chosen).expanduser().resolve()
     return DEFAULT_DATA_DIR
+
+
+def _variable(name: str) -> str:
+    return os.environ.get(name, "").strip()
+
+
+def cache_dir() -> Path:
+    """``$LEUKEMIA_CACHE_DIR`` if set, else ``reports/cache`` in the project."""
+    chosen = _variable(CACHE_DIR_ENV_VAR)
+    return Path(chosen).expanduser().resolve() if chosen else REPORTS_DIR / "cache"
+
+
+def results_dir() -> Path:
+    """``$LEUKEMIA_RESULTS_DIR`` if set (a run's ``results/``), else ``reports/results``."""
+    chosen = _variable(RESULTS_DIR_ENV_VAR)
+    return Path(chosen).expanduser().resolve() if chosen else REPORTS_DIR / "results"
+
+
+def verify_checksums() -> bool:
+    """False only when ``$LEUKEMIA_VERIFY`` is ``0`` (``leukemia run --no-verify``)."""
+    return _variable(VERIFY_ENV_VAR) != "0"
+
+
+def scheduler() -> str | None:
+    """``$LEUKEMIA_SCHEDULER``, or None: run the cross-validation folds on this machine."""
+    return _variable(SCHEDULER_ENV_VAR) or None

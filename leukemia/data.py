@@ -7,7 +7,6 @@ order, so labels from ``actual.csv`` are always joined on the patient number, ne
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import warnings
@@ -171,7 +170,7 @@ def _fetch_one(store: pooch.Pooch, name: str, downloader: object, source: object
 
     origin = str(source) if source is not None else store.get_url(name)
     try:
-        return store.fetch(name, downloader=downloader)  # type: ignore[arg-type]
+        return store.fetch(name, downloader=downloader)
     except DataError:
         raise
     except ValueError as exc:  # pooch: the hash of the new file does not match
@@ -423,7 +422,7 @@ def load_golub(
     """
     folder = Path(data_dir) if data_dir is not None else config.data_dir()
     if verify is None:
-        verify = os.environ.get(config.VERIFY_ENV_VAR, "1").strip() != "0"
+        verify = config.verify_checksums()
     checksums = _verify(folder, verify)
     train = read_expression(folder / config.TRAIN_FILE)
     test = read_expression(folder / config.TEST_FILE)

@@ -29,6 +29,7 @@ __all__ = [
     "detect_scale",
     "encode_labels",
     "labels_of",
+    "stratified_folds",
     "stratified_split",
 ]
 
@@ -145,6 +146,13 @@ def stratified_split(y: pd.Series, test_size: float, random_state: int) -> tuple
         y.index, test_size=test_size, stratify=y.to_numpy(), random_state=random_state
     )
     return pd.Index(sorted(train, key=list(y.index).index)), pd.Index(sorted(test, key=list(y.index).index))
+
+
+def stratified_folds(n_folds: int, random_state: int):  # -> StratifiedKFold
+    """The project's cross-validation folds: stratified by class, shuffled with ``random_state``."""
+    from sklearn.model_selection import StratifiedKFold
+
+    return StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=random_state)
 
 
 def cramers_v(a: pd.Series, b: pd.Series) -> float:

@@ -8,21 +8,22 @@ samples, used once, after fitting).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import balanced_accuracy_score, precision_recall_fscore_support, roc_auc_score
-from sklearn.model_selection import StratifiedKFold, cross_val_score, learning_curve
+from sklearn.model_selection import cross_val_score, learning_curve
 from sklearn.pipeline import Pipeline
 
 from leukemia import config
 from leukemia.data import CLASSES
-from leukemia.dataset import Dataset, decode_labels, encode_labels
+from leukemia.dataset import Dataset, decode_labels, encode_labels, stratified_folds
 from leukemia.honest import Choice, SearchSpace, choose_configuration
-from leukemia.models import MODELS, PROTOCOLS, SEED_MODELS, make_pipeline
+from leukemia.models import MODELS, PROTOCOLS, SEED_MODELS, PipelineSettings, make_pipeline
 from leukemia.registry import lookup
+from leukemia.rundir import result_columns
 from leukemia.stats import clopper_pearson, mcnemar_exact
 
 __all__ = [
@@ -40,26 +41,13 @@ __all__ = [
 ]
 
 
-def result_columns(classes: tuple[str, ...]) -> list[str]:
-    """Column order of :attr:`Evaluation.table`, with the per-class measures named by class.
-
-    Per class: ``precision_<c>``, ``recall_<c>``, ``f1_<c>``; for more than two classes also the
-    one-vs-rest ``roc_auc_<c>`` (for two classes each class's AUC is ``roc_auc`` itself).
-    """
-    per_class = [f"{measure}_{c}" for c in classes for measure in ("precision", "recall", "f1")]
-    auc = [f"roc_auc_{c}" for c in classes] if len(classes) > 2 else []
-    return [
-        "model", "protocol", "train_accuracy", "cv_accuracy", "cv_std", "n_correct", "n_test",
-        "accuracy", "ci_low", "ci_high", "balanced_accuracy", "macro_f1", *per_class, "roc_auc", *auc,
-        "chosen_on",
-    ]  # fmt: skip
-
-
 #: The columns for the Golub data (``precision_ALL`` … ``recall_AML``).
 RESULT_COLUMNS = result_columns(CLASSES)
 
 
-def protocol_settings(protocol: str, **overrides: object) -> dict[str, object]:
+def protocol_settings(
+    protocol: str, *, preprocessing: str | None = None, selector: str | None = None, k: int | None = None
+) -> PipelineSettings:
     """The pipeline settings of a protocol, with any non-``None`` overrides applied.
 
     Raises
@@ -67,9 +55,12 @@ def protocol_settings(protocol: str, **overrides: object) -> dict[str, object]:
     ValueError
         For an unknown protocol, listing the valid ones.
     """
-    settings = dict(lookup(PROTOCOLS, protocol, "protocol"))
-    settings.update({key: value for key, value in overrides.items() if value is not None})
-    return settings
+    base = lookup(PROTOCOLS, protocol, "protocol")
+    return PipelineSettings(
+        preprocessing=base["preprocessing"] if preprocessing is None else preprocessing,
+        selector=base["selector"] if selector is None else selector,
+        k=base["k"] if k is None else k,
+    )
 
 
 def _check_folds(cv_folds: int, y: pd.Series) -> None:
@@ -143,7 +134,7 @@ class Evaluation:
     classes, the score of the class called."""
     y_test: pd.Series
     protocol: str
-    settings: dict[str, object] = field(default_factory=dict)
+    settings: PipelineSettings | None = None
     choice: Choice | None = None
     """For the honest protocol: the configuration chosen on training data and its CV scores."""
 
@@ -203,70 +194,84 @@ def evaluate_models(
         and for ``"honest"`` the :class:`~leukemia.honest.Choice`.
     """
     _check_folds(cv_folds, data.y_train)
-    choice = None
     if protocol == "honest":
         if any(value is not None for value in (models, preprocessing, selector, k)):
             raise ValueError(
                 "the honest protocol chooses the model and its settings; set the choices with space=."
             )
         space = space or SearchSpace()
-        choice = choose_configuration(
+        chosen = choose_configuration(
             data.X_train, data.y_train, space, random_state=random_state, n_jobs=n_jobs
         )
-        settings = {key: choice.configuration[key] for key in ("preprocessing", "selector", "k")}
-        chosen = str(choice.configuration["model"])
-        pipelines = {chosen: space.pipeline(choice.configuration, random_state)}
+        choice: Choice | None = chosen
+        settings = chosen.settings
+        pipelines = {chosen.configuration["model"]: space.pipeline(chosen.configuration, random_state)}
         chosen_on = "training data only (repeated CV)"
     else:
-        settings = protocol_settings(protocol, preprocessing=preprocessing, selector=selector, k=k)
-        names = list(SEED_MODELS) if models is None else list(models)
+        choice, settings = (
+            None,
+            protocol_settings(protocol, preprocessing=preprocessing, selector=selector, k=k),
+        )
+        pipelines = _fixed_pipelines(
+            list(SEED_MODELS) if models is None else list(models), settings, random_state
+        )
         chosen_on = f"fixed in advance ({protocol} protocol)"
-        unknown = [n for n in names if n not in MODELS]
-        if unknown or not names:
-            raise ValueError(f"unknown model(s) {unknown}; choose from {list(MODELS)}.")
-        pipelines = {
-            name: make_pipeline(name, random_state=random_state, **settings)  # type: ignore[arg-type]
-            for name in names
-        }
+    table, predictions, scores = _score_pipelines(
+        data, pipelines, stratified_folds(cv_folds, random_state), n_jobs
+    )
+    table.insert(1, "protocol", protocol)
+    table["chosen_on"] = chosen_on
+    return Evaluation(
+        table=table[result_columns(data.classes)],
+        predictions=predictions,
+        scores=scores,
+        y_test=data.y_test,
+        protocol=protocol,
+        settings=settings,
+        choice=choice,
+    )
+
+
+def _fixed_pipelines(names: list[str], settings: PipelineSettings, random_state: int) -> dict[str, Pipeline]:
+    """One pipeline per model name, all with the same settings."""
+    unknown = [n for n in names if n not in MODELS]
+    if unknown or not names:
+        raise ValueError(f"unknown model(s) {unknown}; choose from {list(MODELS)}.")
+    return {name: make_pipeline(name, random_state=random_state, **settings) for name in names}
+
+
+def _score_pipelines(
+    data: Dataset, pipelines: dict[str, Pipeline], folds: object, n_jobs: int | None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Cross-validate each pipeline on the training set, fit it there, test it once.
+
+    Returns the results table (without ``protocol`` and ``chosen_on``), the predictions and the scores.
+    """
     classes = data.classes
     y_train, y_test = encode_labels(data.y_train, classes), encode_labels(data.y_test, classes)
-    folds = StratifiedKFold(n_splits=cv_folds, shuffle=True, random_state=random_state)
     # Plain arrays: scikit-learn checks a DataFrame's 7129 column dtypes on every fit and predict.
     X_train, X_test = data.X_train.to_numpy(), data.X_test.to_numpy()
-
     rows, predictions, scores = [], {}, {}
     for name, pipeline in pipelines.items():
         cv = cross_val_score(clone(pipeline), X_train, y_train, cv=folds, n_jobs=n_jobs)
         pipeline.fit(X_train, y_train)
-        train_accuracy = float((pipeline.predict(X_train) == y_train).mean())
         predicted = np.asarray(pipeline.predict(X_test))
         score = _scores(pipeline, X_test)
         rows.append(
             {
                 "model": name,
-                "protocol": protocol,
-                "train_accuracy": train_accuracy,
+                "train_accuracy": float((pipeline.predict(X_train) == y_train).mean()),
                 "cv_accuracy": float(cv.mean()),
                 "cv_std": float(cv.std()),
                 **held_out_measures(y_test.to_numpy(), predicted, score, classes),
-                "chosen_on": chosen_on,
             }
         )
         predictions[name] = decode_labels(predicted, classes)
         if score is not None and score.ndim == 2:  # K classes: the score of the class called
             score = score[np.arange(len(predicted)), predicted]
         scores[name] = score if score is not None else np.full(len(predicted), np.nan)
-
     index = data.y_test.index
-    return Evaluation(
-        table=pd.DataFrame(rows, columns=result_columns(classes)),
-        predictions=pd.DataFrame(predictions, index=index),
-        scores=pd.DataFrame(scores, index=index),
-        y_test=data.y_test,
-        protocol=protocol,
-        settings=settings,
-        choice=choice,
-    )
+    return pd.DataFrame(rows), pd.DataFrame(predictions, index=index), pd.DataFrame(scores, index=index)
 
 
 def identical_predictions(evaluation: Evaluation) -> list[list[str]]:
@@ -288,7 +293,9 @@ def gene_importance(
     *,
     min_share: float = 0.01,
     random_state: int = config.RANDOM_SEED,
-    **overrides: object,
+    preprocessing: str | None = None,
+    selector: str | None = None,
+    k: int | None = None,
 ) -> pd.DataFrame:
     """The genes each tree-based model relies on, fitted on the training set as in :func:`evaluate_models`.
 
@@ -298,8 +305,8 @@ def gene_importance(
         Model names; those without ``feature_importances_`` (not tree-based) are skipped.
     min_share
         Genes below this share of a model's total importance are left out.
-    overrides
-        ``preprocessing``, ``selector``, ``k`` as for :func:`evaluate_models`.
+    preprocessing, selector, k
+        Override the protocol's settings, as for :func:`evaluate_models`.
 
     Returns
     -------
@@ -307,11 +314,11 @@ def gene_importance(
         One row per model and gene: ``model``, ``gene``, ``share`` (of the model's importance),
         sorted by model (in the given order) and share.
     """
-    settings = protocol_settings(protocol, **overrides)
+    settings = protocol_settings(protocol, preprocessing=preprocessing, selector=selector, k=k)
     y = encode_labels(data.y_train, data.classes)
     rows = []
     for name in models:
-        pipeline = make_pipeline(name, random_state=random_state, **settings)  # type: ignore[arg-type]
+        pipeline = make_pipeline(name, random_state=random_state, **settings)
         pipeline.fit(data.X_train.to_numpy(), y)
         importance = getattr(pipeline.named_steps["model"], "feature_importances_", None)
         if importance is None:
@@ -397,10 +404,10 @@ def learning_curves(
     settings = protocol_settings(protocol)
     y = encode_labels(data.y_train, data.classes)
     _check_folds(cv_folds, data.y_train)
-    folds = StratifiedKFold(n_splits=cv_folds, shuffle=True, random_state=random_state)
+    folds = stratified_folds(cv_folds, random_state)
     frames = []
     for name in models:
-        pipeline = make_pipeline(name, random_state=random_state, **settings)  # type: ignore[arg-type]
+        pipeline = make_pipeline(name, random_state=random_state, **settings)
         sizes, train, test = learning_curve(
             pipeline, data.X_train.to_numpy(), y, train_sizes=np.array(train_sizes), cv=folds,
             shuffle=True, random_state=random_state,

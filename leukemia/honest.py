@@ -19,7 +19,6 @@ from joblib import Parallel, delayed
 from sklearn.base import ClassifierMixin, TransformerMixin, clone
 from sklearn.model_selection import (
     RepeatedStratifiedKFold,
-    StratifiedKFold,
     cross_val_predict,
     cross_val_score,
 )
@@ -28,8 +27,8 @@ from sklearn.utils import as_float_array
 
 from leukemia import config
 from leukemia.cluster import joblib_backend
-from leukemia.dataset import class_order, encode_labels
-from leukemia.models import MODELS, make_model, make_pipeline
+from leukemia.dataset import class_order, encode_labels, stratified_folds
+from leukemia.models import MODELS, Configuration, PipelineSettings, make_model, make_pipeline
 from leukemia.preprocessing import PREPROCESSING, make_preprocessor
 from leukemia.search import fold_predictions
 from leukemia.select import SELECTORS, make_selector
@@ -131,7 +130,7 @@ class SearchSpace:
             n_splits=self.n_splits, n_repeats=self.n_repeats, random_state=random_state
         )
 
-    def pipeline(self, configuration: dict[str, object], random_state: int = config.RANDOM_SEED) -> Pipeline:
+    def pipeline(self, configuration: Configuration, random_state: int = config.RANDOM_SEED) -> Pipeline:
         """The unfitted ``preprocess → select → model`` pipeline of one configuration (a row's labels)."""
         step = self.preprocessing[self.preprocessing_labels.index(str(configuration["preprocessing"]))]
         model = self.models[self.model_labels.index(str(configuration["model"]))]
@@ -139,7 +138,7 @@ class SearchSpace:
             model if isinstance(model, str) else clone(model),
             preprocessing=step if isinstance(step, str) else clone(step),
             selector=str(configuration["selector"]),
-            k=int(configuration["k"]),  # type: ignore[call-overload]
+            k=configuration["k"],
             random_state=random_state,
         )
 
@@ -218,8 +217,14 @@ def _table(space: SearchSpace, accuracy: np.ndarray) -> pd.DataFrame:
 class Choice:
     """The configuration chosen on training data, and the scores it was chosen from."""
 
-    configuration: dict[str, object]
+    configuration: Configuration
     scores: pd.DataFrame = field(repr=False)
+
+    @property
+    def settings(self) -> PipelineSettings:
+        """The chosen preprocessing, selector and number of genes, without the model."""
+        c = self.configuration
+        return PipelineSettings(preprocessing=c["preprocessing"], selector=c["selector"], k=c["k"])
 
     def describe(self) -> str:
         """One line: ``model on k genes by selector after preprocessing``."""
@@ -248,7 +253,10 @@ def _best(scores: pd.DataFrame) -> Choice:
         ["cv_accuracy", "cv_std", "k", "_order"], ascending=[False, True, True, True], kind="stable"
     )
     best = ranked.iloc[0]
-    configuration = {key: (int(best[key]) if key == "k" else str(best[key])) for key in CONFIG_KEYS}
+    configuration = Configuration(
+        preprocessing=str(best["preprocessing"]), selector=str(best["selector"]), k=int(best["k"]),
+        model=str(best["model"]),
+    )  # fmt: skip
     return Choice(configuration, ranked.drop(columns="_order").reset_index(drop=True))
 
 
@@ -275,7 +283,7 @@ def nested_cv(
     """
     y = y_train.reindex(X_train.index)
     X, encoded = _arrays(X_train, y_train)
-    outer = list(StratifiedKFold(n_splits=outer_splits, shuffle=True, random_state=random_state).split(X, y))
+    outer = list(stratified_folds(outer_splits, random_state).split(X, y))
     space = _inner_space(space, [encoded[train] for train, _ in outer])
     # The inner searches of all outer folds form one batch of tasks: no core idles between folds.
     inner = _score_all([(X[train], encoded[train]) for train, _ in outer], space, random_state, n_jobs)
@@ -373,7 +381,7 @@ def selection_bias(
     rows = []
     for _ in range(n_permutations):
         shuffled = rng.permutation(y)
-        folds = StratifiedKFold(n_splits=cv_folds, shuffle=True, random_state=int(rng.integers(2**31)))
+        folds = stratified_folds(cv_folds, int(rng.integers(2**31)))
         chosen = make_selector("signal_to_noise", k).fit(X, shuffled).get_support()
         before = cross_val_score(make_model("weighted_voting"), X[:, chosen], shuffled, cv=folds)
         inside = cross_val_score(
@@ -416,7 +424,7 @@ def abstention(
     X_test: pd.DataFrame,
     y_test: pd.Series,
     models: list[str],
-    settings: dict[str, object],
+    settings: PipelineSettings,
     *,
     cv_folds: int = 5,
     random_state: int = config.RANDOM_SEED,
@@ -445,10 +453,10 @@ def abstention(
     y_tr = encode_labels(y_train.reindex(X_train.index), classes).to_numpy()
     y_te = encode_labels(y_test.reindex(X_test.index), classes).to_numpy()
     X_tr, X_te = X_train.to_numpy(), X_test.to_numpy()  # arrays: fast input checks
-    folds = StratifiedKFold(n_splits=cv_folds, shuffle=True, random_state=random_state)
+    folds = stratified_folds(cv_folds, random_state)
     rows = []
     for name in models:
-        pipeline = make_pipeline(name, random_state=random_state, **settings)  # type: ignore[arg-type]
+        pipeline = make_pipeline(name, random_state=random_state, **settings)
         if not hasattr(pipeline, "predict_proba"):
             continue
         oof = cross_val_predict(clone(pipeline), X_tr, y_tr, cv=folds, method="predict_proba")

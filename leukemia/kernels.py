@@ -62,21 +62,33 @@ class FigureError(RuntimeError):
 class _ThisInterpreterSpecs(KernelSpecManager):
     """Kernel specs in which ``python3`` is always this interpreter, with :data:`KERNEL_ENVIRONMENT`."""
 
+    extra_environment: Mapping[str, str] = {}
+
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
         if kernel_name != KERNEL_NAME:
             return super().get_kernel_spec(kernel_name)
         from ipykernel.kernelspec import RESOURCES, get_kernel_dict
 
-        spec = get_kernel_dict() | {"env": dict(KERNEL_ENVIRONMENT)}
+        spec = get_kernel_dict() | {"env": KERNEL_ENVIRONMENT | dict(self.extra_environment)}
         return self.kernel_spec_class(resource_dir=RESOURCES, **spec)
 
 
 class ThisInterpreterKernelManager(AsyncKernelManager):
     """A kernel manager whose ``python3`` kernel runs in this interpreter, whatever the Jupyter path holds."""
 
+    #: Variables the kernel gets on top of this process's environment and :data:`KERNEL_ENVIRONMENT`.
+    extra_environment: Mapping[str, str] = {}
+
     @default("kernel_spec_manager")
     def _default_kernel_spec_manager(self) -> KernelSpecManager:
-        return _ThisInterpreterSpecs(data_dir=self.data_dir)
+        specs = _ThisInterpreterSpecs(data_dir=self.data_dir)
+        specs.extra_environment = self.extra_environment
+        return specs
+
+
+def _manager_with(environment: Mapping[str, str]) -> type[ThisInterpreterKernelManager]:
+    """A kernel manager class whose kernels also get ``environment`` (this process's stays as it is)."""
+    return type("RunKernelManager", (ThisInterpreterKernelManager,), {"extra_environment": dict(environment)})
 
 
 def missing_figures(notebook: nbformat.NotebookNode) -> list[int]:
@@ -101,10 +113,12 @@ def execute_notebook(
     *,
     cwd: Path | None = None,
     drop_tags: Sequence[str] = (),
+    environment: Mapping[str, str] | None = None,
 ) -> None:
     """Execute ``source`` into ``target`` with papermill, in this interpreter, then check its figures.
 
-    Cells carrying any of ``drop_tags`` are left out (e.g. lessons about one data set only).
+    Cells carrying any of ``drop_tags`` are left out (e.g. lessons about one data set only). The kernel
+    gets ``environment`` on top of this process's variables (which are left unchanged).
 
     Raises
     ------
@@ -125,7 +139,7 @@ def execute_notebook(
         papermill.execute_notebook(
             str(run_from), str(target), parameters=dict(parameters or {}), kernel_name=KERNEL_NAME,
             progress_bar=False, cwd=str(cwd or source.parent),
-            kernel_manager_class=ThisInterpreterKernelManager,
+            kernel_manager_class=_manager_with(environment or {}),
         )  # fmt: skip
     finally:
         if run_from != source:

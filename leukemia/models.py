@@ -8,6 +8,7 @@ test sample.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypedDict
 
 from sklearn.base import ClassifierMixin, TransformerMixin
 from sklearn.ensemble import AdaBoostClassifier, GradientBoostingClassifier, RandomForestClassifier
@@ -31,6 +32,8 @@ __all__ = [
     "PROTOCOLS",
     "SEED_MODELS",
     "SEED_REPORTED_ACCURACY",
+    "Configuration",
+    "PipelineSettings",
     "make_model",
     "make_pipeline",
     "parse_model_names",
@@ -106,8 +109,23 @@ SEED_REPORTED_ACCURACY: dict[str, float] = {
 #: Tibshirani et al. (2002, PNAS) for shrunken centroids, Zou & Hastie (2005, JRSS-B) for the elastic net.
 LITERATURE_TEST_ERRORS: dict[str, int] = {"nearest_shrunken_centroids": 2, "elastic_net": 0}
 
+
+class PipelineSettings(TypedDict):
+    """Preprocessing, selector and number of genes of a pipeline: ``make_pipeline(model, **settings)``."""
+
+    preprocessing: str
+    selector: str
+    k: int
+
+
+class Configuration(PipelineSettings):
+    """A pipeline's settings and its model: one configuration of the honest search."""
+
+    model: str
+
+
 #: Protocol name → the pipeline settings it uses.
-PROTOCOLS: dict[str, dict[str, object]] = {
+PROTOCOLS: dict[str, PipelineSettings] = {
     # The seed notebook: min-max scaling, ANOVA F-test top 50 genes, default hyper-parameters.
     "seed": {"preprocessing": "minmax", "selector": "f_test", "k": 50},
     # Golub et al. (1999): the 50 signal-to-noise genes, 25 per class, on the intensities as published.

@@ -6,12 +6,15 @@ labelled axes, and leaves showing it to the caller.
 
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.colors import ListedColormap
+from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
@@ -81,7 +84,8 @@ def class_colors(classes: tuple[str, ...] | list[str]) -> dict[str, str]:
         warnings.warn(
             f"{len(names)} classes: only {n} colours can be told apart; class colours repeat.", stacklevel=2
         )
-    colours = [to_hex(c) for c in tol_colors.rainbow_discrete(n).colors]
+    scheme = tol_colors.rainbow_discrete(n)
+    colours = [to_hex(scheme(i)) for i in range(n)]
     return {c: colours[i % n] for i, c in enumerate(names)}
 
 
@@ -114,7 +118,7 @@ def _inline_in_kernel() -> None:
         shell.run_line_magic("matplotlib", "inline")
 
 
-def _class_legend(ax: plt.Axes, classes: tuple[str, ...], **kwargs: object) -> None:
+def _class_legend(ax: plt.Axes, classes: tuple[str, ...], **kwargs: Any) -> None:
     colors = class_colors(classes)
     handles = [Patch(color=colors[c], label=c) for c in classes]
     ax.legend(handles=handles, title="class", **kwargs)
@@ -136,7 +140,8 @@ def plot_class_counts(data: Dataset) -> Figure:
         ax=ax,
     )
     for container in ax.containers:
-        ax.bar_label(container)
+        if isinstance(container, BarContainer):
+            ax.bar_label(container)
     ax.set(title="Samples per class and split", xlabel="split", ylabel="samples (count)")
     return fig
 
@@ -453,7 +458,7 @@ def plot_confusion_matrices(
         )
         ax.grid(False)
         ax.set(title=labels.get(name, name) if labels else name, xlabel="predicted", ylabel="true")
-        ax.title.set_size(9)
+        ax.title.set_fontsize(9)
     for ax in axes.ravel()[len(names) :]:
         ax.set_visible(False)
     fig.suptitle(f"Confusion matrices on the {len(y_true)} test samples")
@@ -561,7 +566,7 @@ def plot_mcnemar(matrix: pd.DataFrame, *, labels: dict[str, str] | None = None) 
         xlabel="model",
         ylabel="model",
     )
-    ax.title.set_size(10)
+    ax.title.set_fontsize(10)
     return fig
 
 

@@ -19,6 +19,8 @@ import seaborn as sns
 from nbconvert import HTMLExporter
 from pygments.formatters import HtmlFormatter
 
+from leukemia.rundir import REPORT_FILE, write_atomic
+
 __all__ = ["render_report", "render_sweep"]
 
 _STYLE = """
@@ -92,7 +94,6 @@ def render_report(directory: Path, *, show_code: bool = False, title: str | None
     pathlib.Path
         The report, written under a temporary name and renamed into place.
     """
-    from leukemia.runner import REPORT_FILE, write_atomic
 
     notebooks = sorted(Path(directory).glob("[0-9][0-9]_*.ipynb"))
     if not notebooks:
@@ -131,7 +132,6 @@ def render_sweep(metrics: pd.DataFrame, swept: list[str], target: Path) -> Path:
     target
         Where to write the page.
     """
-    from leukemia.runner import write_atomic
 
     x = swept[0]
     n_test = int(metrics["n_test"].iloc[0])

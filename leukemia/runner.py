@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -24,16 +23,22 @@ import papermill
 from tqdm.auto import tqdm
 
 from leukemia import config
-from leukemia.cache import CACHE_DIR_ENV_VAR
-from leukemia.cluster import SCHEDULER_ENV_VAR, ClusterError, connect, scheduler_address
+from leukemia.cluster import ClusterError, connect, scheduler_address
 from leukemia.data import DataError
 from leukemia.dataset import Dataset
 from leukemia.kernels import FigureError, execute_notebook
 from leukemia.provenance import provenance_table
+from leukemia.rundir import (
+    MANIFEST_FILE,
+    METRICS_FILE,
+    REPORT_FILE,
+    RESULTS_FOLDER,
+    collect_results,
+    write_atomic,
+)
 from leukemia.spec import GOLUB, load_dataset
 
 __all__ = [
-    "REPORT_FILE",
     "Parameter",
     "RunError",
     "RunResult",
@@ -44,10 +49,8 @@ __all__ = [
     "select_notebooks",
     "sweep",
     "validate",
-    "write_atomic",
 ]
 
-REPORT_FILE, METRICS_FILE, MANIFEST_FILE = "report.html", "metrics.csv", "manifest.json"
 #: The notebook whose defaults stand for the run when notebooks disagree (e.g. PREPROCESSING).
 MODELLING_NOTEBOOK = "05_modeling.ipynb"
 
@@ -248,13 +251,6 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.,=-]+", "_", text)[:120]
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder, then rename."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-
-
 def _git_commit() -> str | None:
     try:
         result = subprocess.run(
@@ -319,42 +315,6 @@ def _describe(data: Dataset) -> dict[str, object]:
     }  # fmt: skip
 
 
-def _metrics(data: Dataset, values: Mapping[str, object], ran: set[str]) -> pd.DataFrame:
-    """The results tables of the notebooks that ran, read from the cache they filled."""
-    from leukemia.cache import cached
-    from leukemia.evaluate import evaluate_models, result_columns
-    from leukemia.honest import parse_search_space
-    from leukemia.models import parse_model_names
-
-    tables = []
-    folds = int(values.get("CV_FOLDS", 5))  # type: ignore[call-overload]
-    if ran & {"05_modeling.ipynb", "06_comparison.ipynb", "07_summary.ipynb"}:
-        models = parse_model_names(str(values.get("MODELS", "seed")))
-        settings = {
-            "preprocessing": values["PREPROCESSING"],
-            "selector": values["SELECTOR"],
-            "k": values["K_GENES"],
-        }
-        seed = cached(evaluate_models, data, "seed", models=models, **settings, cv_folds=folds)
-        tables.append(seed.table)
-    if "05_modeling.ipynb" in ran:
-        golub = cached(
-            evaluate_models, data, "golub",
-            models=["weighted_voting", "nearest_shrunken_centroids", "elastic_net"], cv_folds=folds,
-        )  # fmt: skip
-        tables.append(golub.table)
-    if ran & {"06_comparison.ipynb", "07_summary.ipynb"}:
-        space = parse_search_space(
-            str(values["SEARCH_PREPROCESSING"]), str(values["SEARCH_SELECTORS"]), str(values["SEARCH_KS"]),
-            str(values["SEARCH_MODELS"]), n_splits=folds, n_repeats=int(values["CV_REPEATS"]),  # type: ignore[call-overload]
-        )  # fmt: skip
-        honest = cached(evaluate_models, data, "honest", space=space, cv_folds=folds, n_jobs=values["N_JOBS"])
-        tables.append(honest.table)
-    if not tables:  # no modelling notebook ran: an empty table with this data set's columns
-        return pd.DataFrame(columns=result_columns(data.classes))
-    return pd.concat(tables, ignore_index=True)
-
-
 def run(
     given: Mapping[str, object] | None = None,
     *,
@@ -399,6 +359,66 @@ def run(
         failed (its executed copy, with the traceback, stays in the run directory; the manifest
         says ``failed``).
     """
+    plan = _plan(given, notebooks=notebooks, out_dir=out_dir, verify=verify, scheduler=scheduler, data=data)
+    _clean(plan.directory)
+    manifest: dict[str, object] = {
+        "status": "running",
+        "parameters": plan.resolved,
+        "non_default_parameters": plan.typed,
+        "notebooks": [p.name for p in plan.paths],
+        "git_commit": _git_commit(),
+        "scheduler": plan.address,
+        "started": _now(),
+    }
+    _write_manifest(plan.directory, manifest)
+    dataset = _execute(plan, manifest, progress)
+    result = RunResult(plan.directory, [plan.directory / p.name for p in plan.paths])
+    metrics = collect_results(
+        plan.directory / RESULTS_FOLDER, dataset.classes
+    )  # as the notebooks recorded them
+    write_atomic(plan.directory / METRICS_FILE, metrics.to_csv(index=False))
+    result.metrics = plan.directory / METRICS_FILE
+    if render:
+        from leukemia.report import render_report, report_title
+
+        result.report = render_report(plan.directory, show_code=show_code, title=report_title(dataset.name))
+    manifest |= {
+        "status": "complete",
+        "finished": _now(),
+        "package_versions": provenance_table({}).set_index("item")["value"].to_dict(),
+        "data_sha256": dict(dataset.checksums),
+        "dataset": _describe(dataset),
+    }
+    _write_manifest(plan.directory, manifest)
+    result.manifest = manifest
+    return result
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A validated run: what to execute, with which parameters, where."""
+
+    paths: list[Path]
+    typed: dict[str, object]
+    """The parameters given, converted and checked."""
+    resolved: dict[str, object]
+    """Every parameter's value, given or default."""
+    directory: Path
+    own_data: bool
+    address: str | None
+    verify: bool
+
+
+def _plan(
+    given: Mapping[str, object] | None,
+    *,
+    notebooks: str | Sequence[str] | None,
+    out_dir: str | Path | None,
+    verify: bool,
+    scheduler: str | None,
+    data: str | Path | None,
+) -> _Plan:
+    """Everything checked before a notebook starts: parameters (bounded by the data), scheduler, directory."""
     paths = select_notebooks(notebooks)
     specs = parameters(paths)
     given = dict(given or {})
@@ -414,86 +434,69 @@ def run(
         except ClusterError as exc:
             raise RunError(str(exc)) from None
     name = run_name({key: value for key, value in typed.items() if key != "DATASET"})
-    if own_data:  # reports/<data set name>, then the non-default parameters
-        name = _safe(before.name) + ("" if name == "default" else f"_{name}")  # type: ignore[union-attr]
+    if before is not None and own_data:  # reports/<data set name>, then the non-default parameters
+        name = _safe(before.name) + ("" if name == "default" else f"_{name}")
     directory = Path(out_dir) if out_dir is not None else config.REPORTS_DIR / name
     directory = directory.expanduser().resolve()
     directory.mkdir(parents=True, exist_ok=True)
-    # Start clean: nothing from an earlier (perhaps interrupted) run may be mistaken for this one's.
+    values = {name: typed.get(name, spec.default) for name, spec in specs.items()}
+    return _Plan(paths, typed, values, directory, own_data, address, verify)
+
+
+def _clean(directory: Path) -> None:
+    """Start clean: nothing from an earlier (perhaps interrupted) run may be mistaken for this one's."""
     for stale in [
         *directory.glob("[0-9][0-9]_*.ipynb"),
-        *(directory / n for n in (REPORT_FILE, METRICS_FILE)),
+        *(directory / RESULTS_FOLDER).glob("*.csv"),
+        *(directory / n for n in (REPORT_FILE, METRICS_FILE, MANIFEST_FILE)),
     ]:
         stale.unlink(missing_ok=True)
-    (directory / MANIFEST_FILE).unlink(missing_ok=True)
 
-    values = {name: typed.get(name, spec.default) for name, spec in specs.items()}
-    manifest: dict[str, object] = {
-        "status": "running",
-        "parameters": values,
-        "non_default_parameters": typed,
-        "notebooks": [p.name for p in paths],
-        "git_commit": _git_commit(),
-        "scheduler": address,
-        "started": _now(),
+
+def _kernel_environment(plan: _Plan) -> dict[str, str]:
+    """What the run's kernels get: everything they write stays in the run directory."""
+    environment = {
+        config.CACHE_DIR_ENV_VAR: str(plan.directory / ".cache"),
+        config.RESULTS_DIR_ENV_VAR: str(plan.directory / RESULTS_FOLDER),
+        config.VERIFY_ENV_VAR: "1" if plan.verify else "0",
     }
-    _write_manifest(directory, manifest)
-    # Everything the run writes stays in its directory: the kernels inherit these variables.
-    saved = {
-        name: os.environ.get(name) for name in (CACHE_DIR_ENV_VAR, config.VERIFY_ENV_VAR, SCHEDULER_ENV_VAR)
-    }
-    os.environ[CACHE_DIR_ENV_VAR] = str(directory / ".cache")
-    os.environ[config.VERIFY_ENV_VAR] = "1" if verify else "0"
-    if address is not None:
-        os.environ[SCHEDULER_ENV_VAR] = address
-    current = paths[0]
+    if plan.address is not None:
+        environment[config.SCHEDULER_ENV_VAR] = plan.address
+    return environment
+
+
+def _execute(plan: _Plan, manifest: dict[str, object], progress: bool) -> Dataset:
+    """Execute the notebooks in order (a failure is recorded in the manifest and raised); the data set."""
+    environment = _kernel_environment(plan)
+    drop = (GOLUB_ONLY,) if plan.own_data else ()
+    current = plan.paths[0]
     try:
-        for current in tqdm(paths, desc="notebooks", unit="notebook", disable=not progress):
-            own = {name: typed[name] for name in papermill.inspect_notebook(str(current)) if name in typed}
-            drop = (GOLUB_ONLY,) if own_data else ()
-            execute_notebook(current, directory / current.name, own, drop_tags=drop)
-        source, folder = str(values.get("DATASET", GOLUB)), str(values.get("DATA_DIR", ""))
-        data = load_dataset(source, data_dir=folder, verify=verify)
-        metrics = _metrics(data, values, {p.name for p in paths})
+        for current in tqdm(plan.paths, desc="notebooks", unit="notebook", disable=not progress):
+            own = {
+                name: plan.typed[name]
+                for name in papermill.inspect_notebook(str(current))
+                if name in plan.typed
+            }
+            execute_notebook(
+                current, plan.directory / current.name, own, drop_tags=drop, environment=environment
+            )
+        source, folder = str(plan.resolved.get("DATASET", GOLUB)), str(plan.resolved.get("DATA_DIR", ""))
+        return load_dataset(source, data_dir=folder, verify=plan.verify)
     except (papermill.PapermillExecutionError, FigureError) as exc:
         manifest |= {"status": "failed", "failed_notebook": current.name, "finished": _now()}
-        _write_manifest(directory, manifest)
+        _write_manifest(plan.directory, manifest)
+        where = plan.directory / current.name
         if isinstance(exc, FigureError):
-            raise RunError(f"{exc} The executed notebook is {directory / current.name}") from exc
+            raise RunError(f"{exc} The executed notebook is {where}") from exc
         raise RunError(
             f"{current.name} failed ({exc.ename}: {exc.evalue}); the executed notebook with its traceback is "
-            f"{directory / current.name}"
+            f"{where}"
         ) from exc
     except BaseException as exc:  # Ctrl-C or any other failure: say so, write nothing that claims success
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         manifest |= {"status": status, "stopped_in": current.name, "finished": _now()}
-        _write_manifest(directory, manifest)
+        _write_manifest(plan.directory, manifest)
         raise
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-    result = RunResult(directory, [directory / p.name for p in paths])
-    write_atomic(directory / METRICS_FILE, metrics.to_csv(index=False))
-    result.metrics = directory / METRICS_FILE
-    if render:
-        from leukemia.report import render_report, report_title
-
-        result.report = render_report(directory, show_code=show_code, title=report_title(data.name))
-    versions = provenance_table({}).set_index("item")["value"].to_dict()
-    manifest |= {
-        "status": "complete",
-        "finished": _now(),
-        "package_versions": versions,
-        "data_sha256": dict(data.checksums),
-        "dataset": _describe(data),
-    }
-    _write_manifest(directory, manifest)
-    result.manifest = manifest
-    return result
 
 
 def sweep(

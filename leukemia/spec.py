@@ -109,15 +109,17 @@ def _classes(path: Path, value: object) -> dict[str, list[str]]:
         mapping = {str(c): [str(c)] for c in value}
         if len(mapping) != len(value):
             raise DataError(f"{path.name}: classes repeats a class: {value}.")
-    else:
+    elif isinstance(value, dict):
         mapping = {}
-        for name, raw in value.items():  # type: ignore[union-attr]
+        for name, raw in value.items():
             raw_values = raw if isinstance(raw, list) else [raw]
             mapping[str(name)] = [str(v) for v in raw_values]
         seen = [v for values in mapping.values() for v in values]
         twice = sorted({v for v in seen if seen.count(v) > 1})
         if twice:
             raise DataError(f"{path.name}: classes: the raw value(s) {twice} belong to more than one class.")
+    else:
+        raise DataError(f"{path.name}: classes must be a list or a mapping, got {value!r}.")
     if len(mapping) < 2:
         raise DataError(f"{path.name}: classes must name at least two classes, got {list(mapping)}.")
     return mapping

@@ -34,8 +34,32 @@ def test_cache_dir_default_and_override(tmp_path: Path, monkeypatch: pytest.Monk
     assert cache.cache_dir() == tmp_path.resolve()
 
 
-def test_fingerprint_is_a_sha256() -> None:
-    assert len(source_fingerprint()) == 64
+def test_editing_the_package_source_invalidates_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from leukemia import config
+
+    copy = tmp_path / "leukemia"
+    shutil.copytree(config.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(config, "PACKAGE_DIR", copy)
+    source_fingerprint.cache_clear()
+    before = source_fingerprint()
+    assert len(before) == 64
+    (copy / "stats.py").write_text((copy / "stats.py").read_text() + "\n# an edit\n")
+    source_fingerprint.cache_clear()
+    after = source_fingerprint()
+    assert after != before, "an edit to any module changes the fingerprint"
+    # ... and with it every cached result is computed afresh.
+    monkeypatch.setenv(cache.CACHE_DIR_ENV_VAR, str(tmp_path / "cache"))
+    CALLS.clear()
+    monkeypatch.setattr(cache, "source_fingerprint", lambda: before)
+    cached(square, 5), cached(square, 5)
+    monkeypatch.setattr(cache, "source_fingerprint", lambda: after)
+    cached(square, 5)
+    assert CALLS == [5, 5]
+    source_fingerprint.cache_clear()
 
 
 def test_data_is_keyed_by_its_matrices_and_labels(

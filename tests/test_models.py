@@ -46,7 +46,8 @@ def test_models_get_the_project_seed(name: str) -> None:
     params = model.get_params()
     if "random_state" in params:
         assert params["random_state"] == config.RANDOM_SEED
-    clone(model)  # a proper scikit-learn estimator
+    copy = clone(model)  # a proper scikit-learn estimator: an unfitted copy with the same settings
+    assert copy is not model and repr(copy) == repr(model)
 
 
 def test_linear_svm_is_svc_with_linear_kernel() -> None:
