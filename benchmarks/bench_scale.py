@@ -79,8 +79,8 @@ def one_size(n_genes: int, n_samples: int, folder: Path) -> dict[str, float]:
         selectors=("signal_to_noise",),
         ks=(50,),
         models=("weighted_voting", "knn", "linear_svm"),
-        n_splits=5,
-        n_repeats=1,
+        cv_folds=5,
+        cv_repeats=1,
     )
     with PeakMemory() as memory:
         start = time.perf_counter()

@@ -91,11 +91,11 @@ def main(argv: list[str] | None = None) -> int:
         selectors=("f_test",),
         ks=KS,
         models=tuple(classifiers()),
-        n_splits=5,
-        n_repeats=args.n_repeats,
+        cv_folds=5,
+        cv_repeats=args.n_repeats,
     )
     print(
-        f"grid: {len(space.configurations())} configurations x {space.n_splits * space.n_repeats} folds, "
+        f"grid: {len(space.configurations())} configurations x {space.cv_folds * space.cv_repeats} folds, "
         f"{X.shape[0]} training samples x {X.shape[1]} genes, n_jobs={args.n_jobs}"
     )
 
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     for which in runs:
         start = time.perf_counter()
         if which == "fast":
-            choice = choose_configuration(X, data.y_train, space, random_state=SEED, n_jobs=args.n_jobs)
+            choice = choose_configuration(data, space, random_state=SEED, n_jobs=args.n_jobs)
         else:
             plain, search = naive(X, y, space, args.n_jobs)
         timings[which] = time.perf_counter() - start

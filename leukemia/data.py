@@ -289,14 +289,29 @@ def read_expression(path: str | Path) -> ExpressionFile:
             raise DataError(f"{path.name}: no '{required}' column (found {list(raw.columns[:4])}...).")
     if raw.empty:
         raise DataError(f"{path.name}: no probe rows.")
-
     accessions = raw[ACCESSION_COLUMN]
     duplicated = accessions[accessions.duplicated()]
     if not duplicated.empty:
         row = int(duplicated.index[0]) + 2
         raise DataError(f"{path.name}: probe '{duplicated.iloc[0]}' appears twice (again at line {row}).")
-
     columns = [c for c in raw.columns if c not in (DESCRIPTION_COLUMN, ACCESSION_COLUMN)]
+    patients = _patient_columns(path, columns)
+    numbers = _numbers(path, raw[patients], accessions)
+    call_columns = [columns[columns.index(p) + 1] for p in patients]
+    numbers_of_patients = np.array([int(p) for p in patients])
+    order = np.argsort(numbers_of_patients, kind="stable")  # patients in numeric order
+    index = pd.Index(numbers_of_patients[order], name="patient")
+    probe_index = pd.Index(accessions.to_numpy(), name="probe")
+    values = pd.DataFrame(numbers.to_numpy().T[order], index=index, columns=probe_index)
+    # One object block: as 7129 separate string columns every later operation on the calls is slow.
+    call_text = raw[call_columns].to_numpy(dtype=object).T[order]
+    calls = pd.DataFrame(call_text, index=index, columns=probe_index, dtype=object)
+    descriptions = pd.Series(raw[DESCRIPTION_COLUMN].to_numpy(), index=probe_index, name="description")
+    return ExpressionFile(values, calls, descriptions)
+
+
+def _patient_columns(path: Path, columns: list[str]) -> list[str]:
+    """The patient columns, each checked to be a number followed by its ``call`` column."""
     patients: list[str] = []
     for position, column in enumerate(columns):
         if _CALL_COLUMN.match(column):
@@ -315,8 +330,11 @@ def read_expression(path: str | Path) -> ExpressionFile:
         patients.append(column)
     if not patients:
         raise DataError(f"{path.name}: no patient columns.")
+    return patients
 
-    text = raw[patients]
+
+def _numbers(path: Path, text: pd.DataFrame, accessions: pd.Series) -> pd.DataFrame:
+    """The patient columns as floats; the first cell that is not a number is named (column, line, probe)."""
     # + 0.0 turns the -0 some copies write for zero into 0.0, so every copy gives the same matrix.
     numbers = (
         text.apply(lambda column: pd.to_numeric(column.str.strip(), errors="coerce")).astype("float64") + 0.0
@@ -329,18 +347,7 @@ def read_expression(path: str | Path) -> ExpressionFile:
             f"{path.name}: patient column '{column}', line {row + 2} "
             f"(probe {accessions.iloc[row]}): expected a number, found {text[column].iloc[row]!r}."
         )
-
-    call_columns = [columns[columns.index(p) + 1] for p in patients]
-    numbers_of_patients = np.array([int(p) for p in patients])
-    order = np.argsort(numbers_of_patients, kind="stable")  # patients in numeric order
-    index = pd.Index(numbers_of_patients[order], name="patient")
-    probe_index = pd.Index(accessions.to_numpy(), name="probe")
-    values = pd.DataFrame(numbers.to_numpy().T[order], index=index, columns=probe_index)
-    # One object block: as 7129 separate string columns every later operation on the calls is slow.
-    call_text = raw[call_columns].to_numpy(dtype=object).T[order]
-    calls = pd.DataFrame(call_text, index=index, columns=probe_index, dtype=object)
-    descriptions = pd.Series(raw[DESCRIPTION_COLUMN].to_numpy(), index=probe_index, name="description")
-    return ExpressionFile(values, calls, descriptions)
+    return numbers
 
 
 def read_labels(path: str | Path) -> pd.Series:

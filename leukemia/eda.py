@@ -100,27 +100,27 @@ def class_correlations(X: pd.DataFrame, y: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(columns, index=X.columns)
 
 
-def top_class_genes(X: pd.DataFrame, y: pd.Series, n: int = 50) -> pd.Index:
-    """The ``n`` genes most correlated with the class, an equal share per class, grouped by class.
+def top_class_genes(X: pd.DataFrame, y: pd.Series, k: int = 50) -> pd.Index:
+    """The ``k`` genes most correlated with the class, an equal share per class, grouped by class.
 
     Each class takes in turn the gene most correlated with its indicator (one-vs-rest) that no class has
     taken yet (:func:`leukemia.select.top_genes_per_class`); the result lists the first class's genes
-    (strongest first), then the second's, and so on. For two classes: the ``n//2`` most negative and the
-    ``n − n//2`` … most positive correlations with the second class's indicator, as Golub's half per class.
+    (strongest first), then the second's, and so on. For two classes: the ``k − k//2`` most negative and the
+    ``k//2`` most positive correlations with the second class's indicator, as Golub's half per class.
 
     Parameters
     ----------
-    n
+    k
         Number of genes, at least the number of classes.
     """
     from leukemia.select import top_genes_per_class
 
     r = class_correlations(X, y)
-    if not r.shape[1] <= n <= r.shape[0]:
-        raise ValueError(f"n must be between the number of classes ({r.shape[1]}) and of genes, got {n}.")
+    if not r.shape[1] <= k <= r.shape[0]:
+        raise ValueError(f"k must be between the number of classes ({r.shape[1]}) and of genes, got {k}.")
     if r.shape[1] == 2:  # exactly −r and r, so that ties fall as for a single correlation
         r.iloc[:, 0] = -r.iloc[:, 1]
-    chosen = top_genes_per_class(r.to_numpy().T, n)
+    chosen = top_genes_per_class(r.to_numpy().T, k)
     n_classes = r.shape[1]
     return X.columns[np.concatenate([chosen[c::n_classes] for c in range(n_classes)])]
 

@@ -200,9 +200,7 @@ def evaluate_models(
                 "the honest protocol chooses the model and its settings; set the choices with space=."
             )
         space = space or SearchSpace()
-        chosen = choose_configuration(
-            data.X_train, data.y_train, space, random_state=random_state, n_jobs=n_jobs
-        )
+        chosen = choose_configuration(data, space, random_state=random_state, n_jobs=n_jobs)
         choice: Choice | None = chosen
         settings = chosen.settings
         pipelines = {chosen.configuration["model"]: space.pipeline(chosen.configuration, random_state)}

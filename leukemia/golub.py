@@ -56,9 +56,9 @@ class WeightedVoting(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_genes
-        Informative genes of each predictor: the ``n_genes − n_genes//2`` with the largest and the
-        ``n_genes//2`` with the smallest score. ``None`` uses every input gene, for use after a
+    k
+        Informative genes of each predictor: the ``k − k//2`` with the largest and the ``k//2``
+        with the smallest score. ``None`` uses every input gene, for use after a
         selection step in a pipeline.
     ddof
         Delta degrees of freedom of the class standard deviations in ``P(g)``.
@@ -76,8 +76,8 @@ class WeightedVoting(ClassifierMixin, BaseEstimator):
         ``P(g)`` and ``b_g`` of those genes.
     """
 
-    def __init__(self, n_genes: int | None = 50, ddof: int = 0, sigma_floor: float = 0.0) -> None:
-        self.n_genes = n_genes
+    def __init__(self, k: int | None = 50, ddof: int = 0, sigma_floor: float = 0.0) -> None:
+        self.k = k
         self.ddof = ddof
         self.sigma_floor = sigma_floor
 
@@ -88,18 +88,16 @@ class WeightedVoting(ClassifierMixin, BaseEstimator):
         classes = np.unique(y)
         if classes.size < 2:
             raise ValueError(f"WeightedVoting needs at least 2 classes, got 1 class: {classes.tolist()}.")
-        if self.n_genes is not None and not 1 <= self.n_genes <= X.shape[1]:
-            raise ValueError(
-                f"n_genes must be between 1 and the number of genes ({X.shape[1]}), got {self.n_genes}."
-            )
+        if self.k is not None and not 1 <= self.k <= X.shape[1]:
+            raise ValueError(f"k must be between 1 and the number of genes ({X.shape[1]}), got {self.k}.")
         class_scores, self.classes_ = signal_to_noise_ovr(X, y, ddof=self.ddof, sigma_floor=self.sigma_floor)
         predictors = class_scores[:1] if classes.size == 2 else class_scores
         genes, weights, midpoints = [], [], []
         for c, scores in enumerate(predictors):
             chosen = (
                 np.arange(X.shape[1])
-                if self.n_genes is None
-                else np.sort(top_genes_per_class(np.stack([scores, -scores]), self.n_genes))
+                if self.k is None
+                else np.sort(top_genes_per_class(np.stack([scores, -scores]), self.k))
             )
             if not np.isfinite(scores[chosen]).all():
                 raise ValueError(
@@ -268,7 +266,7 @@ def weighted_voting_calls(
     data: Dataset,
     preprocessing: tuple[str, ...] = ("none", "standard", "dudoit"),
     *,
-    n_genes: int = 50,
+    k: int = 50,
     threshold: float = PAPER_INDEPENDENT_CALLS["threshold"],
     sigma_floor: float = 0.0,
 ) -> pd.DataFrame:
@@ -295,9 +293,7 @@ def weighted_voting_calls(
     X_train, X_test = data.X_train.to_numpy(), data.X_test.to_numpy()  # arrays: fast input checks
     y_train = data.y_train.astype(str).to_numpy()
     for option in preprocessing:
-        pipeline = make_pipeline(
-            make_preprocessor(option), WeightedVoting(n_genes=n_genes, sigma_floor=sigma_floor)
-        )
+        pipeline = make_pipeline(make_preprocessor(option), WeightedVoting(k=k, sigma_floor=sigma_floor))
         loo = cross_val_predict(pipeline, X_train, y_train, cv=LeaveOneOut(), method="decision_function")
         pipeline.fit(X_train, y_train)
         classes = pipeline[-1].classes_

@@ -27,7 +27,7 @@ from sklearn.utils import as_float_array
 
 from leukemia import config
 from leukemia.cluster import joblib_backend
-from leukemia.dataset import class_order, encode_labels, stratified_folds
+from leukemia.dataset import Dataset, class_order, encode_labels, stratified_folds
 from leukemia.models import MODELS, Configuration, PipelineSettings, make_model, make_pipeline
 from leukemia.preprocessing import PREPROCESSING, make_preprocessor
 from leukemia.search import fold_predictions
@@ -83,8 +83,8 @@ class SearchSpace:
         "weighted_voting", "nearest_shrunken_centroids", "elastic_net", "linear_svm", "rbf_svm",
         "knn", "naive_bayes",
     )  # fmt: skip
-    n_splits: int = 5
-    n_repeats: int = 2
+    cv_folds: int = 5
+    cv_repeats: int = 2
 
     def __post_init__(self) -> None:
         for values, registry, what, method in (
@@ -104,8 +104,8 @@ class SearchSpace:
                 raise ValueError(f"the {what} options repeat one another: {list(labels)}.")
         if not self.ks or min(self.ks) < 1:
             raise ValueError(f"ks must be numbers of genes >= 1, got {self.ks}.")
-        if self.n_splits < 2 or self.n_repeats < 1:
-            raise ValueError("n_splits must be >= 2 and n_repeats >= 1.")
+        if self.cv_folds < 2 or self.cv_repeats < 1:
+            raise ValueError("cv_folds must be >= 2 and cv_repeats >= 1.")
 
     @property
     def preprocessing_labels(self) -> tuple[str, ...]:
@@ -127,7 +127,7 @@ class SearchSpace:
     def folds(self, random_state: int = config.RANDOM_SEED) -> RepeatedStratifiedKFold:
         """The repeated stratified folds every configuration is scored on."""
         return RepeatedStratifiedKFold(
-            n_splits=self.n_splits, n_repeats=self.n_repeats, random_state=random_state
+            n_splits=self.cv_folds, n_repeats=self.cv_repeats, random_state=random_state
         )
 
     def pipeline(self, configuration: Configuration, random_state: int = config.RANDOM_SEED) -> Pipeline:
@@ -233,8 +233,7 @@ class Choice:
 
 
 def choose_configuration(
-    X_train: pd.DataFrame,
-    y_train: pd.Series,
+    data: Dataset,
     space: SearchSpace = SearchSpace(),
     *,
     random_state: int = config.RANDOM_SEED,
@@ -243,9 +242,10 @@ def choose_configuration(
     """Choose preprocessing, selector, number of genes and model from the training set alone.
 
     The best mean repeated-CV accuracy wins; ties go to the smaller standard deviation over
-    folds, then to fewer genes, then to the earlier entry of the search space.
+    folds, then to fewer genes, then to the earlier entry of the search space. Only ``data``'s
+    training samples are read.
     """
-    return _best(cv_scores(X_train, y_train, space, random_state=random_state, n_jobs=n_jobs))
+    return _best(cv_scores(data.X_train, data.y_train, space, random_state=random_state, n_jobs=n_jobs))
 
 
 def _best(scores: pd.DataFrame) -> Choice:
@@ -261,29 +261,29 @@ def _best(scores: pd.DataFrame) -> Choice:
 
 
 def nested_cv(
-    X_train: pd.DataFrame,
-    y_train: pd.Series,
+    data: Dataset,
     space: SearchSpace = SearchSpace(),
     *,
-    outer_splits: int = 5,
+    outer_folds: int = 5,
     random_state: int = config.RANDOM_SEED,
     n_jobs: int | None = None,
 ) -> pd.DataFrame:
     """Estimate the accuracy of :func:`choose_configuration` itself, on training samples only.
 
     Each outer fold runs the whole choice on its training part and tests the chosen pipeline on
-    its held-out part.
+    its held-out part. Only ``data``'s training samples are read.
 
     Returns
     -------
     pandas.DataFrame
         One row per outer fold: ``fold``, ``n_test``, ``n_correct``, ``accuracy``, the chosen
-        configuration (:func:`nested_summary` pools them) and ``inner_folds``: ``space.n_splits``, or fewer
+        configuration (:func:`nested_summary` pools them) and ``inner_folds``: ``space.cv_folds``, or fewer
         when the smallest class has fewer samples than that in an outer training part.
     """
+    X_train, y_train = data.X_train, data.y_train
     y = y_train.reindex(X_train.index)
     X, encoded = _arrays(X_train, y_train)
-    outer = list(stratified_folds(outer_splits, random_state).split(X, y))
+    outer = list(stratified_folds(outer_folds, random_state).split(X, y))
     space = _inner_space(space, [encoded[train] for train, _ in outer])
     # The inner searches of all outer folds form one batch of tasks: no core idles between folds.
     inner = _score_all([(X[train], encoded[train]) for train, _ in outer], space, random_state, n_jobs)
@@ -296,7 +296,7 @@ def nested_cv(
         rows.append(
             {"fold": fold, "n_test": len(test), "n_correct": n_correct, "accuracy": n_correct / len(test)}
             | choice.configuration
-            | {"inner_folds": space.n_splits}
+            | {"inner_folds": space.cv_folds}
         )
     return pd.DataFrame(rows)
 
@@ -305,7 +305,7 @@ def _inner_space(space: SearchSpace, outer_training: list[np.ndarray]) -> Search
     """``space`` with no more inner folds than the smallest class has samples in any outer training part.
 
     Stratified folds need a sample of every class in each fold; with a small class the outer split leaves
-    fewer of it than ``space.n_splits``, and the inner search uses that many folds instead.
+    fewer of it than ``space.cv_folds``, and the inner search uses that many folds instead.
     """
     smallest = min(int(np.unique(labels, return_counts=True)[1].min()) for labels in outer_training)
     if smallest < 2:
@@ -313,7 +313,7 @@ def _inner_space(space: SearchSpace, outer_training: list[np.ndarray]) -> Search
             "an outer training part holds a single sample of a class: too few for an inner cross-validation; "
             "use fewer outer folds."
         )
-    return space if space.n_splits <= smallest else replace(space, n_splits=smallest)
+    return space if space.cv_folds <= smallest else replace(space, cv_folds=smallest)
 
 
 @dataclass(frozen=True)
@@ -355,8 +355,7 @@ def nested_summary(nested: pd.DataFrame) -> NestedEstimate:
 
 
 def selection_bias(
-    X_train: pd.DataFrame,
-    y_train: pd.Series,
+    data: Dataset,
     *,
     k: int = 50,
     n_permutations: int = 10,
@@ -376,8 +375,8 @@ def selection_bias(
         One row per permutation: ``genes chosen before CV`` and ``genes chosen inside CV``.
     """
     rng = np.random.default_rng(random_state)
-    y = y_train.reindex(X_train.index).to_numpy()
-    X = X_train.to_numpy()
+    y = data.y_train.reindex(data.X_train.index).to_numpy()  # training samples only
+    X = data.X_train.to_numpy()
     rows = []
     for _ in range(n_permutations):
         shuffled = rng.permutation(y)
@@ -419,10 +418,7 @@ def margin_confidence(proba: np.ndarray) -> np.ndarray:
 
 
 def abstention(
-    X_train: pd.DataFrame,
-    y_train: pd.Series,
-    X_test: pd.DataFrame,
-    y_test: pd.Series,
+    data: Dataset,
     models: list[str],
     settings: PipelineSettings,
     *,
@@ -449,10 +445,10 @@ def abstention(
         ``train_confident`` and ``train_confident_correct`` (out-of-fold),
         ``test_confident``, ``test_confident_correct``, ``test_uncertain``, ``test_confident_accuracy``.
     """
-    classes = class_order(y_train)
-    y_tr = encode_labels(y_train.reindex(X_train.index), classes).to_numpy()
-    y_te = encode_labels(y_test.reindex(X_test.index), classes).to_numpy()
-    X_tr, X_te = X_train.to_numpy(), X_test.to_numpy()  # arrays: fast input checks
+    classes = class_order(data.y_train)
+    y_tr = encode_labels(data.y_train.reindex(data.X_train.index), classes).to_numpy()
+    y_te = encode_labels(data.y_test.reindex(data.X_test.index), classes).to_numpy()
+    X_tr, X_te = data.X_train.to_numpy(), data.X_test.to_numpy()  # arrays: fast input checks
     folds = stratified_folds(cv_folds, random_state)
     rows = []
     for name in models:
@@ -500,7 +496,7 @@ def abstention(
 
 
 def parse_search_space(
-    preprocessing: str, selectors: str, ks: str, models: str, *, n_splits: int = 5, n_repeats: int = 2
+    preprocessing: str, selectors: str, ks: str, models: str, *, cv_folds: int = 5, cv_repeats: int = 2
 ) -> SearchSpace:
     """Build a :class:`SearchSpace` from comma-separated notebook parameters.
 
@@ -514,4 +510,4 @@ def parse_search_space(
         numbers = tuple(int(k) for k in items(ks))
     except ValueError:
         raise ValueError(f"ks must be comma-separated whole numbers, got {ks!r}.") from None
-    return SearchSpace(items(preprocessing), items(selectors), numbers, items(models), n_splits, n_repeats)
+    return SearchSpace(items(preprocessing), items(selectors), numbers, items(models), cv_folds, cv_repeats)

@@ -59,7 +59,7 @@ MODELS: dict[str, Callable[[int], ClassifierMixin]] = {
     "gradient_boosting": lambda seed: GradientBoostingClassifier(random_state=seed),
     "xgboost": _xgboost,
     # Golub et al. (1999): signal-to-noise weighted voting over the genes the selector kept.
-    "weighted_voting": lambda seed: WeightedVoting(n_genes=None),
+    "weighted_voting": lambda seed: WeightedVoting(k=None),
     # Tibshirani et al. (2002): class centroids shrunk towards the overall centroid.
     "nearest_shrunken_centroids": lambda seed: NearestCentroid(shrink_threshold=1.0),
     # Zou & Hastie (2005): L1 + L2 penalised logistic regression (l1_ratio > 0 means elastic net).

@@ -44,6 +44,7 @@ __all__ = [
     "plot_sample_distributions",
     "plot_selection_bias",
     "plot_selector_scores",
+    "plot_sweep",
     "plot_train_cv_test",
     "plot_value_distributions",
     "set_style",
@@ -736,3 +737,33 @@ def plot_nested_vs_test(nested: pd.DataFrame, test_accuracy: float, ci: tuple[fl
     )
     ax.legend(fontsize=8, loc="lower left")
     return fig
+
+
+def plot_sweep(metrics: pd.DataFrame, swept: list[str]) -> list[Figure]:
+    """Independent-set accuracy (95% CI) against the first swept parameter; one figure per other setting.
+
+    ``metrics`` holds the runs of a sweep, one column per swept parameter.
+    """
+    x, n_test = swept[0], int(metrics["n_test"].iloc[0])
+    panels = metrics.groupby(swept[1:], sort=True) if len(swept) > 1 else [("", metrics)]
+    figures = []
+    for key, part in panels:
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        palette = sns.color_palette("tab20", part["model"].nunique())
+        for colour, (model, rows) in zip(palette, part.groupby("model", sort=True), strict=True):
+            rows = rows.sort_values(x)
+            ax.errorbar(
+                rows[x].astype(str), rows["accuracy"],
+                yerr=[rows["accuracy"] - rows["ci_low"], rows["ci_high"] - rows["accuracy"]],
+                marker="o", capsize=3, color=colour, label=f"{model} ({rows['protocol'].iloc[0]})", alpha=0.8,
+            )  # fmt: skip
+        labels = key if isinstance(key, tuple) else (key,)
+        fixed = ", ".join(f"{name}={value}" for name, value in zip(swept[1:], labels, strict=False))
+        suffix = f" ({fixed})" if fixed else ""
+        lowest = min(0.4, float(part["ci_low"].min()) - 0.05)
+        ax.set(title=f"Independent-set accuracy (95% CI) against {x}{suffix}", xlabel=x,
+               ylabel=f"accuracy on the {n_test} test samples", ylim=(lowest, 1.02))  # fmt: skip
+        ax.legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc="upper left")
+        fig.tight_layout()
+        figures.append(fig)
+    return figures

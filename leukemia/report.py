@@ -15,7 +15,6 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import nbformat
 import pandas as pd
-import seaborn as sns
 from nbconvert import HTMLExporter
 from pygments.formatters import HtmlFormatter
 
@@ -133,27 +132,11 @@ def render_sweep(metrics: pd.DataFrame, swept: list[str], target: Path) -> Path:
         Where to write the page.
     """
 
-    x = swept[0]
-    n_test = int(metrics["n_test"].iloc[0])
-    panels = metrics.groupby(swept[1:], sort=True) if len(swept) > 1 else [("", metrics)]
+    from leukemia.plotting import plot_sweep
+
+    x, n_test = swept[0], int(metrics["n_test"].iloc[0])
     figures = []
-    for key, part in panels:
-        fig, ax = plt.subplots(figsize=(8, 4.5))
-        palette = sns.color_palette("tab20", part["model"].nunique())
-        for colour, (model, rows) in zip(palette, part.groupby("model", sort=True), strict=True):
-            rows = rows.sort_values(x)
-            ax.errorbar(
-                rows[x].astype(str), rows["accuracy"],
-                yerr=[rows["accuracy"] - rows["ci_low"], rows["ci_high"] - rows["accuracy"]],
-                marker="o", capsize=3, color=colour, label=f"{model} ({rows['protocol'].iloc[0]})", alpha=0.8,
-            )  # fmt: skip
-        labels = key if isinstance(key, tuple) else (key,)
-        fixed = ", ".join(f"{name}={value}" for name, value in zip(swept[1:], labels, strict=False))
-        suffix = f" ({fixed})" if fixed else ""
-        ax.set(title=f"Independent-set accuracy (95% CI) against {x}{suffix}", xlabel=x,
-               ylabel=f"accuracy on the {n_test} test samples", ylim=(0.4, 1.02))  # fmt: skip
-        ax.legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc="upper left")
-        fig.tight_layout()
+    for fig in plot_sweep(metrics, swept):
         figures.append(f'<img alt="accuracy against {html.escape(x)}" src="{_figure_data_uri(fig)}">')
     columns = [
         *swept,

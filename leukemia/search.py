@@ -123,7 +123,7 @@ def _vectorised(model: ClassifierMixin):
         and params["priors"] == "uniform"
     ):
         return _centroid_by_k
-    if type(model) is WeightedVoting and params["n_genes"] is None:
+    if type(model) is WeightedVoting and params["k"] is None:
         return _voting_by_k
     return None
 

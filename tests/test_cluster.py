@@ -22,8 +22,8 @@ SPACE = SearchSpace(
     selectors=("f_test", "signal_to_noise"),
     ks=(5, 20),
     models=("weighted_voting", "knn", "linear_svm"),
-    n_splits=3,
-    n_repeats=2,
+    cv_folds=3,
+    cv_repeats=2,
 )
 
 
@@ -52,10 +52,10 @@ def test_folds_on_the_cluster_give_identical_scores(
 
 
 def test_nested_cv_on_the_cluster_is_the_local_one(golub: GolubData, scheduler: str) -> None:
-    here = nested_cv(golub.X_train, golub.y_train, SPACE, outer_splits=3)
+    here = nested_cv(golub, SPACE, outer_folds=3)
     with cluster.joblib_backend(scheduler) as on_cluster:
         assert on_cluster
-        there = nested_cv(golub.X_train, golub.y_train, SPACE, outer_splits=3)
+        there = nested_cv(golub, SPACE, outer_folds=3)
     pd.testing.assert_frame_equal(here, there, check_exact=True)
 
 

@@ -22,7 +22,7 @@ def hand_made() -> tuple[pd.DataFrame, np.ndarray]:
 
 def test_weighted_voting_by_hand(hand_made) -> None:
     X, y = hand_made
-    wv = WeightedVoting(n_genes=2).fit(X, y)
+    wv = WeightedVoting(k=2).fit(X, y)
     np.testing.assert_allclose(wv.weights_, [[4, -4]])  # two classes: one predictor
     np.testing.assert_allclose(wv.midpoints_, [[6, 6]])
     new = pd.DataFrame({"g1": [8.0, 7, 6], "g2": [5.0, 8, 6]})
@@ -45,11 +45,11 @@ def test_weighted_voting_picks_half_the_genes_per_class() -> None:
     X[:10, 0] += 5  # strongly ALL
     X[:10, 1] += 3  # ALL
     X[10:, 2] += 5  # strongly AML
-    wv = WeightedVoting(n_genes=2).fit(X, y)
+    wv = WeightedVoting(k=2).fit(X, y)
     assert wv.genes_.tolist() == [[0, 2]]
-    assert WeightedVoting(n_genes=None).fit(X, y).genes_.size == 30
-    with pytest.raises(ValueError, match=r"n_genes must be between 1 and the number of genes \(30\)"):
-        WeightedVoting(n_genes=31).fit(X, y)
+    assert WeightedVoting(k=None).fit(X, y).genes_.size == 30
+    with pytest.raises(ValueError, match=r"k must be between 1 and the number of genes \(30\)"):
+        WeightedVoting(k=31).fit(X, y)
 
 
 def test_prediction_strength_bounds(golub: GolubData) -> None:
@@ -95,7 +95,7 @@ def test_weighted_voting_passes_scikit_learns_estimator_checks() -> None:
 
     # Every feature: with one gene per one-vs-rest predictor, the checks' 3-class blobs in two dimensions
     # are not separable (accuracy below their 0.83); the gene choice is checked by hand above.
-    for estimator in (WeightedVoting(n_genes=None), WeightedVoting(n_genes=None, sigma_floor=0.2)):
+    for estimator in (WeightedVoting(k=None), WeightedVoting(k=None, sigma_floor=0.2)):
         results = check_estimator(estimator, on_fail=None)
         failed = [r["check_name"] for r in results if r["status"] == "failed"]
         assert failed == [], failed
@@ -107,11 +107,11 @@ def test_weighted_voting_errors_are_scikit_learns(hand_made) -> None:
 
     X, _ = hand_made
     with pytest.raises(NotFittedError):
-        WeightedVoting(n_genes=2).predict(X)
+        WeightedVoting(k=2).predict(X)
     with pytest.raises(ValueError, match="Unknown label type"):
-        WeightedVoting(n_genes=2).fit(X, [0.1, 0.7, 2.5, 3.3])
+        WeightedVoting(k=2).fit(X, [0.1, 0.7, 2.5, 3.3])
     with pytest.raises(ValueError, match="got 1 class"):
-        WeightedVoting(n_genes=2).fit(X, ["A"] * 4)
+        WeightedVoting(k=2).fit(X, ["A"] * 4)
 
 
 def test_sigma_floor_by_hand() -> None:
@@ -119,10 +119,10 @@ def test_sigma_floor_by_hand() -> None:
     # No floor: P = 90 / 2 = 45. Floor 0.2|mu|: sigma_A = 20, sigma_B = max(1, 2) = 2 -> P = 90 / 22.
     X = np.array([[99.0], [101.0], [9.0], [11.0]])
     y = np.array(["A", "A", "B", "B"])
-    assert WeightedVoting(n_genes=1).fit(X, y).weights_[0] == pytest.approx(45)
-    assert WeightedVoting(n_genes=1, sigma_floor=0.2).fit(X, y).weights_[0] == pytest.approx(90 / 22)
+    assert WeightedVoting(k=1).fit(X, y).weights_[0] == pytest.approx(45)
+    assert WeightedVoting(k=1, sigma_floor=0.2).fit(X, y).weights_[0] == pytest.approx(90 / 22)
     # A floor that never binds changes nothing.
-    assert WeightedVoting(n_genes=1, sigma_floor=0.001).fit(X, y).weights_[0] == pytest.approx(45)
+    assert WeightedVoting(k=1, sigma_floor=0.001).fit(X, y).weights_[0] == pytest.approx(45)
 
 
 def test_significant_from_reads_the_table() -> None:
@@ -158,7 +158,7 @@ def _planted(n_classes: int, per_class: int = 8, seed: int = 0) -> tuple[np.ndar
 def test_weighted_voting_with_k_classes_finds_the_planted_classes(n_classes: int) -> None:
     X, y = _planted(n_classes)
     X_new, y_new = _planted(n_classes, per_class=4, seed=1)
-    wv = WeightedVoting(n_genes=4).fit(X, y)
+    wv = WeightedVoting(k=4).fit(X, y)
     assert wv.classes_.tolist() == [f"C{c}" for c in range(n_classes)]
     assert wv.genes_.shape == (n_classes, 4)
     for c in range(n_classes):  # each predictor's two "for" genes are its own planted ones
@@ -177,13 +177,10 @@ def test_weighted_voting_is_one_vs_rest_with_a_half_margin_strength(n_classes: i
     for two classes this is Golub's call and Golub's prediction strength."""
     X, y = _planted(n_classes)
     X_new = _planted(n_classes, per_class=5, seed=2)[0] * 1.5  # some uncertain calls
-    wv = WeightedVoting(n_genes=None).fit(X, y)
+    wv = WeightedVoting(k=None).fit(X, y)
     classes = np.unique(y)
     signed = np.column_stack(
-        [
-            -WeightedVoting(n_genes=None).fit(X, np.where(y == c, "a", "b")).decision_function(X_new)
-            for c in classes
-        ]
+        [-WeightedVoting(k=None).fit(X, np.where(y == c, "a", "b")).decision_function(X_new) for c in classes]
     )  # s_c: positive for class c ("a" is the first label, so the binary decision favours "b")
     best = signed.argmax(axis=1)
     ordered = np.sort(signed, axis=1)

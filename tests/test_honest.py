@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import replace
 
 import numpy as np
@@ -29,8 +28,8 @@ SMALL = SearchSpace(
     selectors=("f_test", "signal_to_noise"),
     ks=(5, 20),
     models=("weighted_voting", "knn"),
-    n_splits=3,
-    n_repeats=1,
+    cv_folds=3,
+    cv_repeats=1,
 )
 
 
@@ -45,9 +44,24 @@ def test_fast_scores_equal_naive_pipeline_cv(golub: GolubData) -> None:
         assert row.cv_std == pytest.approx(naive.std())
 
 
-def test_chooser_takes_training_data_only() -> None:
-    parameters = list(inspect.signature(choose_configuration).parameters)
-    assert parameters == ["X_train", "y_train", "space", "random_state", "n_jobs"]
+def test_choosing_nested_cv_and_selection_bias_read_training_samples_only(golub: GolubData) -> None:
+    """They take the whole data set; nothing they return may change when the test samples do."""
+    rng = np.random.default_rng(0)
+    scrambled = replace(
+        golub,
+        X_test=golub.X_test.apply(lambda column: rng.normal(size=len(column))),
+        y_test=golub.y_test.sample(frac=1, random_state=1).set_axis(golub.y_test.index),
+    )
+    assert (
+        choose_configuration(golub, SMALL).configuration
+        == choose_configuration(scrambled, SMALL).configuration
+    )
+    pd.testing.assert_frame_equal(
+        nested_cv(golub, SMALL, outer_folds=3), nested_cv(scrambled, SMALL, outer_folds=3)
+    )
+    pd.testing.assert_frame_equal(
+        selection_bias(golub, n_permutations=2), selection_bias(scrambled, n_permutations=2)
+    )
 
 
 def test_choice_ignores_the_test_set(golub: GolubData) -> None:
@@ -65,7 +79,7 @@ def test_choice_ignores_the_test_set(golub: GolubData) -> None:
 
 
 def test_choice_is_the_best_cv_score_with_documented_ties(golub: GolubData) -> None:
-    choice = choose_configuration(golub.X_train, golub.y_train, SMALL)
+    choice = choose_configuration(golub, SMALL)
     best = choice.scores.iloc[0]
     assert best["cv_accuracy"] == choice.scores["cv_accuracy"].max()
     tied = choice.scores[choice.scores["cv_accuracy"] == best["cv_accuracy"]]
@@ -88,7 +102,7 @@ def test_search_space_validation() -> None:
 
 
 def test_nested_cv_rows(golub: GolubData) -> None:
-    result = nested_cv(golub.X_train, golub.y_train, SMALL, outer_splits=3)
+    result = nested_cv(golub, SMALL, outer_folds=3)
     assert len(result) == 3
     assert result["n_test"].sum() == 38
     assert (result["accuracy"] == result["n_correct"] / result["n_test"]).all()
@@ -99,7 +113,7 @@ def test_nested_cv_equals_a_plain_scikit_learn_nested_loop(golub: GolubData) -> 
     """Same outer folds => the same inner choices and the same outer predictions as the obvious loop."""
     X = golub.X_train.iloc[:, :800]  # a slice of the genes keeps the plain loop quick
     y = golub.y_train
-    fast = nested_cv(X, y, SMALL, outer_splits=3)
+    fast = nested_cv(replace(golub, X_train=X), SMALL, outer_folds=3)
     outer = StratifiedKFold(n_splits=3, shuffle=True, random_state=42)
     for fold, (train, test) in enumerate(outer.split(X, y)):
         X_in, y_in = X.iloc[train].to_numpy(), encode_labels(y.iloc[train]).to_numpy()
@@ -129,7 +143,7 @@ def test_nested_summary_pools_the_outer_folds() -> None:
 
 
 def test_selection_bias_lesson(golub: GolubData) -> None:
-    result = selection_bias(golub.X_train, golub.y_train, n_permutations=6)
+    result = selection_bias(golub, n_permutations=6)
     inside = result["genes chosen inside CV"].mean()
     before = result["genes chosen before CV"].mean()
     assert 0.35 <= inside <= 0.65, "on permuted labels an honest CV estimate is at chance"
@@ -138,9 +152,7 @@ def test_selection_bias_lesson(golub: GolubData) -> None:
 
 def test_abstention(golub: GolubData) -> None:
     settings = {"preprocessing": "none", "selector": "signal_to_noise", "k": 50}
-    table = abstention(
-        golub.X_train, golub.y_train, golub.X_test, golub.y_test, ["weighted_voting", "linear_svm"], settings
-    )
+    table = abstention(golub, ["weighted_voting", "linear_svm"], settings)
     assert table["model"].tolist() == ["weighted_voting"]  # the SVM has no predict_proba
     row = table.iloc[0]
     assert row["test_confident"] + row["test_uncertain"] == 34
@@ -162,14 +174,7 @@ def test_clean_threshold_is_the_rule_the_notebook_states() -> None:
 
 def test_abstention_leaves_models_without_a_qualifying_threshold_empty(golub: GolubData) -> None:
     settings = {"preprocessing": "standard", "selector": "signal_to_noise", "k": 200}
-    table = abstention(
-        golub.X_train,
-        golub.y_train,
-        golub.X_test,
-        golub.y_test,
-        ["decision_tree", "weighted_voting"],
-        settings,
-    ).set_index("model")
+    table = abstention(golub, ["decision_tree", "weighted_voting"], settings).set_index("model")
     tree = table.loc["decision_tree"]
     assert pd.isna(tree["threshold"]), "a pure tree's wrong training calls have confidence 1"
     assert tree["train_max_wrong_confidence"] == 1.0
@@ -193,8 +198,8 @@ def test_search_space_takes_estimators_and_names_them(golub: GolubData) -> None:
         selectors=("f_test",),
         ks=(10,),
         models=(KNeighborsClassifier(3), NearestCentroid(), "weighted_voting"),
-        n_splits=3,
-        n_repeats=1,
+        cv_folds=3,
+        cv_repeats=1,
     )
     assert space.preprocessing_labels == ("standard", "DudoitFilter()+StandardScaler()")
     labels = ("KNeighborsClassifier(n_neighbors=3)", "NearestCentroid()", "weighted_voting")
@@ -224,7 +229,7 @@ def test_honest_protocol_takes_a_space_of_estimators(golub: GolubData) -> None:
 
     space = SearchSpace(
         preprocessing=("standard",), selectors=("f_test",), ks=(10, 50),
-        models=(KNeighborsClassifier(3), NearestCentroid()), n_splits=3, n_repeats=1,
+        models=(KNeighborsClassifier(3), NearestCentroid()), cv_folds=3, cv_repeats=1,
     )  # fmt: skip
     honest = evaluate_models(golub, "honest", space=space)
     row = honest.table.iloc[0]

@@ -87,17 +87,15 @@ def test_signal_to_noise_and_weighted_voting_find_the_planted_classes(planted: D
 def test_the_honest_search_nested_cv_and_abstention_with_k_classes(planted: Dataset) -> None:
     space = SearchSpace(
         preprocessing=("none", "standard"), ks=(4, 10), models=("weighted_voting", "knn", "elastic_net"),
-        n_splits=3, n_repeats=1,
+        cv_folds=3, cv_repeats=1,
     )  # fmt: skip
     honest = evaluate_models(planted, "honest", space=space, cv_folds=3)
     assert honest.table.iloc[0]["accuracy"] >= 0.9
-    nested = nested_cv(planted.X_train, planted.y_train, space, outer_splits=3)
+    nested = nested_cv(planted, space, outer_folds=3)
     assert nested["n_test"].sum() == len(planted.y_train) and nested["accuracy"].min() >= 0.75
     settings = {"preprocessing": "standard", "selector": "signal_to_noise", "k": 10}
     models = ["weighted_voting", "knn"]
-    table = abstention(
-        planted.X_train, planted.y_train, planted.X_test, planted.y_test, models, settings, cv_folds=3
-    )
+    table = abstention(planted, models, settings, cv_folds=3)
     confident = table.dropna(subset=["test_confident"])
     assert (confident["test_confident"] + confident["test_uncertain"] == len(planted.y_test)).all()
 
@@ -113,7 +111,7 @@ def test_classes_of_very_different_sizes_are_handled_or_refused_clearly(tmp_path
         warnings.simplefilter("error")
         evaluation = evaluate_models(data, "seed", models=["knn", "naive_bayes", "xgboost"], cv_folds=3)
         space = SearchSpace(preprocessing=("standard",), selectors=("f_test",), ks=(4,), models=("knn",))
-        nested = nested_cv(data.X_train, data.y_train, space, outer_splits=3)
+        nested = nested_cv(data, space, outer_folds=3)
     assert (evaluation.table["n_test"] == len(data.y_test)).all() and data.y_test.value_counts()["Rare"] == 2
     assert set(nested["inner_folds"]) == {2}  # 2 of the 3 Rare training samples in each outer training part
     # Too few to split at all: a clear refusal when the data are read.

@@ -248,7 +248,7 @@ def test_k_class_figures() -> None:
     titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
     assert titles == [f"Genes higher in {c} than in the rest" for c in sorted(classes)] and labelled(fig)
 
-    wv = WeightedVoting(n_genes=4).fit(X, y.astype(str))
+    wv = WeightedVoting(k=4).fit(X, y.astype(str))
     called, strength = calls_from_decision(wv.decision_function(X), wv.classes_)
     called = pd.Series(called, index=X.index)
     called.iloc[0] = "B"  # one wrong call

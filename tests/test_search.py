@@ -64,7 +64,7 @@ MODELS = [
     KNeighborsClassifier(3),
     KNeighborsClassifier(4),  # even: ties in the vote go to the first class
     NearestCentroid(),
-    WeightedVoting(n_genes=None),
+    WeightedVoting(k=None),
     SVC(kernel="linear"),  # no shortcut: fitted for each k
     NearestCentroid(shrink_threshold=0.5),  # no shortcut either
     GaussianNB(),
@@ -91,7 +91,7 @@ def test_fold_predictions_equal_every_pipeline(golub: GolubData) -> None:
     train, test = np.arange(0, 38, 3) % 38, np.setdiff1d(np.arange(38), np.arange(0, 38, 3))
     steps = [make_preprocessor("standard"), Pipeline([("d", DudoitFilter()), ("s", StandardScaler())])]
     selectors, ks = ["f_test", "signal_to_noise"], [5, 30]
-    models = [LogisticRegression(max_iter=5000), KNeighborsClassifier(3), WeightedVoting(n_genes=None)]
+    models = [LogisticRegression(max_iter=5000), KNeighborsClassifier(3), WeightedVoting(k=None)]
     fast = fold_predictions(X[train], y[train], X[test], steps, selectors, ks, models)
     assert fast.shape == (2 * 2 * 2 * 3, len(test))
     row = 0
