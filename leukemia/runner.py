@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import papermill
@@ -116,7 +117,7 @@ def parameters(notebooks: Sequence[Path] | None = None) -> dict[str, Parameter]:
 _TRUE, _FALSE = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
 
 
-def _coerce(parameter: Parameter, value: object) -> object:
+def _coerce(parameter: Parameter, value: Any) -> object:
     """Convert a value (a string from the command line, or YAML's typed value) to the default's type."""
     kind = parameter.type
     try:
@@ -130,9 +131,9 @@ def _coerce(parameter: Parameter, value: object) -> object:
         if kind is int and not isinstance(value, bool):
             if isinstance(value, float) and not value.is_integer():
                 raise ValueError
-            return int(str(value).strip()) if isinstance(value, str) else int(value)  # type: ignore[call-overload]
+            return int(str(value).strip()) if isinstance(value, str) else int(value)
         if kind is float and not isinstance(value, bool):
-            return float(value)  # type: ignore[arg-type]
+            return float(value)
         if kind is str:
             return str(value)
     except (TypeError, ValueError):
@@ -162,7 +163,7 @@ class DataLimits:
         )
 
 
-def _check_ranges(values: Mapping[str, object], limits: DataLimits | None = None) -> None:
+def _check_ranges(values: Mapping[str, Any], limits: DataLimits | None = None) -> None:
     """Range and choice checks that papermill cannot make; each error names the parameter."""
     from leukemia.honest import parse_search_space
     from leukemia.models import parse_model_names
@@ -180,15 +181,15 @@ def _check_ranges(values: Mapping[str, object], limits: DataLimits | None = None
     }  # fmt: skip
     for name, (low, high) in bounds.items():
         if name in values:
-            need(low <= values[name] <= high, name, f"must be between {low} and {high}")  # type: ignore[operator]
+            need(low <= values[name] <= high, name, f"must be between {low} and {high}")
     if "N_TOP_GENES" in values and limits:
         need(
-            values["N_TOP_GENES"] >= limits.n_classes,  # type: ignore[operator]
+            values["N_TOP_GENES"] >= limits.n_classes,
             "N_TOP_GENES",
             f"must be at least the number of classes ({limits.n_classes})",
         )
     if "PS_THRESHOLD" in values:
-        need(0 <= values["PS_THRESHOLD"] < 1, "PS_THRESHOLD", "must be in [0, 1)")  # type: ignore[operator]
+        need(0 <= values["PS_THRESHOLD"] < 1, "PS_THRESHOLD", "must be in [0, 1)")
     for name in ("PREPROCESSING", "PCA_PREPROCESSING"):
         if name in values:
             need(values[name] in PREPROCESSING, name, f"choose one of {sorted(PREPROCESSING)}")
@@ -212,7 +213,7 @@ def _check_ranges(values: Mapping[str, object], limits: DataLimits | None = None
             )
     genes = limits.genes if limits else 100_000
     if "K_GENES" in values:  # at most the genes the Dudoit filter keeps on the training samples
-        need(1 <= values["K_GENES"] <= genes, "K_GENES", f"must be between 1 and {genes}")  # type: ignore[operator]
+        need(1 <= values["K_GENES"] <= genes, "K_GENES", f"must be between 1 and {genes}")
 
 
 def validate(

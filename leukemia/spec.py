@@ -70,7 +70,7 @@ class DatasetSpec:
     orientation: str = "genes-by-samples"
     labels: Path | None = None
     sample_column: str | None = None
-    class_column: str | None = None
+    class_column: str = ""
     classes: dict[str, list[str]] = field(default_factory=dict)
     """Class → the raw label values that mean it, in class order (reference first)."""
     split_column: str | None = None
@@ -262,7 +262,7 @@ def load_dataset(
     spec = read_spec(source)
     matrix, geo = _read_matrix(spec)
     annotations = _annotations(spec, matrix, geo)
-    raw_class = _column(spec, annotations, spec.class_column, "class_column")  # type: ignore[arg-type]
+    raw_class = _column(spec, annotations, spec.class_column, "class_column")
     in_matrix, in_labels = matrix.X.index, annotations.index
     left_out = [
         *((s, "in the matrix but not in the labels") for s in in_matrix.difference(in_labels)),
