@@ -44,14 +44,21 @@ def test_fast_scores_equal_naive_pipeline_cv(golub: GolubData) -> None:
         assert row.cv_std == pytest.approx(naive.std())
 
 
-def test_choosing_nested_cv_and_selection_bias_read_training_samples_only(golub: GolubData) -> None:
-    """They take the whole data set; nothing they return may change when the test samples do."""
+@pytest.fixture(scope="module")
+def scrambled(golub: GolubData) -> GolubData:
+    """The Golub data with noise for test values and shuffled test labels; the training set untouched."""
     rng = np.random.default_rng(0)
-    scrambled = replace(
+    return replace(
         golub,
         X_test=golub.X_test.apply(lambda column: rng.normal(size=len(column))),
         y_test=golub.y_test.sample(frac=1, random_state=1).set_axis(golub.y_test.index),
     )
+
+
+def test_choosing_nested_cv_and_selection_bias_read_training_samples_only(
+    golub: GolubData, scrambled: GolubData
+) -> None:
+    """They take the whole data set; nothing they return may change when the test samples do."""
     assert (
         choose_configuration(golub, SMALL).configuration
         == choose_configuration(scrambled, SMALL).configuration
@@ -64,13 +71,7 @@ def test_choosing_nested_cv_and_selection_bias_read_training_samples_only(golub:
     )
 
 
-def test_choice_ignores_the_test_set(golub: GolubData) -> None:
-    rng = np.random.default_rng(0)
-    scrambled = replace(
-        golub,
-        X_test=golub.X_test.apply(lambda column: rng.normal(size=len(column))),
-        y_test=golub.y_test.sample(frac=1, random_state=1).set_axis(golub.y_test.index),
-    )
+def test_choice_ignores_the_test_set(golub: GolubData, scrambled: GolubData) -> None:
     first = evaluate_models(golub, "honest", space=SMALL)
     second = evaluate_models(scrambled, "honest", space=SMALL)
     assert first.choice.configuration == second.choice.configuration
