@@ -408,6 +408,8 @@ class _Plan:
     own_data: bool
     address: str | None
     verify: bool
+    dataset: Dataset | None
+    """The data set as read before the run; None while Golub's files are not fetched yet."""
 
 
 def _plan(
@@ -441,7 +443,7 @@ def _plan(
     directory = directory.expanduser().resolve()
     directory.mkdir(parents=True, exist_ok=True)
     values = {name: typed.get(name, spec.default) for name, spec in specs.items()}
-    return _Plan(paths, typed, values, directory, own_data, address, verify)
+    return _Plan(paths, typed, values, directory, own_data, address, verify, before)
 
 
 def _clean(directory: Path) -> None:
@@ -481,6 +483,8 @@ def _execute(plan: _Plan, manifest: dict[str, object], progress: bool) -> Datase
             execute_notebook(
                 current, plan.directory / current.name, own, drop_tags=drop, environment=environment
             )
+        if plan.dataset is not None:  # read once, before the run; unless notebook 01 had to fetch it
+            return plan.dataset
         source, folder = str(plan.resolved.get("DATASET", GOLUB)), str(plan.resolved.get("DATA_DIR", ""))
         return load_dataset(source, data_dir=folder, verify=plan.verify)
     except (papermill.PapermillExecutionError, FigureError) as exc:
