@@ -20,7 +20,7 @@ from sklearn.pipeline import Pipeline
 from leukemia import config
 from leukemia.data import CLASSES
 from leukemia.dataset import Dataset, decode_labels, encode_labels, stratified_folds
-from leukemia.honest import Choice, SearchSpace, choose_configuration
+from leukemia.honest import Choice, NestedEstimate, SearchSpace, choose_configuration
 from leukemia.models import MODELS, PROTOCOLS, SEED_MODELS, PipelineSettings, make_pipeline
 from leukemia.registry import lookup
 from leukemia.rundir import result_columns
@@ -37,6 +37,7 @@ __all__ = [
     "mcnemar_pairs",
     "mcnemar_table",
     "protocol_settings",
+    "protocol_summary",
     "result_columns",
 ]
 
@@ -423,3 +424,76 @@ def learning_curves(
                 )
             )
     return pd.concat(frames, ignore_index=True)
+
+
+#: How each row of :func:`protocol_summary` was chosen, which says whether its accuracy is an honest estimate.
+CHOSEN_ON_TEST = "the test set (optimistic)"
+CHOSEN_ON_TRAINING = "training data only"
+FIXED_IN_ADVANCE = "fixed in advance"
+NESTED_CV = "nested CV (training set)"
+
+
+def protocol_summary(
+    seed: Evaluation,
+    honest: Evaluation,
+    nested: NestedEstimate,
+    *,
+    published: Evaluation | None = None,
+    each_model: bool = False,
+    labels: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """Every protocol's accuracy with its exact 95% CI, labelled with what chose it.
+
+    Parameters
+    ----------
+    seed
+        The seed protocol's models (``evaluate_models(data, "seed", ...)``).
+    honest
+        The honest protocol (chosen by cross-validation on the training set).
+    nested
+        Nested CV of the honest protocol (:func:`leukemia.honest.nested_summary`), measured on the
+        training set.
+    published
+        Optionally Golub's protocol (``evaluate_models(data, "golub", ...)``), fixed before this analysis.
+    each_model
+        Also one row per seed model (each a protocol fixed in advance).
+    labels
+        Display names of the models.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``what``; ``chosen_on`` (one of ``CHOSEN_ON_TEST``, ``CHOSEN_ON_TRAINING``,
+        ``FIXED_IN_ADVANCE``, ``NESTED_CV``), ``n_correct``, ``n_test``, ``accuracy``, ``ci_low``,
+        ``ci_high``.
+        Every row but the nested one is measured on the test set.
+    """
+    name = (labels or {}).get
+    table = seed.table.set_index("model")
+    measures = ["n_correct", "n_test", "accuracy", "ci_low", "ci_high"]
+    by_test, by_cv = table["accuracy"].idxmax(), table["cv_accuracy"].idxmax()
+    rows: list[tuple[str, str, pd.Series]] = []
+    if each_model:
+        rows += [(f"seed protocol: {name(m, m)}", FIXED_IN_ADVANCE, table.loc[m]) for m in table.index]
+    if published is not None:
+        for m, row in published.table.set_index("model").iterrows():
+            rows.append((f"Golub's protocol: {name(str(m), str(m))}", FIXED_IN_ADVANCE, row))
+    honest_what = f"honest protocol ({honest.choice.describe()})" if honest.choice else "honest protocol"
+    rows += [
+        (
+            f"seed protocol, best by test accuracy ({name(by_test, by_test)})",
+            CHOSEN_ON_TEST,
+            table.loc[by_test],
+        ),
+        (f"seed protocol, best by CV accuracy ({name(by_cv, by_cv)})", CHOSEN_ON_TRAINING, table.loc[by_cv]),
+        (honest_what, CHOSEN_ON_TRAINING, honest.table.iloc[0]),
+    ]
+    frame = pd.DataFrame(
+        [{"what": what, "chosen_on": chosen_on, **row[measures].to_dict()} for what, chosen_on, row in rows]
+    )
+    frame.loc[len(frame)] = {
+        "what": "nested CV of the honest protocol (training set, pooled)", "chosen_on": NESTED_CV,
+        "n_correct": nested.n_correct, "n_test": nested.n_test, "accuracy": nested.accuracy,
+        "ci_low": nested.ci_low, "ci_high": nested.ci_high,
+    }  # fmt: skip
+    return frame.astype({"n_correct": int, "n_test": int}).set_index("what")

@@ -43,6 +43,7 @@ __all__ = [
     "clean_threshold",
     "cv_scores",
     "describe_estimator",
+    "inner_fold_count",
     "margin_confidence",
     "nested_cv",
     "nested_summary",
@@ -284,7 +285,10 @@ def nested_cv(
     y = y_train.reindex(X_train.index)
     X, encoded = _arrays(X_train, y_train)
     outer = list(stratified_folds(outer_folds, random_state).split(X, y))
-    space = _inner_space(space, [encoded[train] for train, _ in outer])
+    inner_folds = inner_fold_count(
+        y, outer_folds=outer_folds, cv_folds=space.cv_folds, random_state=random_state
+    )
+    space = replace(space, cv_folds=inner_folds)
     # The inner searches of all outer folds form one batch of tasks: no core idles between folds.
     inner = _score_all([(X[train], encoded[train]) for train, _ in outer], space, random_state, n_jobs)
     rows = []
@@ -301,19 +305,28 @@ def nested_cv(
     return pd.DataFrame(rows)
 
 
-def _inner_space(space: SearchSpace, outer_training: list[np.ndarray]) -> SearchSpace:
-    """``space`` with no more inner folds than the smallest class has samples in any outer training part.
+def inner_fold_count(
+    y_train: pd.Series, *, outer_folds: int, cv_folds: int, random_state: int = config.RANDOM_SEED
+) -> int:
+    """The folds each inner search of :func:`nested_cv` uses: ``cv_folds``, or fewer for a small class.
 
     Stratified folds need a sample of every class in each fold; with a small class the outer split leaves
-    fewer of it than ``space.cv_folds``, and the inner search uses that many folds instead.
+    fewer of it than ``cv_folds`` in some outer training part, and the inner searches use that many folds.
+
+    Raises
+    ------
+    ValueError
+        An outer training part holds a single sample of a class.
     """
-    smallest = min(int(np.unique(labels, return_counts=True)[1].min()) for labels in outer_training)
+    y = y_train.to_numpy()
+    parts = stratified_folds(outer_folds, random_state).split(np.zeros(len(y)), y)
+    smallest = min(int(np.unique(y[train], return_counts=True)[1].min()) for train, _ in parts)
     if smallest < 2:
         raise ValueError(
             "an outer training part holds a single sample of a class: too few for an inner cross-validation; "
             "use fewer outer folds."
         )
-    return space if space.cv_folds <= smallest else replace(space, cv_folds=smallest)
+    return min(cv_folds, smallest)
 
 
 @dataclass(frozen=True)

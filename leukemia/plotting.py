@@ -30,7 +30,9 @@ __all__ = [
     "class_colors",
     "plot_accuracy_ci",
     "plot_class_counts",
+    "plot_cluster_composition",
     "plot_confusion_matrices",
+    "plot_discovery_checks",
     "plot_dudoit_filter",
     "plot_error_grid",
     "plot_gene_heatmap",
@@ -41,6 +43,7 @@ __all__ = [
     "plot_nested_vs_test",
     "plot_pca",
     "plot_prediction_strength",
+    "plot_protocol_summary",
     "plot_sample_distributions",
     "plot_selection_bias",
     "plot_selector_scores",
@@ -737,6 +740,132 @@ def plot_nested_vs_test(nested: pd.DataFrame, test_accuracy: float, ci: tuple[fl
     )
     ax.legend(fontsize=8, loc="lower left")
     return fig
+
+
+def plot_cluster_composition(tables: dict[str, pd.DataFrame], *, title: str | None = None) -> Figure:
+    """One panel per clustering method: each cluster's samples as a bar, coloured by their known class.
+
+    ``tables`` maps a method's name to its clusters × classes counts (:func:`leukemia.discovery.contingency`).
+    """
+    classes = tuple(str(c) for c in next(iter(tables.values())).columns)
+    colours = class_colors(classes)
+    n_rows = max(len(t) for t in tables.values())
+    fig, axes = plt.subplots(
+        1, len(tables), figsize=(3.6 * len(tables), 0.45 * n_rows + 1.9), sharex=True, squeeze=False
+    )
+    for ax, (method, table) in zip(axes[0], tables.items(), strict=True):
+        left = np.zeros(len(table))
+        for c in table.columns:
+            counts = table[c].to_numpy(dtype=float)
+            ax.barh(range(len(table)), counts, left=left, color=colours[str(c)], label=str(c))
+            left += counts
+        ax.set_yticks(range(len(table)), [f"cluster {i}" for i in table.index])
+        ax.invert_yaxis()
+        ax.set(title=method, xlabel="samples")
+    _class_legend(axes[0][-1], classes, loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8)
+    fig.suptitle(title or "Clusters found without labels, coloured by the known class")
+    fig.tight_layout()
+    return fig
+
+
+def plot_discovery_checks(nulls: dict[str, Any], stability: dict[str, pd.DataFrame]) -> Figure:
+    """Three checks of a clustering per method: structure and agreement against their nulls, and stability.
+
+    ``nulls`` maps a method to its :class:`leukemia.discovery.NullComparison`; ``stability`` to its
+    :func:`leukemia.discovery.stability` table. Grey points: the null (or the subsample runs); red diamond:
+    the observed value.
+    """
+    methods = list(nulls)
+    panels = (
+        (
+            "silhouette",
+            "null_silhouettes",
+            "observed_silhouette",
+            "silhouette (genes permuted independently)",
+        ),
+        ("agreement with the classes", "null_aris", "observed_ari", "adjusted Rand index (labels permuted)"),
+    )
+    fig, axes = plt.subplots(1, 3, figsize=(13, 0.6 * len(methods) + 2.2), sharey=True)
+    for ax, (title, null_field, observed_field, xlabel) in zip(axes[:2], panels, strict=True):
+        for y, method in enumerate(methods):
+            values = np.asarray(getattr(nulls[method], null_field), dtype=float)
+            values = values[np.isfinite(values)]
+            ax.scatter(values, y + np.linspace(-0.25, 0.25, len(values)), s=8, color="0.6", alpha=0.6)
+            ax.scatter(
+                [getattr(nulls[method], observed_field)], [y], marker="D", s=60, color="#D55E00", zorder=3
+            )
+        ax.set(title=title, xlabel=xlabel)
+    for y, method in enumerate(methods):
+        runs = stability[method]["ari_with_full"].to_numpy(dtype=float)
+        axes[2].scatter(runs, y + np.linspace(-0.25, 0.25, len(runs)), s=10, color="#0072B2", alpha=0.7)
+    axes[2].set(
+        title="stability on 80% subsamples",
+        xlabel="adjusted Rand index with the full clustering",
+        xlim=(-0.1, 1.05),
+    )
+    axes[0].set_yticks(range(len(methods)), methods)
+    axes[0].invert_yaxis()
+    null = plt.Line2D([], [], marker="o", linestyle="", color="0.6", label="null (one point per permutation)")
+    observed = plt.Line2D([], [], marker="D", linestyle="", color="#D55E00", label="observed")
+    axes[0].legend(
+        handles=[null, observed],
+        fontsize=8, loc="lower left", bbox_to_anchor=(0, 1.08), ncols=2, frameon=False,
+    )  # fmt: skip
+    fig.tight_layout()
+    return fig
+
+
+#: Colours of :func:`plot_protocol_summary` by how a row was chosen (keys: ``evaluate.CHOSEN_ON_*`` etc.).
+CHOICE_COLORS = {
+    "the test set (optimistic)": "#D55E00",
+    "training data only": "#0072B2",
+    "fixed in advance": "#777777",
+    "nested CV (training set)": "#009E73",
+}
+
+
+def plot_protocol_summary(summary: pd.DataFrame, *, floor: float | None = None) -> Figure:
+    """Every protocol's accuracy with its exact 95% CI, coloured by what chose it.
+
+    ``summary`` is :func:`leukemia.evaluate.protocol_summary` output (one row per protocol, indexed by its
+    description). ``floor``, if given, is drawn dashed: what always calling the largest class scores.
+    """
+    rows = summary.iloc[::-1]  # first row at the top
+    fig, ax = plt.subplots(figsize=(9, 0.42 * len(rows) + 2.2))
+    for y, (_, row) in enumerate(rows.iterrows()):
+        colour = CHOICE_COLORS.get(str(row["chosen_on"]), "#000000")
+        below, above = row["accuracy"] - row["ci_low"], row["ci_high"] - row["accuracy"]
+        ax.errorbar(
+            [row["accuracy"]], [y], xerr=[[below], [above]], color=colour, capsize=3,
+            fmt="D" if row["chosen_on"] == "nested CV (training set)" else "o",
+        )  # fmt: skip
+        ax.annotate(
+            f"{int(row['n_correct'])}/{int(row['n_test'])}", (row["ci_high"], y), xytext=(5, 0),
+            textcoords="offset points", va="center", fontsize=8,
+        )  # fmt: skip
+    if floor is not None:
+        ax.axvline(floor, color="0.5", linestyle="--", linewidth=1)
+    ax.set_yticks(range(len(rows)), [textwrap_label(str(w), 60) for w in rows.index], fontsize=8)
+    present = [c for c in CHOICE_COLORS if c in set(summary["chosen_on"])]
+    handles: list[Any] = [Patch(color=CHOICE_COLORS[c], label=f"chosen on: {c}") for c in present]
+    if floor is not None:
+        handles.append(plt.Line2D([], [], color="0.5", linestyle="--", label="always the largest class"))
+    ax.legend(
+        handles=handles, fontsize=8, loc="upper center", bbox_to_anchor=(0.4, -0.09), ncols=2, frameon=False
+    )
+    ax.set(
+        xlabel="accuracy with exact 95% CI (test set; the nested-CV row: held-out training samples)",
+        xlim=(min(0.4, float(summary["ci_low"].min()) - 0.05, floor or 1.0), 1.08),
+        ylim=(-0.6, len(rows) - 0.4),
+        ylabel="how the classifier was arrived at",
+        title="Honest and optimistic accuracies, side by side",
+    )
+    return fig
+
+
+def textwrap_label(text: str, width: int) -> str:
+    """``text`` shortened to ``width`` characters with an ellipsis (axis labels stay on one line)."""
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def plot_sweep(metrics: pd.DataFrame, swept: list[str]) -> list[Figure]:

@@ -18,6 +18,7 @@ import pandas as pd
 from nbconvert import HTMLExporter
 from pygments.formatters import HtmlFormatter
 
+from leukemia.config import NOTEBOOKS_DIR
 from leukemia.rundir import REPORT_FILE, write_atomic
 
 __all__ = ["render_report", "render_sweep"]
@@ -37,6 +38,8 @@ th { background: #f0f0f0; }
 pre { background: #f7f7f7; padding: 0.6em; overflow-x: auto; font-size: 0.85em; }
 .jp-InputPrompt, .jp-OutputPrompt { display: none; }
 .anchor-link { display: none; }
+details { background: #f5f8fc; border-left: 3px solid #0b5cad; padding: 0.3em 0.8em; margin: 0.6em 0; }
+summary { cursor: pointer; font-weight: 600; }
 """
 
 
@@ -106,10 +109,35 @@ def render_report(directory: Path, *, show_code: bool = False, title: str | None
         anchor = f"nb-{path.stem}"
         entries.append(f'<li><a href="#{anchor}">{html.escape(heading)}</a></li>')
         sections.append(f'<section id="{anchor}">\n{body}\n</section>')
+    glossary = _glossary_section(exporter)
+    if glossary:
+        entries.append(f'<li><a href="#{GLOSSARY_ANCHOR}">Glossary</a></li>')
+        sections.append(glossary)
     nav = "<h2>Contents</h2>\n<ol>\n" + "\n".join(entries) + "\n</ol>"
     target = Path(directory) / REPORT_FILE
-    write_atomic(target, _page(title or _run_title(directory), nav, "\n".join(sections)))
+    body = _GLOSSARY_LINK.sub(_glossary_target, "\n".join(sections))  # links into the glossary file
+    write_atomic(target, _page(title or _run_title(directory), nav, body))
     return target
+
+
+#: The glossary the notebooks link to (``glossary.md#Term``); the report carries it as its last section.
+GLOSSARY_FILE = NOTEBOOKS_DIR / "glossary.md"
+GLOSSARY_ANCHOR = "glossary"
+_GLOSSARY_LINK = re.compile(r'href="(?:\./)?glossary\.md(?:#([^"]*))?"')
+
+
+def _glossary_target(link: re.Match[str]) -> str:
+    """A link to ``glossary.md`` (or one of its entries) pointed at the report's own glossary section."""
+    return f'href="#{link.group(1) or GLOSSARY_ANCHOR}"'
+
+
+def _glossary_section(exporter: HTMLExporter) -> str:
+    """The glossary rendered like a notebook's Markdown cell, so its headings get the same anchors."""
+    if not GLOSSARY_FILE.exists():
+        return ""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(GLOSSARY_FILE.read_text())])
+    body, _ = exporter.from_notebook_node(notebook)
+    return f'<section id="{GLOSSARY_ANCHOR}">\n{body}\n</section>'
 
 
 def _figure_data_uri(figure: plt.Figure) -> str:

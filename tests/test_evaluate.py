@@ -171,3 +171,33 @@ def test_gene_importance_names_the_split_gene(golub: GolubData) -> None:
     assert tree["gene"].tolist() == ["X95735_at"] and tree["share"].iloc[0] == pytest.approx(1.0)
     forest = table[table["model"] == "random_forest"]
     assert len(forest) > 5 and forest["share"].is_monotonic_decreasing and (forest["share"] >= 0.01).all()
+
+
+def test_protocol_summary_labels_every_row_with_what_chose_it(golub: GolubData, seed: Evaluation) -> None:
+    from leukemia.evaluate import (
+        CHOSEN_ON_TEST,
+        CHOSEN_ON_TRAINING,
+        FIXED_IN_ADVANCE,
+        NESTED_CV,
+        protocol_summary,
+    )
+    from leukemia.honest import NestedEstimate, SearchSpace
+
+    space = SearchSpace(preprocessing=("none",), selectors=("signal_to_noise",), ks=(10, 50), models=("knn",))
+    honest = evaluate_models(golub, "honest", space=space)
+    nested = NestedEstimate(30, 38, 30 / 38, 0.6, 0.9, 0.8, 0.1, 0.6, 1.0)
+    summary = protocol_summary(seed, honest, nested, each_model=True, labels={"knn": "k-NN"})
+    table = seed.table.set_index("model")
+    assert list(summary["chosen_on"]).count(FIXED_IN_ADVANCE) == len(table)
+    by_test = summary[summary["chosen_on"] == CHOSEN_ON_TEST].iloc[0]
+    assert by_test["n_correct"] == table["n_correct"].max(), "the test-set choice is the top test count"
+    by_cv = summary[summary["chosen_on"] == CHOSEN_ON_TRAINING].iloc[0]
+    assert by_cv["n_correct"] == table.loc[table["cv_accuracy"].idxmax(), "n_correct"]
+    assert summary.iloc[-1]["chosen_on"] == NESTED_CV and summary.iloc[-1]["n_test"] == 38
+    assert "seed protocol: k-NN" in summary.index, "display names used"
+    assert (summary["ci_low"] <= summary["accuracy"]).all() and (
+        summary["accuracy"] <= summary["ci_high"]
+    ).all()
+    assert len(protocol_summary(seed, honest, nested)) == 4, (
+        "without each model: the three choices and nested CV"
+    )

@@ -17,6 +17,7 @@ from leukemia.honest import (
     choose_configuration,
     clean_threshold,
     cv_scores,
+    inner_fold_count,
     nested_cv,
     nested_summary,
     selection_bias,
@@ -237,3 +238,25 @@ def test_honest_protocol_takes_a_space_of_estimators(golub: GolubData) -> None:
     assert row["model"] == honest.choice.configuration["model"]
     assert row["model"] in space.model_labels and row["n_test"] == 34
     assert list(honest.predictions.columns) == [row["model"]]
+
+
+def test_inner_fold_count_is_what_nested_cv_uses() -> None:
+    """CV_FOLDS unless an outer training part holds fewer samples of the smallest class; then that many."""
+    y = pd.Series(["a"] * 30 + ["b"] * 6)
+    assert inner_fold_count(y, outer_folds=3, cv_folds=5) == 4  # each outer training part keeps 4 of the 6 b
+    assert inner_fold_count(y, outer_folds=3, cv_folds=3) == 3
+    assert inner_fold_count(y, outer_folds=6, cv_folds=10) == 5
+    with pytest.raises(ValueError, match="single sample of a class"):
+        inner_fold_count(pd.Series(["a"] * 30 + ["b"] * 2), outer_folds=2, cv_folds=5)
+
+
+def test_nested_cv_reports_the_inner_folds_it_used(golub: GolubData) -> None:
+    few_aml = golub.y_train.index[golub.y_train == "AML"][:4].union(
+        golub.y_train.index[golub.y_train == "ALL"]
+    )
+    small = replace(
+        golub, X_train=golub.X_train.loc[few_aml].iloc[:, :300], y_train=golub.y_train.loc[few_aml]
+    )
+    nested = nested_cv(small, SMALL, outer_folds=2)
+    expected = inner_fold_count(small.y_train, outer_folds=2, cv_folds=SMALL.cv_folds)
+    assert expected < SMALL.cv_folds and set(nested["inner_folds"]) == {expected}

@@ -263,3 +263,53 @@ def test_k_class_figures() -> None:
     predictions = pd.DataFrame({"a": called, "b": y.astype(str)}, index=X.index)
     fig = plot_confusion_matrices(predictions, y)
     assert [len(ax.get_xticklabels()) for ax in fig.axes[:2]] == [5, 5]
+
+
+def test_course_figures() -> None:
+    """The summary figure, and the two figures of class discovery (notebook 08)."""
+    import matplotlib
+    import pandas as pd
+
+    from leukemia.discovery import METHODS, NullComparison
+    from leukemia.plotting import (
+        CHOICE_COLORS,
+        plot_cluster_composition,
+        plot_discovery_checks,
+        plot_protocol_summary,
+    )
+
+    summary = pd.DataFrame(
+        {
+            "chosen_on": ["fixed in advance", "the test set (optimistic)", "nested CV (training set)"],
+            "n_correct": [28, 31, 33], "n_test": [34, 34, 38], "accuracy": [28 / 34, 31 / 34, 33 / 38],
+            "ci_low": [0.65, 0.76, 0.72], "ci_high": [0.93, 0.98, 0.96],
+        },
+        index=pd.Index(["a", "b", "c"], name="what"),
+    )  # fmt: skip
+    fig = plot_protocol_summary(summary, floor=0.59)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["c", "b", "a"], "first row on top"
+    assert {t.get_text() for t in ax.texts} == {"28/34", "31/34", "33/38"}
+    colours = {
+        matplotlib.colors.to_hex(line.get_color()) for line in ax.get_lines() if line.get_marker() in "oD"
+    }
+    assert colours == {CHOICE_COLORS[c].lower() for c in summary["chosen_on"]}
+    assert labelled(fig)
+
+    table = pd.DataFrame({"ALL": [24, 3], "AML": [0, 11]}, index=pd.Index([0, 1], name="cluster"))
+    fig = plot_cluster_composition({m: table for m in METHODS})
+    assert [ax.get_title() for ax in fig.axes] == list(METHODS)
+    assert sum(bar.get_width() for bar in fig.axes[0].patches) == 38, "every sample in one bar segment"
+
+    rng = np.random.default_rng(0)
+    null = NullComparison(
+        "som", 2, 0.11, rng.uniform(0, 0.02, 20), 1 / 21, 0.7, rng.uniform(-0.1, 0.2, 20), 1 / 21
+    )
+    stability = pd.DataFrame({"run": range(5), "ari_with_full": [1.0, 0.9, 0.8, 1.0, 0.7]})
+    fig = plot_discovery_checks({"som": null}, {"som": stability})
+    assert [ax.get_title() for ax in fig.axes] == [
+        "silhouette",
+        "agreement with the classes",
+        "stability on 80% subsamples",
+    ]
+    assert all(ax.get_xlabel() for ax in fig.axes)

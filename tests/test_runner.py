@@ -94,7 +94,7 @@ def test_bounds_come_from_the_data(golub, bladder_dir: Path, tmp_path: Path) -> 
 
 def test_search_space_parameters_are_checked() -> None:
     with pytest.raises(RunError, match=r"SEARCH_MODELS: unknown model"):
-        validate({"SEARCH_MODELS": "svm"}, parameters(select_notebooks("06")))
+        validate({"SEARCH_MODELS": "svm"}, parameters(select_notebooks("07")))
 
 
 def test_run_name_and_notebook_selection() -> None:
@@ -356,7 +356,7 @@ K_CLASS_RUNS = {
 
 @pytest.fixture(scope="module", params=sorted(K_CLASS_RUNS), ids=lambda k: f"{k} classes")
 def bladder_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, bladder_dir: Path):
-    """All seven notebooks on the bladder data with 3 and with 5 classes, as a user would run them."""
+    """All the notebooks on the bladder data with 3 and with 5 classes, as a user would run them."""
     import yaml
 
     name, column, classes, files = K_CLASS_RUNS[request.param]

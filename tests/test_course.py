@@ -1,0 +1,348 @@
+"""The notebooks as a course: every notebook's teaching sections, and every exercise answered by running it.
+
+Each notebook opens with what the reader will learn and ends with What we learned, Try it yourself
+(exercises with worked answers in collapsible blocks) and References. The exercises are commands; the tests
+below run each command as written and look in what it produced for every figure its worked answer states
+(``CHECKS``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from leukemia import config
+from leukemia.report import GLOSSARY_FILE, render_report
+
+NOTEBOOKS = sorted(config.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+DOI = re.compile(r"https://doi\.org/(10\.\d{4,9}/[^\s)>\]]+)")
+EXERCISE = re.compile(
+    r"\*\*(?P<number>\d+)\.[^*]*\*\*.*?```bash\n(?P<command>.+?)\n```(?P<question>.*?)"
+    r"<details><summary>Answer</summary>(?P<answer>.*?)</details>",
+    flags=re.DOTALL,
+)
+
+
+def _cells(path: Path) -> list[nbformat.NotebookNode]:
+    return nbformat.read(path, as_version=4).cells
+
+
+def _heading_index(cells: list[nbformat.NotebookNode], heading: str) -> int:
+    found = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.startswith(heading)]
+    assert len(found) == 1, f"one markdown cell starting {heading!r}, found {len(found)}"
+    return found[0]
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class Exercise:
+    notebook: str
+    number: int
+    command: str
+    answer: str
+
+    def __str__(self) -> str:
+        return f"{self.notebook}-{self.number}"
+
+
+def exercises(path: Path) -> list[Exercise]:
+    """The exercises of a notebook's Try it yourself cell, in order."""
+    cells = _cells(path)
+    text = cells[_heading_index(cells, "## Try it yourself")].source
+    return [
+        Exercise(path.stem, int(m["number"]), m["command"].strip(), m["answer"].strip())
+        for m in EXERCISE.finditer(text)
+    ]
+
+
+ALL_EXERCISES = [exercise for path in NOTEBOOKS for exercise in exercises(path)]
+
+
+# --------------------------------------------------------------------------------------- structure
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_notebook_opens_with_its_question_and_what_you_will_learn(path: Path) -> None:
+    opening = _cells(path)[0]
+    assert opening.cell_type == "markdown" and opening.source.startswith("# "), "H1 title first"
+    intro, _, learn = opening.source.partition("**What you will learn**")
+    assert "?" in intro, "the opening states the notebook's question"
+    points = [line for line in learn.splitlines() if line.startswith("- ")]
+    assert 2 <= len(points) <= 5, f"two to four (or five) points to learn, found {len(points)}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_notebook_ends_with_learned_exercises_references_then_provenance(path: Path) -> None:
+    cells = _cells(path)
+    learned = _heading_index(cells, "## What we learned")
+    tried = _heading_index(cells, "## Try it yourself")
+    cited = _heading_index(cells, "## References")
+    provenance = _heading_index(cells, "## Provenance")
+    assert learned < tried < cited < provenance == len(cells) - 2, "learned, try, references, provenance last"
+    computed = [c for c in cells[learned:tried] if c.cell_type == "code"]
+    assert computed and all(c.outputs for c in computed), (
+        "What we learned is computed, with its output committed"
+    )
+    assert all(c.cell_type == "markdown" for c in cells[learned : learned + 1]), "a heading, then the code"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_exercise_is_a_command_and_a_question_with_a_worked_answer(path: Path) -> None:
+    cells = _cells(path)
+    text = cells[_heading_index(cells, "## Try it yourself")].source
+    found = exercises(path)
+    assert 2 <= len(found) <= 4, f"two to four exercises, found {len(found)}"
+    assert [e.number for e in found] == list(range(1, len(found) + 1)), "numbered 1, 2, …"
+    assert text.count("<details>") == len(found) == text.count("</details>"), "one answer block per exercise"
+    assert "<details open" not in text, "answers start collapsed"
+    for exercise in found:
+        assert "leukemia " in exercise.command, f"{exercise}: a command the reader runs"
+        assert len(exercise.answer.split()) >= 25, f"{exercise}: a worked answer, not a word"
+        assert "ANSWER_" not in exercise.answer
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_notebook_cites_its_sources_with_dois(path: Path) -> None:
+    cells = _cells(path)
+    references = cells[_heading_index(cells, "## References")].source
+    entries = [line for line in references.splitlines() if line.startswith("- ")]
+    dois = DOI.findall(references)
+    assert len(dois) >= 2, "full citations with DOIs"
+    assert len(set(dois)) == len(dois), "each paper once"
+    papers = [e for e in entries if "doi.org" in e or "(no DOI)" in e]
+    assert all(re.search(r"\(\d{4}\)", e) for e in papers), "every paper with its year"
+    if "Golub" in "".join(c.source for c in cells if c.cell_type == "markdown"):
+        assert "10.1126/science.286.5439.531" in dois, "Golub et al. (1999) cited where it is used"
+
+
+def test_the_glossary_defines_every_term_the_notebooks_link_to() -> None:
+    headings = {
+        line[4:].strip().replace(" ", "-")
+        for line in GLOSSARY_FILE.read_text().splitlines()
+        if line.startswith("### ")
+    }
+    linked = set()
+    for path in NOTEBOOKS:
+        for cell in _cells(path):
+            if cell.cell_type == "markdown":
+                linked |= set(re.findall(r"glossary\.md#([^)\s]+)", cell.source))
+        assert "](glossary.md)" in _cells(path)[0].source, f"{path.name} points the reader to the glossary"
+    assert linked <= headings, f"links to missing glossary entries: {sorted(linked - headings)}"
+    assert len(headings) >= 20
+
+
+def test_the_report_carries_the_glossary_and_collapsed_answers(tmp_path: Path) -> None:
+    for path in NOTEBOOKS[:2]:
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    page = render_report(tmp_path).read_text()
+    assert page.count("<details>") >= 4 and "<details open" not in page, "answers render collapsed"
+    assert '<section id="glossary">' in page and 'href="#glossary"' in page
+    assert 'href="glossary.md' not in page, "links into the glossary file point into the page"
+    ids = set(re.findall(r'id="([^"]+)"', page))
+    targets = set(re.findall(r'href="#([^"]+)"', page))
+    assert targets <= ids, f"links without a target in the page: {sorted(targets - ids)}"
+
+
+# --------------------------------------------------------------------------------------- exercises
+
+# For every exercise: (what the worked answer says, a regular expression the run's output must match).
+# An exercise whose run must fail says so with FAILS.
+FAILS = ("", "")
+CHECKS: dict[str, list[tuple[str, str]]] = {
+    "01_load-1": [
+        ("38 for training and 34 for testing", r"training 38, test 34"),
+        ("27 training and 20 test", r"ALL\s+27\s+20\s+47"),
+        ("AML 11 and 14", r"AML\s+11\s+14\s+25"),
+        ("linear intensities", r"scale: detected linear, used linear"),
+    ],
+    "01_load-2": [
+        FAILS,
+        ("AssertionError", r"AssertionError: data files"),
+        ("`leukemia fetch`", r"run `leukemia fetch`"),
+        ("01_load.ipynb failed", r"01_load\.ipynb failed"),
+        ("as failed", r'"status": "failed"'),
+    ],
+    "02_eda-1": [
+        ("15.0% and 12.0%", r"explained variance \(training\): \['0\.150', '0\.120'\]"),
+        ("0.6 and 0.9", r"centroids lie 0\.6 and 0\.9"),
+    ],
+    "02_eda-2": [
+        ("90% of the 10 genes", r"agrees with its class in 90% of these 10 genes"),
+        ("patient 28 (AML)", r"patient 28 \(AML, 50%\)"),
+    ],
+    "03_preprocessing-1": [
+        ("7129 genes", r"standard: 7129 genes -> 7129 genes"),
+        ("-5.89 to 6.06", r"standard\s+7129\s+-5\.89\s+6\.06"),
+        ("-84.53 to 583.29", r"-84\.53\s+583\.29"),
+    ],
+    "03_preprocessing-2": [
+        ("-16.59 to 117.80", r"minmax\s+7129\s+0\.00\s+1\.00\s+-16\.59\s+117\.80"),
+        ("7.01%", r"none\s+7129.*7\.01"),
+        ("Min-max scaling maps", r"minmax: 7129 genes -> 7129 genes"),
+    ],
+    "04_selection-1": [
+        ("14th", r"MB-1\s+ALL\s+158\s+14\s+False\s+True"),
+        ("158th", r"MB-1\s+ALL\s+158\s+14"),
+        ("25 ALL, 25 AML", r"\(25 ALL, 25 AML\)"),
+    ],
+    "04_selection-2": [
+        ("31 of their 50", r"31 genes are kept by both"),
+        ("8 genes higher in ALL and 42", r"8 are higher in ALL, 42 are higher in AML"),
+        ("r = 0.40", r"ALL side from r = 0\.40"),
+        ("r = 0.35", r"AML side from r = 0\.35"),
+    ],
+    "04_selection-3": [
+        ("203 and 218", r"1% levels of 203 and 218"),
+        ("555 and\n425", r"555 genes on the ALL side and 425"),
+        ("r = 0.25", r"ALL side from r = 0\.25 and on the AML side from r = 0\.40"),
+    ],
+    "05_modeling-1": [
+        ("5 of the 10", r"5 of 10 reported accuracies reproduced exactly"),
+        ("32/34 = 0.9412", r"the best count, 32/34 = 0\.9412, has the 95% interval 0\.803 to 0\.993"),
+        ("27/34", r"linear_svm\s+0\.9737\s+0\.9250\s+0\.1000\s+27\s+34"),
+    ],
+    "05_modeling-2": [
+        ("27 strong calls, 26", r"strong calls: 27, of which correct: 26; uncertain: 7"),
+        ("patient 66", r"strong but wrong: \[66\]"),
+    ],
+    "05_modeling-3": [
+        ("33/34 = 0.9706", r"the best count, 33/34 = 0\.9706, has the 95% interval 0\.847 to 0\.999"),
+        ("6 of the 34", r"6 of 34 test samples are misclassified"),
+        (
+            "RBF SVM and Gaussian naive Bayes",
+            r"SVM \(RBF\), Gaussian naive Bayes\*\* make the same prediction",
+        ),
+    ],
+    "06_comparison-1": [
+        ("0.950", r"30\s+0\.925\s+0\.960\s+0\.950\s+1\.0"),
+        ("0.843 at 25", r"25\s+0\.843\s+0\.976\s+0\.950"),
+        ("0.893 at 21", r"21\s+0\.893"),
+    ],
+    "06_comparison-2": [
+        ("0 of 45", r"0 of 45 pairs differ at p < 0\.05"),
+        ("only 14 pairs", r"only\s+14 of the 45 pairs have enough"),
+        ("0.125", r"logistic_regression\s+rbf_svm\s+0\s+4\s+0\.125"),
+        ("7 pairs", r"7 pairs have \*\*no\*\* discordant patient"),
+    ],
+    "07_honest-1": [
+        ("0.852", r"genes chosen before CV\s+0\.852"),
+        ("0.560", r"genes chosen inside CV\s+0\.560"),
+    ],
+    "07_honest-2": [
+        (
+            "24 configurations",
+            r"24 configurations scored on the training set; chosen: weighted_voting on 50 signal_to_noise genes after standard",
+        ),
+        ("33/34", r"weighted_voting\s+training data only \(repeated CV\)\s+33\s+34\s+0\.9706"),
+        ("all 38", r"nested CV, pooled over the outer folds: 38/38 = 1\.000 \(exact 95% CI 0\.907–1\.000\)"),
+    ],
+    "07_honest-3": [
+        ("Still 5", r"0\s+0\s+4\s+4\s+1\.00\s+dudoit\s+signal_to_noise\s+50\s+weighted_voting\s+5"),
+        (
+            "37/38 = 0.974",
+            r"nested CV, pooled over the outer folds: 37/38 = 0\.974 \(exact 95% CI 0\.862–0\.999\)",
+        ),
+        ("9 different configurations", r"The 10 outer folds choose 9 different configurations"),
+    ],
+    "08_discovery-1": [
+        (
+            "0.21 (SOM), 0.03 (k-means) and 0.32",
+            r"classes with ARI som 0\.21, kmeans 0\.03, hierarchical 0\.32",
+        ),
+        ("0.31, 0.51, 0.85", r"mean ARI som 0\.31, kmeans 0\.51, hierarchical 0\.85"),
+    ],
+    "08_discovery-2": [
+        ("ARI 0.70", r"hierarchical\s+2\s+2\s+0\.699"),
+        ("35 / 3", r"kmeans\s+2\s+2\s+-0\.073\s+0\.286\s+35 / 3"),
+        ("0.16", r"som\s+2\s+2\s+0\.155"),
+    ],
+    "08_discovery-3": [
+        ("SOM 14 and 13", r"0\s+14\s+0\s+17\s+0\s+16\s+0\s*\n1\s+13\s+1\s+9\s+0\s+9\s+0"),
+        ("0.42–0.49", r"ranges from ARI 0\.42 to 0\.49"),
+    ],
+    "09_summary-1": [
+        ("5 of the seed's 10 figures", r"5 of the seed's 10 figures are reproduced"),
+        ("32/34", r"best independent-set accuracy is 32/34 = 0\.9412"),
+        ("decision tree, 0.975", r"picked Decision tree \(best cross-validated accuracy, 0\.975\)"),
+        ("1 fewer", r"1 fewer than the test-set choice"),
+        ("still scores 31/34", r"The honest protocol scores 31/34 \(0\.9118"),
+    ],
+    "09_summary-2": [
+        ("33/34", r"\*\*Independent set:\*\* 33/34 correct = \*\*0\.9706\*\*"),
+        ("38/38", r"\*\*38/38 = 1\.000\*\*"),
+        ("50 signal-to-noise genes", r"weighted_voting on 50 signal_to_noise genes after standard"),
+    ],
+}
+
+
+def test_every_exercise_has_checks_and_every_check_an_exercise() -> None:
+    assert {str(e) for e in ALL_EXERCISES} == set(CHECKS)
+
+
+def _produced(run: subprocess.CompletedProcess[str], out: Path) -> str:
+    """Everything the command showed: its stdout and stderr, the executed notebooks' outputs, the manifest."""
+    parts = [run.stdout, run.stderr]
+    for path in sorted(out.glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for output in cell.get("outputs", []):
+                if output.output_type == "stream":
+                    parts.append(output.text)
+                elif output.output_type == "error":
+                    parts.append(f"{output.ename}: {output.evalue}")
+                else:
+                    data = output.get("data", {})
+                    parts.append(data.get("text/markdown", "") or data.get("text/plain", ""))
+    if (out / "manifest.json").exists():
+        parts.append(json.dumps(json.loads((out / "manifest.json").read_text()), indent=1))
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache for the exercises of a module: the searches that several exercises repeat run once."""
+    return tmp_path_factory.mktemp("exercise-cache")
+
+
+def run_exercise(exercise: Exercise, workdir: Path, cache: Path) -> None:
+    """Run the exercise's command as written (into a run directory of the test's), check its answer."""
+    out = workdir / "run"
+    command = exercise.command.replace("leukemia run ", f"leukemia run --out {out} -q --no-report ")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env[config.CACHE_DIR_ENV_VAR] = str(cache)
+    run = subprocess.run(
+        ["bash", "-c", command], cwd=workdir, env=env, capture_output=True, text=True, timeout=900
+    )
+    checks = CHECKS[str(exercise)]
+    if FAILS in checks:
+        assert run.returncode != 0, f"{exercise}: the answer says this run fails"
+    else:
+        assert run.returncode == 0, f"{exercise} failed:\n{run.stderr[-3000:]}"
+    produced = _produced(run, out)
+    answer = _squash(exercise.answer)
+    for said, shown in (c for c in checks if c != FAILS):
+        assert _squash(said) in answer, f"{exercise}: the answer should say {said!r}"
+        assert re.search(shown, produced), f"{exercise}: the run does not show {shown!r}"
+
+
+# Two classes, so that pytest-xdist (--dist loadscope) runs them on both cores.
+class TestExercisesOfTheFirstNotebooks:
+    @pytest.mark.parametrize("exercise", [e for e in ALL_EXERCISES if e.notebook < "06"], ids=str)
+    def test_exercise(self, exercise: Exercise, tmp_path: Path, shared_cache: Path, data_dir: Path) -> None:
+        run_exercise(exercise, tmp_path, shared_cache)
+
+
+class TestExercisesOfTheLaterNotebooks:
+    @pytest.mark.parametrize("exercise", [e for e in ALL_EXERCISES if e.notebook >= "06"], ids=str)
+    def test_exercise(self, exercise: Exercise, tmp_path: Path, shared_cache: Path, data_dir: Path) -> None:
+        run_exercise(exercise, tmp_path, shared_cache)

@@ -1,0 +1,240 @@
+"""leukemia.discovery: clustering recovers planted groups, finds nothing in noise, and says so."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leukemia.discovery import (
+    METHODS,
+    agreement,
+    canonical_labels,
+    cluster_samples,
+    contingency,
+    discovery_table,
+    null_distribution,
+    silhouette,
+    stability,
+    standardize_genes,
+    variable_genes,
+)
+
+
+def _planted(
+    n_groups: int, *, n_samples: int = 30, n_genes: int = 200, n_informative: int = 20, seed: int = 0
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Groups of equal size in shuffled row order; group j is raised by 3 on its own block of genes."""
+    rng = np.random.default_rng(seed)
+    groups = rng.permutation(np.repeat(np.arange(n_groups), n_samples // n_groups))
+    values = rng.normal(size=(n_samples, n_genes))
+    block = n_informative // n_groups
+    for j in range(n_groups):
+        values[groups == j, j * block : (j + 1) * block] += 3.0
+    samples = pd.Index([f"s{i:02d}" for i in range(n_samples)], name="sample")
+    X = pd.DataFrame(values, index=samples, columns=[f"g{i:03d}" for i in range(n_genes)])
+    y = pd.Series(np.array(["ALL", "AML", "T"])[groups], index=samples, name="class")
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def two_groups() -> tuple[pd.DataFrame, pd.Series]:
+    return _planted(2)
+
+
+@pytest.fixture(scope="module")
+def noise(two_groups) -> pd.DataFrame:
+    X, _ = two_groups
+    return pd.DataFrame(np.random.default_rng(5).normal(size=X.shape), index=X.index, columns=X.columns)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_each_method_recovers_two_planted_groups(two_groups, method: str) -> None:
+    X, y = two_groups
+    clusters = cluster_samples(X, method, 2)
+    assert agreement(clusters, y) == 1.0
+    assert clusters.name == "cluster" and clusters.index.equals(X.index)
+    assert sorted(clusters.unique()) == [0, 1]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_each_method_recovers_three_planted_groups(method: str) -> None:
+    X, y = _planted(3, n_informative=30, seed=1)
+    assert agreement(cluster_samples(X, method, 3), y) == 1.0
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_standardised_genes_keep_the_two_groups(two_groups, method: str) -> None:
+    X, y = two_groups
+    assert agreement(cluster_samples(standardize_genes(X), method, 2), y) == 1.0
+
+
+def test_canonical_labels_number_clusters_by_first_appearance() -> None:
+    labels = canonical_labels([5, 5, 2, 7, 2, 5], pd.Index(list("abcdef")))
+    assert labels.tolist() == [0, 0, 1, 2, 1, 0]
+    assert labels.index.tolist() == list("abcdef") and labels.name == "cluster"
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_reordered_rows_give_the_same_partition_numbered_by_first_appearance(two_groups, method: str) -> None:
+    X, _ = two_groups
+    order = np.random.default_rng(3).permutation(len(X))
+    shuffled = cluster_samples(X.iloc[order], method, 2)
+    original = cluster_samples(X, method, 2)
+    assert shuffled.iloc[0] == 0
+    assert pd.unique(shuffled).tolist() == list(range(shuffled.nunique()))
+    pd.testing.assert_series_equal(shuffled, canonical_labels(original.iloc[order], X.index[order]))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_each_method_is_deterministic_given_the_seed(noise, method: str) -> None:
+    first = cluster_samples(noise, method, 3, random_state=7)
+    pd.testing.assert_series_equal(first, cluster_samples(noise, method, 3, random_state=7))
+
+
+def test_som_with_identical_samples_leaves_a_node_empty_and_the_silhouette_undefined() -> None:
+    X = pd.DataFrame(np.ones((6, 4)), index=[f"s{i}" for i in range(6)])
+    y = pd.Series(["A", "B"] * 3, index=X.index)
+    clusters = cluster_samples(X, "som", 2)
+    assert clusters.tolist() == [0] * 6  # the node that wins no sample does not appear
+    assert np.isnan(silhouette(X, clusters))
+    result = null_distribution(X, y, "som", 2, n_permutations=3)
+    assert np.isnan(result.observed_silhouette) and np.isnan(result.p_structure)
+    assert np.isnan(result.null_silhouettes).all() and np.isnan(result.summary()["null_silhouette_mean"])
+
+
+def test_variable_genes_picks_the_high_variance_genes_without_labels() -> None:
+    rng = np.random.default_rng(2)
+    values = rng.normal(size=(25, 100))
+    values[:, [7, 30, 55, 90]] *= 10.0
+    X = pd.DataFrame(values, columns=[f"g{i}" for i in range(100)])
+    assert set(variable_genes(X, 4)) == {"g7", "g30", "g55", "g90"}
+    assert list(inspect.signature(variable_genes).parameters) == ["X", "n"]
+
+
+def test_variable_genes_breaks_ties_by_column_order() -> None:
+    column = np.arange(10.0)
+    X = pd.DataFrame({"c": column, "a": 2 * column, "b": column, "d": column / 2})
+    assert variable_genes(X, 3).tolist() == ["a", "c", "b"]
+
+
+@pytest.mark.parametrize("n", [0, 201])
+def test_variable_genes_rejects_impossible_counts(two_groups, n: int) -> None:
+    with pytest.raises(ValueError, match=r"number of genes \(200\)"):
+        variable_genes(two_groups[0], n)
+
+
+def test_standardize_genes_centres_scales_and_zeroes_constant_genes() -> None:
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame({"x": rng.normal(5, 3, 20), "const": np.full(20, 3.7), "y": rng.normal(size=20)})
+    Z = standardize_genes(X)
+    assert Z.index.equals(X.index) and Z.columns.equals(X.columns)
+    assert (Z["const"] == 0).all()
+    np.testing.assert_allclose(Z.mean(), 0, atol=1e-12)
+    np.testing.assert_allclose(Z[["x", "y"]].std(ddof=0), 1)
+
+
+def test_contingency_counts_every_sample_and_shows_every_class(two_groups) -> None:
+    X, y = two_groups
+    classes = pd.Series(pd.Categorical(y, categories=["ALL", "AML", "T"], ordered=True), index=y.index)
+    clusters = cluster_samples(X, "hierarchical", 3)
+    table = contingency(clusters, classes)
+    assert table.to_numpy().sum() == len(X)
+    assert table.columns.tolist() == ["ALL", "AML", "T"] and (table["T"] == 0).all()
+    assert table.index.tolist() == sorted(clusters.unique())
+
+
+def test_agreement_matches_labels_by_index(two_groups) -> None:
+    X, y = two_groups
+    clusters = cluster_samples(X, "kmeans", 2)
+    assert agreement(clusters, y.iloc[::-1]) == 1.0
+    with pytest.raises(ValueError, match="no class label"):
+        agreement(clusters, y.iloc[1:])
+
+
+@pytest.mark.parametrize("method", ["kmeans", "hierarchical"])
+def test_stability_is_near_one_for_planted_groups_and_low_for_noise(two_groups, noise, method: str) -> None:
+    X, y = two_groups
+    planted = stability(X, method, 2, n_runs=5, y=y)
+    assert planted.columns.tolist() == ["run", "ari_with_full", "ari_with_classes"]
+    assert planted["run"].tolist() == list(range(5))
+    assert planted["ari_with_full"].mean() > 0.95 and planted["ari_with_classes"].mean() > 0.95
+    assert stability(noise, method, 2, n_runs=5)["ari_with_full"].mean() < 0.5
+
+
+def test_stability_varies_for_the_deterministic_method_and_repeats_exactly(noise) -> None:
+    runs = stability(noise, "hierarchical", 2, n_runs=8)
+    assert runs["ari_with_full"].std() > 0  # the subsample makes hierarchical clustering vary
+    pd.testing.assert_frame_equal(runs, stability(noise, "hierarchical", 2, n_runs=8))
+
+
+def test_stability_of_the_som_on_planted_groups(two_groups) -> None:
+    X, _ = two_groups
+    assert stability(X, "som", 2, n_runs=3)["ari_with_full"].tolist() == [1.0, 1.0, 1.0]
+
+
+def test_null_distribution_finds_planted_structure_and_agreement(two_groups) -> None:
+    X, y = two_groups
+    result = null_distribution(X, y, "hierarchical", 2, n_permutations=50)
+    assert result.p_structure <= 0.05 and result.p_agreement <= 0.05
+    assert result.observed_ari == 1.0 and len(result.null_silhouettes) == len(result.null_aris) == 50
+    reached = np.count_nonzero(result.null_silhouettes >= result.observed_silhouette)
+    assert result.p_structure == (1 + reached) / 51
+    summary = result.summary()
+    assert summary["null_silhouette_q95"] < summary["observed_silhouette"]
+    assert summary["null_ari_mean"] == pytest.approx(result.null_aris.mean())
+
+
+def test_null_distribution_finds_no_structure_in_noise(two_groups, noise) -> None:
+    _, y = two_groups
+    result = null_distribution(noise, y, "hierarchical", 2, n_permutations=50)
+    assert result.p_structure > 0.05
+    again = null_distribution(noise, y, "hierarchical", 2, n_permutations=50)
+    np.testing.assert_array_equal(result.null_silhouettes, again.null_silhouettes)
+    np.testing.assert_array_equal(result.null_aris, again.null_aris)
+
+
+def test_null_distribution_with_kmeans(two_groups, noise) -> None:
+    X, y = two_groups
+    assert null_distribution(X, y, "kmeans", 2, n_permutations=19).p_structure == 0.05  # the smallest p
+    assert null_distribution(noise, y, "kmeans", 2, n_permutations=19).p_structure > 0.05
+
+
+def test_discovery_table_has_one_row_per_method(two_groups) -> None:
+    X, y = two_groups
+    table = discovery_table(X, y, METHODS, 2)
+    assert table.index.tolist() == list(METHODS)
+    assert (table["ari"] == 1.0).all() and (table["sizes"] == "15 / 15").all()
+    assert (table["n_found"] == 2).all() and (table["silhouette"] > 0).all()
+
+
+@pytest.mark.parametrize(
+    ("method", "n_clusters", "message"),
+    [
+        ("dbscan", 2, "som, kmeans, hierarchical"),
+        ("kmeans", 31, r"number of samples \(30\), got 31"),
+        ("som", 1, r"between 2 and the number of samples \(30\)"),
+    ],
+)
+def test_cluster_samples_rejects_bad_requests(two_groups, method: str, n_clusters: int, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        cluster_samples(two_groups[0], method, n_clusters)
+
+
+def test_stability_and_null_reject_bad_arguments(two_groups) -> None:
+    X, y = two_groups
+    with pytest.raises(ValueError, match="fraction"):
+        stability(X, "kmeans", 2, fraction=0)
+    with pytest.raises(ValueError, match="cannot hold 2 clusters"):
+        stability(X.iloc[:3], "kmeans", 2, fraction=0.2)
+    with pytest.raises(ValueError, match="n_permutations"):
+        null_distribution(X, y, "kmeans", 2, n_permutations=0)
+
+
+def test_hierarchical_rejects_constant_samples(two_groups) -> None:
+    X = two_groups[0].copy()
+    X.iloc[4] = 1.0
+    with pytest.raises(ValueError, match="s04"):
+        cluster_samples(X, "hierarchical", 2)
