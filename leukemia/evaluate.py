@@ -388,11 +388,17 @@ def learning_curves(
     models: list[str],
     protocol: str = "seed",
     *,
+    settings: PipelineSettings | None = None,
     train_sizes: tuple[float, ...] = (0.4, 0.55, 0.7, 0.85, 1.0),
     cv_folds: int = 5,
     random_state: int = config.RANDOM_SEED,
 ) -> pd.DataFrame:
     """Training and cross-validated accuracy against the number of training samples (training set only).
+
+    Each model is built with ``settings`` (preprocessing, selector, k) if given, else with ``protocol``'s.
+    ``learning_curve`` shuffles the training samples before taking its subsets, so a model whose fit
+    depends on the order of its samples can score differently at the full size than in
+    :func:`evaluate_models`.
 
     Returns
     -------
@@ -400,7 +406,7 @@ def learning_curves(
         Tidy: ``model``, ``n_train``, ``set`` (``"training"`` or ``"cross-validation"``),
         ``mean``, ``std`` over the folds.
     """
-    settings = protocol_settings(protocol)
+    settings = settings or protocol_settings(protocol)
     y = encode_labels(data.y_train, data.classes)
     _check_folds(cv_folds, data.y_train)
     folds = stratified_folds(cv_folds, random_state)

@@ -135,7 +135,8 @@ def _glossary_section(exporter: HTMLExporter) -> str:
     """The glossary rendered like a notebook's Markdown cell, so its headings get the same anchors."""
     if not GLOSSARY_FILE.exists():
         return ""
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(GLOSSARY_FILE.read_text())])
+    cell = nbformat.v4.new_markdown_cell(GLOSSARY_FILE.read_text(), id=GLOSSARY_ANCHOR)  # fixed id: same page
+    notebook = nbformat.v4.new_notebook(cells=[cell])
     body, _ = exporter.from_notebook_node(notebook)
     return f'<section id="{GLOSSARY_ANCHOR}">\n{body}\n</section>'
 

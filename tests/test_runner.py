@@ -101,8 +101,8 @@ def test_run_name_and_notebook_selection() -> None:
     assert run_name({}) == "default"
     assert run_name({"SELECTOR": "signal_to_noise", "K_GENES": 20}) == "K_GENES-20_SELECTOR-signal_to_noise"
     assert [p.name[:2] for p in select_notebooks("5,04")] == ["04", "05"]
-    with pytest.raises(RunError, match=r"unknown notebook\(s\) \['09'\]"):
-        select_notebooks("09")
+    with pytest.raises(RunError, match=r"unknown notebook\(s\) \['99'\]"):
+        select_notebooks("99")
 
 
 # ------------------------------------------------------------------- the commands
@@ -262,6 +262,9 @@ def test_report_in_headless_chromium(quick_run: Path, tmp_path: Path) -> None:
         targets = page.eval_on_selector_all(
             "nav a", "links => links.map(a => !!document.getElementById(a.getAttribute('href').slice(1)))"
         )
+        answers = page.eval_on_selector_all("details", "ds => ds.map(d => [d.open, d.innerText.length])")
+        page.click("details >> nth=0 >> summary")
+        opened = page.eval_on_selector("details", "d => [d.open, d.innerText.length]")
         page.click("nav a >> nth=1")
         scrolled = page.evaluate("window.scrollY")
         shot = tmp_path / "report.png"
@@ -270,6 +273,8 @@ def test_report_in_headless_chromium(quick_run: Path, tmp_path: Path) -> None:
     assert images and all(complete and width > 0 for complete, width in images), images
     assert targets and all(targets), "every table-of-contents link lands on an existing anchor"
     assert scrolled > 0, "following a contents link moves the page"
+    assert answers and not any(is_open for is_open, _ in answers), "the exercises' answers start folded"
+    assert opened[0] and opened[1] > 3 * answers[0][1], "a click unfolds the answer"
     assert errors == []
     assert shot.stat().st_size > 10_000
     if os.environ.get("LEUKEMIA_SCREENSHOT"):
