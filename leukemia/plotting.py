@@ -6,6 +6,7 @@ labelled axes, and leaves showing it to the caller.
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import matplotlib
@@ -845,7 +846,8 @@ def plot_protocol_summary(summary: pd.DataFrame, *, floor: float | None = None) 
         )  # fmt: skip
     if floor is not None:
         ax.axvline(floor, color="0.5", linestyle="--", linewidth=1)
-    ax.set_yticks(range(len(rows)), [textwrap_label(str(w), 60) for w in rows.index], fontsize=8)
+    labels = [textwrap.shorten(str(w), 60, placeholder=" …") for w in rows.index]  # one line each
+    ax.set_yticks(range(len(rows)), labels, fontsize=8)
     present = [c for c in CHOICE_COLORS if c in set(summary["chosen_on"])]
     handles: list[Any] = [Patch(color=CHOICE_COLORS[c], label=f"chosen on: {c}") for c in present]
     if floor is not None:
@@ -861,11 +863,6 @@ def plot_protocol_summary(summary: pd.DataFrame, *, floor: float | None = None) 
         title="Honest and optimistic accuracies, side by side",
     )
     return fig
-
-
-def textwrap_label(text: str, width: int) -> str:
-    """``text`` shortened to ``width`` characters with an ellipsis (axis labels stay on one line)."""
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def plot_sweep(metrics: pd.DataFrame, swept: list[str]) -> list[Figure]:
