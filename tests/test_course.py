@@ -245,7 +245,10 @@ CHECKS: dict[str, list[tuple[str, str]]] = {
             r"24 configurations scored on the training set; chosen: weighted_voting on 50 signal_to_noise genes after standard",
         ),
         ("33/34", r"weighted_voting\s+training data only \(repeated CV\)\s+33\s+34\s+0\.9706"),
-        ("all 38", r"nested CV, pooled over the outer folds: 38/38 = 1\.000 \(Clopper–Pearson 95% CI 0\.907–1\.000"),
+        (
+            "all 38",
+            r"nested CV, pooled over the outer folds: 38/38 = 1\.000 \(Clopper–Pearson 95% CI 0\.907–1\.000",
+        ),
     ],
     "07_honest-3": [
         ("Still 5", r"0\s+0\s+4\s+4\s+1\.00\s+dudoit\s+signal_to_noise\s+50\s+weighted_voting\s+5"),
