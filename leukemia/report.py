@@ -36,7 +36,7 @@ table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
 th, td { border: 1px solid #ccc; padding: 0.2em 0.5em; text-align: right; }
 th { background: #f0f0f0; }
 pre { background: #f7f7f7; padding: 0.6em; overflow-x: auto; font-size: 0.85em; }
-.jp-InputPrompt, .jp-OutputPrompt { display: none; }
+.jp-InputPrompt, .jp-OutputPrompt, .prompt { display: none; }  /* the "In [n]" and "Out[n]" prompts */
 .anchor-link { display: none; }
 details { background: #f5f8fc; border-left: 3px solid #0b5cad; padding: 0.3em 0.8em; margin: 0.6em 0; }
 summary { cursor: pointer; font-weight: 600; }

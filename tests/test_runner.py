@@ -262,6 +262,7 @@ def test_report_in_headless_chromium(quick_run: Path, tmp_path: Path) -> None:
         targets = page.eval_on_selector_all(
             "nav a", "links => links.map(a => !!document.getElementById(a.getAttribute('href').slice(1)))"
         )
+        prompts = page.eval_on_selector_all(".prompt", "ps => ps.filter(p => p.offsetHeight > 0).length")
         answers = page.eval_on_selector_all("details", "ds => ds.map(d => [d.open, d.innerText.length])")
         page.click("details >> nth=0 >> summary")
         opened = page.eval_on_selector("details", "d => [d.open, d.innerText.length]")
@@ -273,6 +274,7 @@ def test_report_in_headless_chromium(quick_run: Path, tmp_path: Path) -> None:
     assert images and all(complete and width > 0 for complete, width in images), images
     assert targets and all(targets), "every table-of-contents link lands on an existing anchor"
     assert scrolled > 0, "following a contents link moves the page"
+    assert prompts == 0, "no In [n] / Out[n] prompt shows in the report"
     assert answers and not any(is_open for is_open, _ in answers), "the exercises' answers start folded"
     assert opened[0] and opened[1] > 3 * answers[0][1], "a click unfolds the answer"
     assert errors == []
