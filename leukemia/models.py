@@ -26,6 +26,7 @@ from leukemia.registry import lookup
 from leukemia.select import make_selector
 
 __all__ = [
+    "GOLUB_PROTOCOL_MODELS",
     "LITERATURE_TEST_ERRORS",
     "MODELS",
     "MODEL_LABELS",
@@ -73,6 +74,9 @@ SEED_MODELS: tuple[str, ...] = (
     "logistic_regression", "knn", "linear_svm", "rbf_svm", "naive_bayes", "decision_tree",
     "random_forest", "adaboost", "gradient_boosting", "xgboost",
 )  # fmt: skip
+
+#: The models run with Golub's protocol: his weighted voting and the two later classics of this data set.
+GOLUB_PROTOCOL_MODELS: tuple[str, ...] = ("weighted_voting", "nearest_shrunken_centroids", "elastic_net")
 
 #: Human-readable names for tables and figures.
 MODEL_LABELS: dict[str, str] = {
