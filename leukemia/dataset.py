@@ -131,9 +131,10 @@ def detect_scale(values: np.ndarray) -> str:
     GEO2R log-transforms when the 99th percentile exceeds 100, or when max − min exceeds 50 and the
     25th percentile is positive; such data are ``"linear"``, anything else is taken as already log.
     """
-    finite = np.asarray(values, dtype=float).ravel()
-    finite = finite[np.isfinite(finite)]
-    q25, q99 = np.quantile(finite, [0.25, 0.99])
+    finite = np.array(values, dtype=float).ravel()  # a copy: the quantiles partition it in place
+    if not np.isfinite(finite).all():
+        finite = finite[np.isfinite(finite)]
+    q25, q99 = np.quantile(finite, [0.25, 0.99], overwrite_input=True)
     linear = q99 > 100 or (finite.max() - finite.min() > 50 and q25 > 0)
     return "linear" if linear else "log2"
 
@@ -145,7 +146,7 @@ def stratified_split(y: pd.Series, test_size: float, random_state: int) -> tuple
     train, test = train_test_split(
         y.index, test_size=test_size, stratify=y.to_numpy(), random_state=random_state
     )
-    return pd.Index(sorted(train, key=list(y.index).index)), pd.Index(sorted(test, key=list(y.index).index))
+    return y.index[y.index.isin(train)], y.index[y.index.isin(test)]  # in the order of y
 
 
 def stratified_folds(n_folds: int, random_state: int):  # -> StratifiedKFold

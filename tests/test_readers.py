@@ -139,3 +139,55 @@ def test_geo_series_matrix_without_its_table_end(tmp_path: Path) -> None:
         read_geo_series_matrix(write(tmp_path / "a_series_matrix.txt", text))
     with pytest.raises(DataError, match="not a GEO series matrix"):
         read_geo_series_matrix(write(tmp_path / "b.txt", "gene\tS1\nG1\t1\n"))
+
+
+@pytest.mark.parametrize("reader", ["tsv", "gct", "geo"])
+def test_the_fast_path_gives_the_checked_paths_numbers_bit_for_bit(
+    bladder_dir: Path, reader: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clean files are parsed as numbers in one pass; the text path (which names bad cells) agrees exactly."""
+    import leukemia.readers as readers
+
+    def read() -> pd.DataFrame:
+        if reader == "tsv":
+            return read_table(bladder_dir / "expression.tsv.gz").X
+        if reader == "gct":
+            return read_gct(bladder_dir / "bladder.gct.gz").X
+        return read_geo_series_matrix(bladder_dir / "bladder_series_matrix.txt.gz")[0].X
+
+    calls: list[int] = []
+    fast_numbers = readers._fast_numbers
+    monkeypatch.setattr(readers, "_fast_numbers", lambda *args: calls.append(1) or fast_numbers(*args))
+    fast = read()
+    assert calls, "a clean file takes the fast path"
+    monkeypatch.setattr(readers, "_fast_numbers", lambda *args: None)
+    checked = read()
+    assert fast.to_numpy().dtype == np.float64
+    assert np.array_equal(fast.to_numpy().view(np.int64), checked.to_numpy().view(np.int64))
+    assert fast.index.equals(checked.index) and fast.columns.equals(checked.columns)
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        (
+            "oops",
+            r"1 value\(s\) are not numbers; the first is in sample column 'S2', line 3 \(gene G2\): 'oops'",
+        ),
+        ("inf", r"infinite value in sample column 'S2' \(gene G2\)"),
+        ("", r"1 missing value\(s\) in 1 gene\(s\); the first is in sample column 'S2', line 3"),
+    ],
+)
+def test_a_file_the_fast_path_cannot_take_is_read_the_checked_way(
+    tmp_path: Path, cell: str, message: str
+) -> None:
+    body = (
+        "gene\tS1\tS2\nG1\t1.5\t-0\nG2\t3\t"
+        + cell
+        + "\n"
+        + "".join(f"G{i}\t{i}\t{i}\n" for i in range(3, 50))
+    )
+    with pytest.raises(DataError, match=message):
+        read_table(write(tmp_path / "a.tsv", body))
+    clean = read_table(write(tmp_path / "b.tsv", body.replace("\t" + cell + "\n", "\t2\n", 1)))
+    assert clean.X.loc["S2", "G1"] == 0 and not np.signbit(clean.X.loc["S2", "G1"]), "-0 becomes 0"

@@ -270,3 +270,29 @@ def test_three_classes_load_in_their_order_or_grouped_into_two(
 def test_read_spec_resolves_paths_relative_to_the_file(tmp_path: Path, small: dict[str, object]) -> None:
     spec = read_spec(describe(tmp_path, **small))
     assert spec.expression == (tmp_path / "m.tsv").resolve() and spec.classes == {"A": ["A"], "B": ["B"]}
+
+
+def test_a_data_set_is_read_once_and_its_warnings_repeat_from_the_cache(
+    tmp_path: Path, small: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every notebook of a run loads the data set: the files are parsed once, then read from the cache."""
+    import leukemia.spec as spec_module
+
+    monkeypatch.setenv("LEUKEMIA_CACHE_DIR", str(tmp_path / "cache"))
+    matrix = tmp_path / "m.tsv"
+    matrix.write_text(matrix.read_text().replace("G1", "1-Mar", 1))
+    path = describe(tmp_path, **small, split_column="role")
+    with pytest.warns(UserWarning, match="look like dates"):
+        first = load_dataset(path)
+    calls: list[object] = []
+    read_files = spec_module._read_files
+    monkeypatch.setattr(spec_module, "_read_files", lambda *a: calls.append(a) or read_files(*a))
+    with pytest.warns(UserWarning, match="look like dates"):
+        again = load_dataset(path)
+    assert calls == [], "the second load came from the cache"
+    pd.testing.assert_frame_equal(again.X_train, first.X_train)
+    assert again.checksums == first.checksums and again.y_test.equals(first.y_test)
+    matrix.write_text(matrix.read_text() + "G9" + "\t8.5" * 10 + "\n")  # a changed file is read again
+    with pytest.warns(UserWarning, match="look like dates"):
+        changed = load_dataset(path)
+    assert len(calls) == 1 and changed.checksums != first.checksums
