@@ -9,13 +9,16 @@ place, so 54,675 × 2,000 takes 437 MB and no more.
 
 from __future__ import annotations
 
+import gzip
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from leukemia import config
 from leukemia.data import CLASSES
 
-__all__ = ["make_expression"]
+__all__ = ["make_expression", "make_study", "write_study"]
 
 
 def make_expression(
@@ -85,3 +88,64 @@ def make_expression(
     X = pd.DataFrame(values, index=index, columns=columns, copy=False)
     y = pd.Series(np.where(is_aml, CLASSES[1], CLASSES[0]), index=index, name="cancer")
     return X, y
+
+
+def make_study(
+    n_genes: int,
+    n_samples: int,
+    n_classes: int = 2,
+    n_informative: int = 50,
+    *,
+    effect: float = 1.0,
+    random_state: int = config.RANDOM_SEED,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """log2 intensities of ``n_classes`` classes of unequal size, as a processed array study has them.
+
+    Values are ``log2`` of :func:`make_expression`'s intensities (float32). With two classes the
+    labels are ALL/AML as there; with more, ``C01`` … ``CK``, the largest class twice the smallest
+    (class ``c`` has a share proportional to ``2 − c/(K − 1)``; MILE's 18 subtypes ranged more
+    widely). Informative gene ``j`` is shifted by ``± effect·σ_j`` in class ``j mod K``.
+    """
+    if n_classes < 2:
+        raise ValueError(f"n_classes must be at least 2, got {n_classes}.")
+    X, y = make_expression(n_genes, n_samples, 0, effect=effect, random_state=random_state)
+    values = np.log2(X.to_numpy())
+    X = pd.DataFrame(values, index=X.index, columns=X.columns, copy=False)
+    if n_classes == 2:
+        labels = y.to_numpy()
+        classes = list(CLASSES)
+    else:
+        weights = 2.0 - np.arange(n_classes) / (n_classes - 1)
+        counts = np.floor(n_samples * weights / weights.sum()).astype(int)
+        counts[: n_samples - counts.sum()] += 1
+        if counts.min() < 1:
+            raise ValueError(f"{n_samples} samples are too few for {n_classes} classes.")
+        classes = [f"C{c + 1:02d}" for c in range(n_classes)]
+        rng = np.random.default_rng(random_state + 1)
+        labels = rng.permutation(np.repeat(np.array(classes, dtype=object), counts))
+    spread = values.std(axis=0)
+    for j in range(min(n_informative, n_genes)):
+        in_class = labels == classes[j % n_classes]
+        values[in_class, j] += np.float32(effect * (1 if (j // n_classes) % 2 == 0 else -1) * spread[j])
+    return X, pd.Series(labels, index=X.index, name="class")
+
+
+def write_study(folder: str | Path, X: pd.DataFrame, y: pd.Series, *, name: str | None = None) -> Path:
+    """Write a study the way users bring one: a gzip TSV (genes × samples), ``samples.csv``, ``dataset.yaml``.
+
+    Returns the ``dataset.yaml``. Values are written with 4 decimals (as processed log2 arrays are
+    exported); gzip level 1, since this is for benchmarks and tests, not for keeping.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with gzip.open(folder / "expression.tsv.gz", "wt", compresslevel=1, newline="") as handle:
+        X.T.to_csv(handle, sep="\t", float_format="%.4f", index_label="probe")
+    y.rename("class").to_csv(folder / "samples.csv", index_label="sample")
+    classes = ", ".join(sorted(pd.unique(y)))
+    spec = folder / "dataset.yaml"
+    spec.write_text(
+        f"name: {name or f'study-{X.shape[1]}x{X.shape[0]}'}\n"
+        "expression: expression.tsv.gz\nlabels: samples.csv\nclass_column: class\n"
+        f"classes: [{classes}]\n"
+    )
+    return spec

@@ -57,3 +57,23 @@ def test_float32_stays_float32_through_dudoit_and_scoring() -> None:
 def test_bad_sizes_are_refused(args: tuple[int, ...], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         make_expression(*args)
+
+
+@pytest.mark.parametrize("n_classes", [2, 18])
+def test_a_study_written_as_users_bring_it_loads_with_its_classes(tmp_path, n_classes: int) -> None:
+    from leukemia.spec import load_dataset
+    from leukemia.synthetic import make_study, write_study
+
+    X, y = make_study(300, 540, n_classes, n_informative=36)
+    counts = y.value_counts()
+    assert len(counts) == n_classes and counts.sum() == 540
+    if n_classes > 2:
+        assert counts.max() == pytest.approx(2 * counts.min(), abs=2), "the largest class twice the smallest"
+    scores = np.abs(signal_to_noise(X.to_numpy(), (y == y.iloc[0]).to_numpy())[0])
+    first = sorted(counts.index).index(y.iloc[0])  # one class against the rest: its own genes (all, if K = 2)
+    informative = [j for j in range(36) if n_classes == 2 or j % n_classes == first]
+    assert set(np.argsort(-scores)[: len(informative)]) == set(informative)
+    data = load_dataset(write_study(tmp_path, X, y))
+    assert data.classes == tuple(sorted(counts.index)) and data.scale_detected == "log2"
+    assert len(data.y_train) + len(data.y_test) == 540
+    assert np.allclose(data.X_train.to_numpy(), X.loc[data.X_train.index].to_numpy(), atol=5e-5)

@@ -1,0 +1,211 @@
+"""The whole analysis on a study-sized matrix, brought the way users bring one: time and memory per notebook.
+
+For each size a synthetic study (:func:`leukemia.synthetic.make_study`: log2 values, K classes of
+unequal size) is written as users have it — a gzip TSV of genes × samples, a ``samples.csv`` and a
+``dataset.yaml`` — into a folder kept between runs (writing it is not timed). Then, each in a fresh
+process and with an empty cache:
+
+1. reading and checking the matrix: ``load_dataset`` of the ``dataset.yaml``, every check a run makes;
+2. ``leukemia run --data dataset.yaml``: every notebook with default parameters, ``metrics.csv``,
+   ``manifest.json`` and ``report.html``.
+
+Memory is the largest total resident memory of the process tree (the runner, its kernels and their
+worker processes), sampled every 50 ms; each notebook's time and peak come from the executed
+notebooks' papermill start and end times, so the slow step is named.
+
+    python benchmarks/bench_study.py [--sizes 13669x500,27337x1000,54675x2000] [--classes 2]
+                                     [--folder DIR] [-p NAME VALUE ...]
+
+Targets at the largest size: the run within 10 minutes and 8 GB, reading within 30 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_SIZES = "13669x500,27337x1000,54675x2000"
+RUN_LIMIT_S, MEMORY_LIMIT_GB, READ_LIMIT_S = 600.0, 8.0, 30.0
+READ_SCRIPT = """\
+import json, sys, time
+start = time.perf_counter()
+from leukemia.spec import load_dataset
+imported = time.perf_counter()
+data = load_dataset(sys.argv[1])
+print(json.dumps({"read_s": time.perf_counter() - imported, "shape": [len(data.y_train) + len(data.y_test),
+                  data.X_train.shape[1]], "classes": len(data.classes)}))
+"""
+
+
+class MemoryTrace:
+    """Samples the resident memory of a process and all its descendants, with the time of each sample."""
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        import psutil
+
+        self.root, self.interval = psutil.Process(pid), interval
+        self.samples: list[tuple[float, int]] = []  # (unix time, bytes)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            total = 0
+            try:
+                processes = [self.root, *self.root.children(recursive=True)]
+            except psutil.Error:
+                break  # the process ended
+            for process in processes:
+                try:
+                    total += process.memory_info().rss
+                except psutil.Error:
+                    pass  # a worker that just exited
+            self.samples.append((time.time(), total))
+            self._stop.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def peak(self, start: float = 0.0, end: float = float("inf")) -> float:
+        """The largest sample between two unix times, in GB."""
+        inside = [rss for when, rss in self.samples if start <= when <= end]
+        return max(inside, default=0) / 1e9
+
+
+def traced(command: list[str], environment: dict[str, str]) -> tuple[float, MemoryTrace, str]:
+    """Run a command, sampling its memory: (seconds, trace, stdout)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment
+    )
+    trace = MemoryTrace(process.pid)
+    out, err = process.communicate()
+    seconds = time.perf_counter() - start
+    trace.stop()
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{(out + err)[-3000:]}")
+    return seconds, trace, out
+
+
+def study(folder: Path, genes: int, samples: int, classes: int) -> Path:
+    """The study's dataset.yaml, written first if the folder does not hold it yet."""
+    spec = folder / f"{genes}x{samples}-{classes}classes" / "dataset.yaml"
+    if not spec.exists():
+        from leukemia.synthetic import make_study, write_study
+
+        print(f"writing {spec.parent} (once; not timed) ...", flush=True)
+        X, y = make_study(genes, samples, classes)
+        partial = spec.parent.with_name(spec.parent.name + ".partial")
+        write_study(partial, X, y, name=f"study-{genes}x{samples}-{classes}classes")
+        partial.rename(spec.parent)
+    return spec
+
+
+def _unix(stamp: str) -> float:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def per_notebook(directory: Path, trace: MemoryTrace) -> list[tuple[str, float, float]]:
+    """(notebook, seconds, peak GB) from the executed notebooks' papermill metadata."""
+    rows = []
+    for path in sorted(directory.glob("[0-9][0-9]_*.ipynb")):
+        meta = json.loads(path.read_text())["metadata"]["papermill"]
+        start, end = _unix(meta["start_time"]), _unix(meta["end_time"])
+        rows.append((path.stem, end - start, trace.peak(start, end)))
+    return rows
+
+
+def one_size(spec: Path, parameters: list[list[str]]) -> dict[str, object]:
+    environment = dict(os.environ)
+    with tempfile.TemporaryDirectory() as tmp:
+        environment["LEUKEMIA_CACHE_DIR"] = str(Path(tmp) / "read-cache")
+        _, read_trace, out = traced([sys.executable, "-c", READ_SCRIPT, str(spec)], environment)
+        read = json.loads(out.strip().splitlines()[-1])
+        environment["LEUKEMIA_CACHE_DIR"] = str(Path(tmp) / "cache")
+        extra = [arg for name, value in parameters for arg in ("-p", name, value)]
+        command = [sys.executable, "-m", "leukemia.cli", "run", "-q", "--data", str(spec), *extra]
+        seconds, trace, _ = traced([*command, "--out", str(Path(tmp) / "run")], environment)
+        notebooks = per_notebook(Path(tmp) / "run", trace)
+    return {
+        "genes": read["shape"][1], "samples": read["shape"][0], "classes": read["classes"],
+        "read_s": read["read_s"], "read_peak_gb": read_trace.peak(), "seconds": seconds,
+        "peak_gb": trace.peak(), "notebooks": notebooks,
+    }  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=DEFAULT_SIZES, help=f"GENESxSAMPLES,... (default {DEFAULT_SIZES})")
+    parser.add_argument("--classes", type=int, default=2, help="number of classes (default 2; MILE had 18)")
+    parser.add_argument(
+        "--folder",
+        type=Path,
+        default=Path(os.environ.get("LEUKEMIA_BENCH_DIR", Path.home() / ".cache" / "leukemia-bench")),
+        help="where the studies are written, kept between runs (default $LEUKEMIA_BENCH_DIR, else "
+        "~/.cache/leukemia-bench)",
+    )
+    parser.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                        help="a notebook parameter for the runs (repeatable)")  # fmt: skip
+    args = parser.parse_args(argv)
+    rows = []
+    for size in args.sizes.split(","):
+        genes, samples = (int(part) for part in size.strip().split("x"))
+        spec = study(args.folder, genes, samples, args.classes)
+        row = one_size(spec, args.p)
+        rows.append(row)
+        print(
+            f"\n{row['genes']} genes x {row['samples']} samples, {row['classes']} classes: "
+            f"read and check {row['read_s']:.1f} s (peak {row['read_peak_gb']:.2f} GB); "
+            f"full run {row['seconds']:.1f} s, peak {row['peak_gb']:.2f} GB",
+            flush=True,
+        )
+        print(f"  {'notebook':<18} {'s':>7} {'peak GB':>8}")
+        for name, seconds, peak in row["notebooks"]:
+            print(f"  {name:<18} {seconds:>7.1f} {peak:>8.2f}")
+        rest = row["seconds"] - sum(seconds for _, seconds, _ in row["notebooks"])
+        print(f"  {'(read, metrics, report)':<18} {rest:>7.1f}", flush=True)
+    print(f"\n{'genes':>7} {'samples':>7} {'cells (M)':>9} {'read s':>7} {'run s':>8} {'peak GB':>8}")
+    for row in rows:
+        print(
+            f"{row['genes']:>7} {row['samples']:>7} {row['genes'] * row['samples'] / 1e6:>9.1f} "
+            f"{row['read_s']:>7.1f} {row['seconds']:>8.1f} {row['peak_gb']:>8.2f}"
+        )
+    by_size = sorted(rows, key=lambda r: r["genes"] * r["samples"])
+    if len(by_size) > 1:
+        cells = np.log([r["genes"] * r["samples"] for r in by_size])
+        slope = np.polyfit(cells, np.log([r["seconds"] for r in by_size]), 1)[0]
+        print(f"log-log slope of run time against genes x samples: {slope:.2f}")
+    largest = by_size[-1]
+    print(
+        f"largest ({largest['genes']} x {largest['samples']}, {largest['classes']} classes): "
+        f"run {largest['seconds']:.0f} s of {RUN_LIMIT_S:.0f} s, {largest['peak_gb']:.2f} GB of "
+        f"{MEMORY_LIMIT_GB:.0f} GB; read {largest['read_s']:.1f} s of {READ_LIMIT_S:.0f} s"
+    )
+    print(
+        f"ratio to target: run {largest['seconds'] / RUN_LIMIT_S:.2f}x, memory "
+        f"{largest['peak_gb'] / MEMORY_LIMIT_GB:.2f}x, read {largest['read_s'] / READ_LIMIT_S:.2f}x"
+    )
+    within = (
+        largest["seconds"] <= RUN_LIMIT_S
+        and largest["peak_gb"] <= MEMORY_LIMIT_GB
+        and largest["read_s"] <= READ_LIMIT_S
+    )
+    return 0 if within else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
