@@ -69,6 +69,11 @@ PALETTE: tuple[str, ...] = (
 MAX_DISTINCT_CLASSES = 23
 
 
+#: Above this many samples a figure does not draw or name each sample (a label per sample of 2,000 is
+#: unreadable, and a bar or row per sample makes a figure metres tall): it summarises them and says so.
+MANY_SAMPLES = 80
+
+
 def class_colors(classes: tuple[str, ...] | list[str]) -> dict[str, str]:
     """A colour per class, by the class's position: the same classes get the same colours in every figure.
 
@@ -227,14 +232,16 @@ def plot_pca(projection: PCAProjection) -> Figure:
     classes = class_order(scores[label])
     palette = class_colors(classes)
     fig, ax = plt.subplots(figsize=(6.5, 5))
+    many = len(scores) > 4 * MANY_SAMPLES  # smaller, translucent markers where they would cover each other
     for cls in classes:
         for split, filled in (("train", True), ("test", False)):
             part = scores[(scores[label].astype(str) == cls) & (scores["split"] == split)]
             ax.scatter(
                 part["PC1"],
                 part["PC2"],
-                s=45,
-                linewidths=1.5,
+                s=10 if many else 45,
+                alpha=0.6 if many else 1.0,
+                linewidths=0.8 if many else 1.5,
                 facecolors=palette[cls] if filled else "none",
                 edgecolors=palette[cls],
                 label=f"{cls}, {'training' if filled else 'independent (projected)'}",
@@ -269,9 +276,11 @@ def plot_gene_heatmap(
         fig.add_subplot(grid[1, 0]),
         fig.add_subplot(grid[1, 1]),
     )
+    named = len(order) <= MANY_SAMPLES
     sns.heatmap(
-        z.clip(-3, 3), ax=ax, cbar_ax=colorbar, cmap="vlag", center=0, vmin=-3, vmax=3,
-        yticklabels=labels, xticklabels=[str(p) for p in order], cbar_kws={"label": "z-score over samples"},
+        z.clip(-3, 3), ax=ax, cbar_ax=colorbar, cmap="vlag", center=0, vmin=-3, vmax=3, yticklabels=labels,
+        xticklabels=[str(p) for p in order] if named else False, cbar_kws={"label": "z-score over samples"},
+        rasterized=not named,
     )  # fmt: skip
     palette = class_colors(class_order(y))
     classes = y.loc[order].astype(str).to_numpy()
@@ -287,10 +296,17 @@ def plot_gene_heatmap(
     strip.grid(False)
     ax.tick_params(axis="y", labelsize=6)
     ax.tick_params(axis="x", labelsize=7)
-    ax.set(xlabel="patient number (ordered by class)", ylabel="gene (accession)")
+    xlabel = (
+        "patient number (ordered by class)"
+        if named
+        else f"{len(order)} samples, ordered by class (too many to name each)"
+    )
+    ax.set(xlabel=xlabel, ylabel="gene (accession)")
     handles = [Patch(color=palette[c], label=c) for c in levels]
     fig.set_layout_engine("constrained")  # one column for strip and heatmap, one for the colour bar
-    fig.legend(handles=handles, title="class", loc="outside upper right", ncols=len(levels), fontsize=7)
+    fig.legend(
+        handles=handles, title="class", loc="outside upper right", ncols=min(len(levels), 9), fontsize=7
+    )
     return fig
 
 
@@ -470,10 +486,17 @@ def plot_confusion_matrices(
     return fig
 
 
-def plot_error_grid(errors: pd.DataFrame, *, labels: dict[str, str] | None = None) -> Figure:
-    """Which independent samples each model gets wrong (``errors_by_sample`` output)."""
+def plot_error_grid(
+    errors: pd.DataFrame, *, labels: dict[str, str] | None = None, max_rows: int = 40
+) -> Figure:
+    """Which independent samples each model gets wrong (``errors_by_sample`` output).
+
+    At most ``max_rows`` samples, those most models get wrong (the title says how many are left out).
+    """
     truth = errors.columns[0]  # errors_by_sample puts the true class first
     models = [c for c in errors.columns[1:] if c != "n_models_wrong"]
+    n_wrong = len(errors)
+    errors = errors.sort_values("n_models_wrong", ascending=False, kind="stable").head(max_rows)
     grid = errors[models].astype(int)
     fig, ax = plt.subplots(figsize=(0.6 * len(models) + 3, 0.4 * len(grid) + 2))
     sns.heatmap(
@@ -492,8 +515,11 @@ def plot_error_grid(errors: pd.DataFrame, *, labels: dict[str, str] | None = Non
         ],
     )
     ax.grid(False)
+    title = "Independent samples misclassified (dark = wrong)"
+    if n_wrong > max_rows:
+        title = f"The {max_rows} of {n_wrong} misclassified independent samples most models get wrong"
     ax.set(
-        title="Independent samples misclassified (dark = wrong)",
+        title=title,
         xlabel="model",
         ylabel="patient (true class, models wrong)",
     )
@@ -647,6 +673,8 @@ def plot_prediction_strength(
     palette = class_colors(classes)
     predicted, truth = predicted.astype(str), truth.astype(str)
     two = len(classes) == 2
+    if len(strength) > MANY_SAMPLES:
+        return _prediction_strength_histogram(strength, predicted, truth, threshold, title, classes)
     if two:
         position_of = np.where(predicted == classes[1], strength, -strength)
         order = np.argsort(position_of, kind="stable")
@@ -679,6 +707,36 @@ def plot_prediction_strength(
     handles += [Patch(facecolor="white", edgecolor="black", hatch="///", label="wrong call"),
                 Patch(color="0.85", label=f"uncertain (< {threshold:g})")]  # fmt: skip
     ax.legend(handles=handles, fontsize=8, loc="lower right")
+    return fig
+
+
+def _prediction_strength_histogram(
+    strength: pd.Series, predicted: pd.Series, truth: pd.Series, threshold: float, title: str,
+    classes: tuple[str, ...],
+) -> Figure:  # fmt: skip
+    """:func:`plot_prediction_strength` for many samples: counts of calls per strength bin, not a bar each."""
+    palette = class_colors(classes)
+    two = len(classes) == 2
+    values = np.where(predicted == classes[1], strength, -strength) if two else strength.to_numpy()
+    bins = list(np.linspace(-1.0, 1.0, 41) if two else np.linspace(0.0, 1.0, 21))
+    right = (predicted == truth).to_numpy()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    stacks = [values[right & (truth.to_numpy() == c)] for c in classes]
+    ax.hist(stacks, bins=bins, stacked=True, color=[palette[c] for c in classes], label=[f"truly {c}, right"
+            for c in classes])  # fmt: skip
+    if (~right).any():
+        ax.hist(values[~right], bins=bins, histtype="step", hatch="///", color="black", label="wrong calls")
+    low = -threshold if two else 0
+    ax.axvspan(low, threshold, color="0.85", zorder=0, label=f"uncertain (strength < {threshold:g})")
+    xlabel = (
+        f"prediction strength (← {classes[0]} call | {classes[1]} call →)"
+        if two
+        else "prediction strength (half the margin to the runner-up class)"
+    )
+    ax.set(
+        title=f"{title} — {len(strength)} samples, counted per bin", xlabel=xlabel, ylabel="samples (count)"
+    )
+    ax.legend(fontsize=7, ncols=2 if len(classes) > 4 else 1)
     return fig
 
 

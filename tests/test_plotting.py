@@ -313,3 +313,40 @@ def test_course_figures() -> None:
         "stability on 80% subsamples",
     ]
     assert all(ax.get_xlabel() for ax in fig.axes)
+
+
+def test_figures_of_a_study_summarise_its_samples_instead_of_drawing_each() -> None:
+    """2,000 samples: no sample names under the heatmap, a capped error grid, a histogram of strengths."""
+    import pandas as pd
+
+    from leukemia.plotting import MANY_SAMPLES, plot_error_grid, plot_prediction_strength
+    from leukemia.synthetic import make_study
+
+    X, y = make_study(60, 600, 3, n_informative=30)
+    genes = X.columns[:20]
+    probes = pd.DataFrame({"description": ""}, index=X.columns)
+    fig = plot_gene_heatmap(X, y, genes, probes, title="study")
+    heatmap = fig.axes[1]
+    assert heatmap.get_xticklabels() == [] and "600 samples" in heatmap.get_xlabel()
+    assert labelled(fig)
+
+    rng = np.random.default_rng(0)
+    wrong = pd.DataFrame(rng.random((150, 3)) < 0.4, columns=["a", "b", "c"], index=X.index[:150])
+    errors = pd.concat([y[:150].rename("class"), wrong, wrong.sum(axis=1).rename("n_models_wrong")], axis=1)
+    fig = plot_error_grid(errors.sort_values("n_models_wrong", ascending=False), max_rows=40)
+    assert len(fig.axes[0].get_yticklabels()) == 40
+    assert "The 40 of 150 misclassified" in fig.axes[0].get_title()
+    assert all(
+        "3 wrong" in t.get_text()
+        for t in fig.axes[0].get_yticklabels()[: int((errors.n_models_wrong == 3).sum())]
+    )
+
+    strength = pd.Series(rng.random(len(y)), index=y.index)
+    predicted = y.where(rng.random(len(y)) < 0.9, "C01")
+    fig = plot_prediction_strength(strength, predicted, y, threshold=0.3, title="calls")
+    assert fig.get_size_inches()[1] < 5, "a histogram, not a bar per sample"
+    counted = sum(
+        p.get_height() for p in fig.axes[0].patches if p.get_facecolor()[3] > 0 and p.get_height() > 0
+    )
+    assert counted >= (predicted == y).sum(), "every right call is counted in a bin"
+    assert f"{len(y)} samples" in fig.axes[0].get_title() and len(y) > MANY_SAMPLES
