@@ -181,6 +181,44 @@ def class_midpoints(X: np.ndarray, in_class: np.ndarray) -> np.ndarray:
     return (X[in_class].mean(axis=0) + X[~in_class].mean(axis=0)) / 2
 
 
+class _PermutedScores:
+    """One-vs-rest signal-to-noise scores for many permutations of the labels at once.
+
+    A permutation keeps the class sizes, so each class's sums over its samples are one matrix product
+    of the permutations' class indicators with the (centred) data, and the rest's sums are the total
+    minus the class's: a batch of permutations costs two BLAS products instead of a pass over the
+    matrix per class and permutation (54,675 genes × 1,400 samples: ≈ 0.1 s a permutation, not ≈ 1 s).
+    The standard deviations are those of :func:`signal_to_noise` (ddof = 0) from the centred sums;
+    they agree with its two-pass ones to rounding.
+    """
+
+    def __init__(self, values: np.ndarray, labels: np.ndarray, classes: np.ndarray) -> None:
+        self.centred = values - values.mean(axis=0)
+        self.squares = self.centred**2
+        self.total, self.total_squares = self.centred.sum(axis=0), self.squares.sum(axis=0)
+        self.classes = classes
+        self.counts = np.array([(labels == c).sum() for c in classes], dtype=float)[:, None]
+        self.n = float(len(labels))
+        self.size = max(1, int(2**23 // (len(classes) * values.shape[1])))  # ≈ 64 MB of sums a batch
+
+    def scores(self, permutations: list[np.ndarray]) -> np.ndarray:
+        """(len(permutations), K, genes) scores; rows as :func:`signal_to_noise_ovr` orders them."""
+        k = len(self.classes)
+        indicator = np.concatenate([np.stack([p == c for c in self.classes]) for p in permutations]).astype(
+            float
+        )
+        sums = (indicator @ self.centred).reshape(len(permutations), k, -1)
+        squares = (indicator @ self.squares).reshape(len(permutations), k, -1)
+        n_in, n_out = self.counts, self.n - self.counts
+        mean_in, mean_out = sums / n_in, (self.total - sums) / n_out
+        var_in = np.maximum(squares / n_in - mean_in**2, 0.0)
+        var_out = np.maximum((self.total_squares - squares) / n_out - mean_out**2, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scores = (mean_in - mean_out) / (np.sqrt(var_in) + np.sqrt(var_out))
+        scores[np.isnan(scores)] = 0.0
+        return scores
+
+
 def neighbourhood_analysis(
     X: pd.DataFrame,
     y: pd.Series,
@@ -217,8 +255,15 @@ def neighbourhood_analysis(
     scores, classes = signal_to_noise_ovr(values, labels)
     observed = counts(scores)
     permuted = np.empty((n_permutations, *observed.shape))
-    for i in tqdm(range(n_permutations), desc="permutations", disable=not progress, leave=False):
-        permuted[i] = counts(signal_to_noise_ovr(values, rng.permutation(labels))[0])
+    batches = _PermutedScores(values, labels, classes)
+    done = 0
+    with tqdm(total=n_permutations, desc="permutations", disable=not progress, leave=False) as bar:
+        while done < n_permutations:
+            batch = [rng.permutation(labels) for _ in range(min(batches.size, n_permutations - done))]
+            for i, batch_scores in enumerate(batches.scores(batch)):
+                permuted[done + i] = counts(batch_scores)
+            done += len(batch)
+            bar.update(len(batch))
     rows = []
     for side_index, side in enumerate(str(c) for c in classes):
         sample = permuted[:, side_index, :]
