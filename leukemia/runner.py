@@ -178,6 +178,7 @@ def _check_ranges(values: Mapping[str, Any], limits: DataLimits | None = None) -
     bounds = {
         "CV_FOLDS": (2, most), "OUTER_FOLDS": (2, most), "CV_REPEATS": (1, 10), "BIAS_PERMUTATIONS": (2, 100),
         "N_PERMUTATIONS": (100, 2000), "N_TOP_GENES": (2, 200), "N_JOBS": (1, 64),
+        "STABILITY_RUNS": (5, 200), "CLUSTER_PERMUTATIONS": (20, 1000),
     }  # fmt: skip
     for name, (low, high) in bounds.items():
         if name in values:
@@ -214,6 +215,18 @@ def _check_ranges(values: Mapping[str, Any], limits: DataLimits | None = None) -
     genes = limits.genes if limits else 100_000
     if "K_GENES" in values:  # at most the genes the Dudoit filter keeps on the training samples
         need(1 <= values["K_GENES"] <= genes, "K_GENES", f"must be between 1 and {genes}")
+    if "N_CLUSTERS" in values:
+        need(
+            values["N_CLUSTERS"] == 0 or 2 <= values["N_CLUSTERS"] <= 10, "N_CLUSTERS", "must be 0 or 2 to 10"
+        )
+    if "N_GENES" in values:  # notebook 08 clusters on genes left after its PREPROCESSING
+        most = genes if values.get("PREPROCESSING", "dudoit") == "dudoit" else 100_000
+        rule = (
+            f"must be between 2 and {most}, the genes Dudoit's filter keeps"
+            if limits
+            else "must be at least 2"
+        )
+        need(2 <= values["N_GENES"] <= most, "N_GENES", rule)
 
 
 def validate(

@@ -433,3 +433,25 @@ def test_a_sweep_on_the_bladder_data(bladder_yaml: Path, tmp_path: Path) -> None
     assert (
         refused.returncode == 1 and "CV_FOLDS = 7 is out of range: must be between 2 and 6" in refused.stderr
     )
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (
+            {"N_GENES": "3052"},
+            r"N_GENES = 3052 is out of range: must be between 2 and 3051, the genes Dudoit",
+        ),
+        ({"N_GENES": "1"}, r"N_GENES = 1 is out of range"),
+        ({"N_CLUSTERS": "1"}, r"N_CLUSTERS = 1 is out of range: must be 0 or 2 to 10"),
+        ({"STABILITY_RUNS": "2"}, r"STABILITY_RUNS = 2 is out of range: must be between 5 and 200"),
+        ({"CLUSTER_PERMUTATIONS": "5000"}, r"CLUSTER_PERMUTATIONS = 5000 is out of range"),
+    ],
+)
+def test_class_discovery_parameters_are_checked_before_the_run(
+    given: dict[str, str], message: str, golub
+) -> None:
+    with pytest.raises(RunError, match=message):
+        validate(given, parameters(select_notebooks("08")), DataLimits.of(golub))
+    ok = {"N_GENES": "3051", "N_CLUSTERS": "0", "STABILITY_RUNS": "5", "CLUSTER_PERMUTATIONS": "20"}
+    assert validate(ok, parameters(select_notebooks("08")), DataLimits.of(golub))["N_GENES"] == 3051
