@@ -238,3 +238,10 @@ def test_hierarchical_rejects_constant_samples(two_groups) -> None:
     X.iloc[4] = 1.0
     with pytest.raises(ValueError, match="s04"):
         cluster_samples(X, "hierarchical", 2)
+
+
+def test_a_large_study_trains_its_som_on_a_fixed_budget_of_updates() -> None:
+    from leukemia.discovery import SOM_EPOCHS, SOM_MAX_UPDATES, SOM_MIN_EPOCHS, som_epochs
+
+    assert som_epochs(38) == som_epochs(200) == SOM_EPOCHS, "Golub-sized data: unchanged"
+    assert som_epochs(1400) == SOM_MAX_UPDATES // 1400 and som_epochs(10**6) == SOM_MIN_EPOCHS
