@@ -61,7 +61,7 @@ def _run(args: argparse.Namespace) -> int:
     result = run(
         _given(args), notebooks=args.notebooks, out_dir=args.out, render=not args.no_report,
         show_code=args.show_code, progress=not args.quiet, verify=not args.no_verify,
-        scheduler=args.scheduler, data=args.data,
+        scheduler=args.scheduler, data=args.data, parallel=args.parallel,
     )  # fmt: skip
     print(result.report or result.directory)
     return 0
@@ -210,6 +210,10 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--out", type=Path, metavar="DIR", help="the run directory (default: reports/<name>)")
     run.add_argument("--no-report", action="store_true", help="do not render report.html")
     run.add_argument("--show-code", action="store_true", help="include code cells in report.html")
+    run.add_argument(
+        "--parallel", type=int, metavar="N",
+        help="notebooks executed at once (default 2, or 1 on a one-core machine); 1 runs them in order",
+    )  # fmt: skip
     _execution_options(run)
     run.set_defaults(handler=_run)
 

@@ -20,6 +20,10 @@ opened in JupyterLab or checked by nbval behave the same.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -35,6 +39,7 @@ __all__ = [
     "FigureError",
     "ThisInterpreterKernelManager",
     "execute_notebook",
+    "kill_kernels",
     "missing_figures",
 ]
 
@@ -79,11 +84,34 @@ class ThisInterpreterKernelManager(AsyncKernelManager):
     #: Variables the kernel gets on top of this process's environment and :data:`KERNEL_ENVIRONMENT`.
     extra_environment: Mapping[str, str] = {}
 
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        _MANAGERS.add(self)
+
     @default("kernel_spec_manager")
     def _default_kernel_spec_manager(self) -> KernelSpecManager:
         specs = _ThisInterpreterSpecs(data_dir=self.data_dir)
         specs.extra_environment = self.extra_environment
         return specs
+
+
+_MANAGERS: weakref.WeakSet[ThisInterpreterKernelManager] = weakref.WeakSet()
+
+
+def kill_kernels() -> int:
+    """Kill every kernel this process started that is still running; how many were killed.
+
+    Notebooks executed in worker threads (``leukemia run`` runs two at a time) do not see the
+    Ctrl-C that the main thread gets; killing their kernels ends their execution at once.
+    """
+    killed = 0
+    for manager in list(_MANAGERS):
+        pid = getattr(getattr(manager, "provisioner", None), "pid", None)
+        if pid:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+    return killed
 
 
 def _manager_with(environment: Mapping[str, str]) -> type[ThisInterpreterKernelManager]:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ from leukemia import config
 from leukemia.cluster import ClusterError, connect, scheduler_address
 from leukemia.data import DataError
 from leukemia.dataset import Dataset
-from leukemia.kernels import FigureError, execute_notebook
+from leukemia.kernels import FigureError, execute_notebook, kill_kernels
 from leukemia.provenance import provenance_table
 from leukemia.rundir import (
     MANIFEST_FILE,
@@ -340,6 +342,7 @@ def run(
     verify: bool = True,
     scheduler: str | None = None,
     data: str | Path | None = None,
+    parallel: int | None = None,
 ) -> RunResult:
     """Validate the parameters, execute the notebooks in order, write metrics, manifest and report.
 
@@ -365,6 +368,9 @@ def run(
     data
         A ``dataset.yaml`` to run the notebooks on (their ``DATASET`` parameter); default Golub's data.
         It is read and checked before anything runs; cells tagged ``golub-only`` are left out.
+    parallel
+        Notebooks executed at once (default :func:`default_parallel`: two, one on a single core). A
+        notebook that reuses another's cached results waits for it (:data:`AFTER`).
 
     Raises
     ------
@@ -373,7 +379,10 @@ def run(
         failed (its executed copy, with the traceback, stays in the run directory; the manifest
         says ``failed``).
     """
+    if parallel is not None and parallel < 1:
+        raise RunError(f"parallel must be at least 1, got {parallel}.")
     plan = _plan(given, notebooks=notebooks, out_dir=out_dir, verify=verify, scheduler=scheduler, data=data)
+    plan = replace(plan, parallel=parallel or default_parallel())
     _clean(plan.directory)
     manifest: dict[str, object] = {
         "status": "running",
@@ -423,6 +432,8 @@ class _Plan:
     verify: bool
     dataset: Dataset | None
     """The data set as read before the run; None while Golub's files are not fetched yet."""
+    parallel: int = 1
+    """Notebooks executed at once."""
 
 
 def _plan(
@@ -481,40 +492,94 @@ def _kernel_environment(plan: _Plan) -> dict[str, str]:
     return environment
 
 
+#: Notebooks that reuse, through the cache, what an earlier one computed early on: they start after it,
+#: so that the work is done once (05's seed evaluation; 07's honest search and nested CV). 07 reuses
+#: 05's evaluation too, but only in its last section, which 05 has long finished by then (were it not,
+#: 07 would compute the same numbers itself).
+AFTER: dict[str, tuple[str, ...]] = {"06": ("05",), "09": ("05", "07")}
+#: Started first when several could start: the run's longest chain (07, the honest search, then 09).
+CRITICAL_PATH: tuple[str, ...] = ("07", "09")
+
+
+def default_parallel() -> int:
+    """Notebooks executed at once by default: two, or one on a machine with a single core."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _startable(pending: list[Path], done: set[str], plan: _Plan) -> list[Path]:
+    """The pending notebooks whose prerequisites (among this run's) are done, the critical path first."""
+    number = {path: path.name[:2] for path in plan.paths}
+    in_run = set(number.values())
+    if plan.dataset is None and "01" in in_run and "01" not in done:  # 01 fetches the data: it goes alone
+        return [p for p in pending if number[p] == "01"]
+    ready = [p for p in pending if all(d in done or d not in in_run for d in AFTER.get(number[p], ()))]
+    return sorted(ready, key=lambda p: (number[p] not in CRITICAL_PATH, number[p]))
+
+
 def _execute(plan: _Plan, manifest: dict[str, object], progress: bool) -> Dataset:
-    """Execute the notebooks in order (a failure is recorded in the manifest and raised); the data set."""
+    """Execute the notebooks, ``plan.parallel`` at a time (a failure is recorded and raised); the data set.
+
+    Each notebook runs in its own kernel; two at a time keep both cores busy while one of them only
+    starts its kernel, imports or draws. A notebook starts after those whose cached results it reuses
+    (:data:`AFTER`). After a failure no further notebook starts; the ones running finish, then the
+    failure is raised. On Ctrl-C (or SIGTERM) the running kernels are killed.
+    """
     environment = _kernel_environment(plan)
     drop = (GOLUB_ONLY,) if plan.own_data else ()
-    current = plan.paths[0]
+
+    def execute(path: Path) -> None:
+        own = {name: plan.typed[name] for name in papermill.inspect_notebook(str(path)) if name in plan.typed}
+        execute_notebook(path, plan.directory / path.name, own, drop_tags=drop, environment=environment)
+
+    pending, done = list(plan.paths), set[str]()
+    running: dict[Future[None], Path] = {}
+    failure: tuple[Path, BaseException] | None = None
+    bar = tqdm(total=len(pending), desc="notebooks", unit="notebook", disable=not progress)
+    pool = ThreadPoolExecutor(max_workers=plan.parallel, thread_name_prefix="notebook")
     try:
-        for current in tqdm(plan.paths, desc="notebooks", unit="notebook", disable=not progress):
-            own = {
-                name: plan.typed[name]
-                for name in papermill.inspect_notebook(str(current))
-                if name in plan.typed
-            }
-            execute_notebook(
-                current, plan.directory / current.name, own, drop_tags=drop, environment=environment
-            )
-        if plan.dataset is not None:  # read once, before the run; unless notebook 01 had to fetch it
-            return plan.dataset
-        source, folder = str(plan.resolved.get("DATASET", GOLUB)), str(plan.resolved.get("DATA_DIR", ""))
-        return load_dataset(source, data_dir=folder, verify=plan.verify)
+        while pending or running:
+            startable = _startable(pending, done, plan) if failure is None else []
+            for path in startable[: plan.parallel - len(running)]:
+                pending.remove(path)
+                running[pool.submit(execute, path)] = path
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in sorted(finished, key=lambda f: running[f].name):
+                path = running.pop(future)
+                error = future.exception()
+                if error is None:
+                    done.add(path.name[:2])
+                    bar.update()
+                elif failure is None:
+                    failure = (path, error)
+        if failure is not None:
+            raise failure[1]
     except (papermill.PapermillExecutionError, FigureError) as exc:
-        manifest |= {"status": "failed", "failed_notebook": current.name, "finished": _now()}
+        failed = failure[0] if failure is not None else plan.paths[0]
+        manifest |= {"status": "failed", "failed_notebook": failed.name, "finished": _now()}
         _write_manifest(plan.directory, manifest)
-        where = plan.directory / current.name
+        where = plan.directory / failed.name
         if isinstance(exc, FigureError):
             raise RunError(f"{exc} The executed notebook is {where}") from exc
         raise RunError(
-            f"{current.name} failed ({exc.ename}: {exc.evalue}); the executed notebook with its traceback is "
+            f"{failed.name} failed ({exc.ename}: {exc.evalue}); the executed notebook with its traceback is "
             f"{where}"
         ) from exc
     except BaseException as exc:  # Ctrl-C or any other failure: say so, write nothing that claims success
+        kill_kernels()
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-        manifest |= {"status": status, "stopped_in": current.name, "finished": _now()}
+        stopped = [p.name for p in running.values()] or [(failure[0] if failure else plan.paths[0]).name]
+        manifest |= {"status": status, "stopped_in": ", ".join(sorted(stopped)), "finished": _now()}
         _write_manifest(plan.directory, manifest)
         raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        bar.close()
+    if plan.dataset is not None:  # read once, before the run; unless notebook 01 had to fetch it
+        return plan.dataset
+    source, folder = str(plan.resolved.get("DATASET", GOLUB)), str(plan.resolved.get("DATA_DIR", ""))
+    return load_dataset(source, data_dir=folder, verify=plan.verify)
 
 
 def sweep(

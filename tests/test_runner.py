@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -455,3 +456,35 @@ def test_class_discovery_parameters_are_checked_before_the_run(
         validate(given, parameters(select_notebooks("08")), DataLimits.of(golub))
     ok = {"N_GENES": "3051", "N_CLUSTERS": "0", "STABILITY_RUNS": "5", "CLUSTER_PERMUTATIONS": "20"}
     assert validate(ok, parameters(select_notebooks("08")), DataLimits.of(golub))["N_GENES"] == 3051
+
+
+def test_notebooks_start_two_at_a_time_after_the_ones_whose_results_they_reuse(tmp_path: Path) -> None:
+    from leukemia.runner import _Plan, _startable
+
+    paths = select_notebooks(None)
+    plan = _Plan(paths, {}, {}, tmp_path, False, None, True, dataset=object(), parallel=2)  # type: ignore[arg-type]
+    first = [p.name[:2] for p in _startable(list(paths), set(), plan)]
+    assert first[0] == "07", "the longest chain starts first"
+    assert "06" not in first and "09" not in first, "they reuse 05's and 07's cached results"
+    assert "06" in [p.name[:2] for p in _startable(list(paths), {"05"}, plan)]
+    assert "09" in [p.name[:2] for p in _startable(list(paths), {"05", "07"}, plan)]
+    only_some = select_notebooks("06,09")  # prerequisites outside the run do not hold anything back
+    assert [p.name[:2] for p in _startable(list(only_some), set(), replace(plan, paths=only_some))] == [
+        "09",
+        "06",
+    ]
+    fetching = replace(plan, dataset=None)  # notebook 01 fetches Golub's files: it runs alone, first
+    assert [p.name[:2] for p in _startable(list(paths), set(), fetching)] == ["01"]
+
+
+def test_a_run_in_parallel_gives_what_a_run_in_order_gives(tmp_path: Path) -> None:
+    runs = {n: tmp_path / f"parallel{n}" for n in (1, 2)}
+    for n, out in runs.items():
+        result = cli(
+            "run", "--notebooks", "01,03,04", "--parallel", str(n), "--out", str(out), "-q", "--no-report"
+        )
+        assert result.returncode == 0, result.stderr
+    for name in ("01_load.ipynb", "03_preprocessing.ipynb", "04_selection.ipynb"):
+        assert _text_outputs(runs[1] / name) == _text_outputs(runs[2] / name), name
+    manifest = json.loads((runs[2] / "manifest.json").read_text())
+    assert manifest["status"] == "complete"
