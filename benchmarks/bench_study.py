@@ -129,7 +129,7 @@ def per_notebook(directory: Path, trace: MemoryTrace) -> list[tuple[str, float, 
     return rows
 
 
-def one_size(spec: Path, parameters: list[list[str]]) -> dict[str, object]:
+def one_size(spec: Path, parameters: list[list[str]], notebooks: str | None = None) -> dict[str, object]:
     environment = dict(os.environ)
     with tempfile.TemporaryDirectory() as tmp:
         environment["LEUKEMIA_CACHE_DIR"] = str(Path(tmp) / "read-cache")
@@ -137,6 +137,7 @@ def one_size(spec: Path, parameters: list[list[str]]) -> dict[str, object]:
         read = json.loads(out.strip().splitlines()[-1])
         environment["LEUKEMIA_CACHE_DIR"] = str(Path(tmp) / "cache")
         extra = [arg for name, value in parameters for arg in ("-p", name, value)]
+        extra += ["--notebooks", notebooks] if notebooks else []
         command = [sys.executable, "-m", "leukemia.cli", "run", "-q", "--data", str(spec), *extra]
         seconds, trace, _ = traced([*command, "--out", str(Path(tmp) / "run")], environment)
         notebooks = per_notebook(Path(tmp) / "run", trace)
@@ -158,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         help="where the studies are written, kept between runs (default $LEUKEMIA_BENCH_DIR, else "
         "~/.cache/leukemia-bench)",
     )
+    parser.add_argument("--notebooks", metavar="NN,NN", help="only these notebooks (default: all)")
     parser.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                         help="a notebook parameter for the runs (repeatable)")  # fmt: skip
     args = parser.parse_args(argv)
@@ -165,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     for size in args.sizes.split(","):
         genes, samples = (int(part) for part in size.strip().split("x"))
         spec = study(args.folder, genes, samples, args.classes)
-        row = one_size(spec, args.p)
+        row = one_size(spec, args.p, args.notebooks)
         rows.append(row)
         print(
             f"\n{row['genes']} genes x {row['samples']} samples, {row['classes']} classes: "
@@ -173,11 +175,11 @@ def main(argv: list[str] | None = None) -> int:
             f"full run {row['seconds']:.1f} s, peak {row['peak_gb']:.2f} GB",
             flush=True,
         )
-        print(f"  {'notebook':<18} {'s':>7} {'peak GB':>8}")
+        print(f"  {'notebook':<24} {'s':>7} {'peak GB':>8}")
         for name, seconds, peak in row["notebooks"]:
-            print(f"  {name:<18} {seconds:>7.1f} {peak:>8.2f}")
+            print(f"  {name:<24} {seconds:>7.1f} {peak:>8.2f}")
         rest = row["seconds"] - sum(seconds for _, seconds, _ in row["notebooks"])
-        print(f"  {'(read, metrics, report)':<18} {rest:>7.1f}", flush=True)
+        print(f"  {'(read, metrics, report)':<24} {rest:>7.1f}", flush=True)
     print(f"\n{'genes':>7} {'samples':>7} {'cells (M)':>9} {'read s':>7} {'run s':>8} {'peak GB':>8}")
     for row in rows:
         print(
