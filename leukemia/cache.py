@@ -45,10 +45,14 @@ def _key(value: object) -> object:
     Hashing the detection calls and probe descriptions (hundreds of thousands of strings) would
     cost over a second per call; no cached computation reads them.
     """
-    from leukemia.data import GolubData
+    from leukemia.dataset import Dataset  # GolubData is one
 
-    if isinstance(value, GolubData):
-        return ("GolubData", hash_value((value.X_train, value.y_train, value.X_test, value.y_test)))
+    if isinstance(value, Dataset):
+        # Each matrix and labels on its own: a data set read from its files and the same one read back
+        # from the cache (leukemia.spec.load_dataset) hash alike part by part, but not as one pickled
+        # tuple (pickle shares their common parts differently), and a run's notebooks get one or the other.
+        parts = (value.X_train, value.y_train, value.X_test, value.y_test)
+        return ("Dataset", tuple(hash_value(part) for part in parts))
     return value
 
 

@@ -81,3 +81,19 @@ def test_data_is_keyed_by_its_matrices_and_labels(
 def len_of_train(data) -> int:
     CALLS.append(len(data.X_train))
     return len(data.X_train)
+
+
+def test_a_data_set_read_from_its_files_and_from_the_cache_is_one_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run's notebooks get the data set parsed or read back from the cache: one cache entry for both."""
+    from leukemia.spec import load_dataset
+    from leukemia.synthetic import make_study, write_study
+
+    monkeypatch.setenv(cache.CACHE_DIR_ENV_VAR, str(tmp_path / "cache"))
+    spec = write_study(tmp_path / "study", *make_study(200, 60, 3, n_informative=9))
+    parsed, from_cache = load_dataset(spec), load_dataset(spec)
+    assert parsed is not from_cache
+    CALLS.clear()
+    assert cached(len_of_train, parsed) == cached(len_of_train, from_cache) == len(parsed.X_train)
+    assert CALLS == [len(parsed.X_train)], "computed once"
