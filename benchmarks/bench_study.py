@@ -119,14 +119,28 @@ def _unix(stamp: str) -> float:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
-def per_notebook(directory: Path, trace: MemoryTrace) -> list[tuple[str, float, float]]:
-    """(notebook, seconds, peak GB) from the executed notebooks' papermill metadata."""
+def per_notebook(directory: Path, trace: MemoryTrace) -> list[tuple[str, float, float, float]]:
+    """(notebook, start, end, peak GB) from the papermill metadata; seconds since the first notebook started.
+
+    A run executes two notebooks at a time, so a notebook's peak is that of the whole run while it ran
+    (itself, the notebook beside it and the runner).
+    """
     rows = []
     for path in sorted(directory.glob("[0-9][0-9]_*.ipynb")):
         meta = json.loads(path.read_text())["metadata"]["papermill"]
         start, end = _unix(meta["start_time"]), _unix(meta["end_time"])
-        rows.append((path.stem, end - start, trace.peak(start, end)))
-    return rows
+        rows.append((path.stem, start, end, trace.peak(start, end)))
+    first = min((start for _, start, _, _ in rows), default=0.0)
+    return [(name, start - first, end - first, peak) for name, start, end, peak in rows]
+
+
+def busy_seconds(rows: list[tuple[str, float, float, float]]) -> float:
+    """How long at least one notebook was running (the union of their intervals)."""
+    total, reached = 0.0, float("-inf")
+    for _, start, end, _ in sorted(rows, key=lambda row: row[1]):
+        total += max(0.0, end - max(start, reached))
+        reached = max(reached, end)
+    return total
 
 
 def one_size(spec: Path, parameters: list[list[str]], notebooks: str | None = None) -> dict[str, object]:
@@ -175,11 +189,14 @@ def main(argv: list[str] | None = None) -> int:
             f"full run {row['seconds']:.1f} s, peak {row['peak_gb']:.2f} GB",
             flush=True,
         )
-        print(f"  {'notebook':<24} {'s':>7} {'peak GB':>8}")
-        for name, seconds, peak in row["notebooks"]:
-            print(f"  {name:<24} {seconds:>7.1f} {peak:>8.2f}")
-        rest = row["seconds"] - sum(seconds for _, seconds, _ in row["notebooks"])
-        print(f"  {'(read, metrics, report)':<24} {rest:>7.1f}", flush=True)
+        print(f"  {'notebook':<18} {'from s':>7} {'to s':>7} {'s':>7} {'peak GB':>8}")
+        for name, start, end, peak in row["notebooks"]:
+            print(f"  {name:<18} {start:>7.1f} {end:>7.1f} {end - start:>7.1f} {peak:>8.2f}")
+        rest = row["seconds"] - busy_seconds(row["notebooks"])
+        print(
+            f"  outside the notebooks (reading and checking before, metrics and report after): {rest:.1f} s"
+        )
+        print("  (two notebooks run at a time: a notebook's peak is the run's while it ran)", flush=True)
     print(f"\n{'genes':>7} {'samples':>7} {'cells (M)':>9} {'read s':>7} {'run s':>8} {'peak GB':>8}")
     for row in rows:
         print(
