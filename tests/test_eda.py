@@ -109,3 +109,24 @@ def test_least_typical_training_patients_still_agree_mostly(golub: GolubData) ->
     agreement = class_agreement(golub.X_train, golub.y_train, genes)
     assert agreement.index.equals(golub.X_train.index) and agreement.between(0, 1).all()
     assert agreement.median() > 0.8 and agreement.min() > 0.5
+
+
+def test_a_study_sized_pca_uses_arpack_and_finds_the_full_svds_components(monkeypatch) -> None:
+    import leukemia.eda as eda
+    from leukemia.dataset import Dataset
+    from leukemia.synthetic import make_study
+
+    X, y = make_study(3000, 120, 2, n_informative=40)
+    X = X.astype(float)
+    genes = pd.DataFrame({"description": ""}, index=X.columns)
+    data = Dataset(
+        X_train=X.iloc[:90], y_train=y.iloc[:90], X_test=X.iloc[90:], y_test=y.iloc[90:], genes=genes
+    )
+    full = eda.pca_projection(data, preprocessing="none")
+    monkeypatch.setattr(eda, "FULL_SVD_MAX_VALUES", 1000)
+    study = eda.pca_projection(data, preprocessing="none")
+    assert study.pipeline[-1].svd_solver == "arpack" and full.pipeline[-1].svd_solver == "full"
+    np.testing.assert_allclose(study.explained_variance_ratio, full.explained_variance_ratio, rtol=1e-8)
+    np.testing.assert_allclose(
+        study.scores[["PC1", "PC2"]].to_numpy(), full.scores[["PC1", "PC2"]].to_numpy(), rtol=1e-6, atol=1e-8
+    )
