@@ -18,7 +18,7 @@ from joblib import Memory
 
 from leukemia import config
 
-__all__ = ["CACHE_DIR_ENV_VAR", "cache_dir", "cached", "hash_value", "source_fingerprint"]
+__all__ = ["CACHE_DIR_ENV_VAR", "cache_dir", "cached", "cached_in", "hash_value", "source_fingerprint"]
 
 CACHE_DIR_ENV_VAR = config.CACHE_DIR_ENV_VAR
 T = TypeVar("T")
@@ -71,7 +71,12 @@ def _run(
 
 def cached(func: Callable[..., T], *args: object, **kwargs: object) -> T:
     """``func(*args, **kwargs)``, computed once per arguments and package source, then read from disk."""
-    memory = Memory(cache_dir(), verbose=0)
+    return cached_in(cache_dir(), func, *args, **kwargs)
+
+
+def cached_in(folder: Path, func: Callable[..., T], *args: object, **kwargs: object) -> T:
+    """:func:`cached` with its entries in ``folder``."""
+    memory = Memory(folder, verbose=0)
     args_key = tuple(_key(a) for a in args)
     kwargs_key = {name: _key(value) for name, value in kwargs.items()}
     call = memory.cache(_run, ignore=["args", "kwargs"])

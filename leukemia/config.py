@@ -25,6 +25,9 @@ DATA_DIR_ENV_VAR = "LEUKEMIA_DATA_DIR"
 VERIFY_ENV_VAR = "LEUKEMIA_VERIFY"
 #: Environment variable: the disk cache's folder (a run sets its own ``.cache/``).
 CACHE_DIR_ENV_VAR = "LEUKEMIA_CACHE_DIR"
+#: Environment variable: where parsed data sets are kept (a run points its kernels at the runner's, so that
+#: the matrix the runner read and checked is not parsed again by each notebook).
+DATASET_CACHE_DIR_ENV_VAR = "LEUKEMIA_DATASET_CACHE_DIR"
 #: Environment variable: where notebooks record their result tables (a run sets its ``results/``).
 RESULTS_DIR_ENV_VAR = "LEUKEMIA_RESULTS_DIR"
 #: Environment variable: a Dask scheduler address that runs the cross-validation folds.
@@ -79,6 +82,12 @@ def cache_dir() -> Path:
     """``$LEUKEMIA_CACHE_DIR`` if set, else ``reports/cache`` in the project."""
     chosen = _variable(CACHE_DIR_ENV_VAR)
     return Path(chosen).expanduser().resolve() if chosen else REPORTS_DIR / "cache"
+
+
+def dataset_cache_dir() -> Path:
+    """``$LEUKEMIA_DATASET_CACHE_DIR`` if set, else :func:`cache_dir`."""
+    chosen = _variable(DATASET_CACHE_DIR_ENV_VAR)
+    return Path(chosen).expanduser().resolve() if chosen else cache_dir()
 
 
 def results_dir() -> Path:

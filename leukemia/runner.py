@@ -430,8 +430,10 @@ class _Plan:
     own_data: bool
     address: str | None
     verify: bool
-    dataset: Dataset | None
-    """The data set as read before the run; None while Golub's files are not fetched yet."""
+    data_ready: bool
+    """The data set was read and checked before the run (False while Golub's files are not fetched yet).
+    The runner does not hold it during the run (a study's matrix is a gigabyte or more); it reads it back
+    from the cache afterwards."""
     parallel: int = 1
     """Notebooks executed at once."""
 
@@ -467,7 +469,7 @@ def _plan(
     directory = directory.expanduser().resolve()
     directory.mkdir(parents=True, exist_ok=True)
     values = {name: typed.get(name, spec.default) for name, spec in specs.items()}
-    return _Plan(paths, typed, values, directory, own_data, address, verify, before)
+    return _Plan(paths, typed, values, directory, own_data, address, verify, before is not None)
 
 
 def _clean(directory: Path) -> None:
@@ -486,6 +488,7 @@ def _kernel_environment(plan: _Plan) -> dict[str, str]:
         config.CACHE_DIR_ENV_VAR: str(plan.directory / ".cache"),
         config.RESULTS_DIR_ENV_VAR: str(plan.directory / RESULTS_FOLDER),
         config.VERIFY_ENV_VAR: "1" if plan.verify else "0",
+        config.DATASET_CACHE_DIR_ENV_VAR: str(config.dataset_cache_dir()),  # where the runner's read is kept
     }
     if plan.address is not None:
         environment[config.SCHEDULER_ENV_VAR] = plan.address
@@ -510,7 +513,7 @@ def _startable(pending: list[Path], done: set[str], plan: _Plan) -> list[Path]:
     """The pending notebooks whose prerequisites (among this run's) are done, the critical path first."""
     number = {path: path.name[:2] for path in plan.paths}
     in_run = set(number.values())
-    if plan.dataset is None and "01" in in_run and "01" not in done:  # 01 fetches the data: it goes alone
+    if not plan.data_ready and "01" in in_run and "01" not in done:  # 01 fetches the data: it goes alone
         return [p for p in pending if number[p] == "01"]
     ready = [p for p in pending if all(d in done or d not in in_run for d in AFTER.get(number[p], ()))]
     return sorted(ready, key=lambda p: (number[p] not in CRITICAL_PATH, number[p]))
@@ -576,8 +579,6 @@ def _execute(plan: _Plan, manifest: dict[str, object], progress: bool) -> Datase
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
-    if plan.dataset is not None:  # read once, before the run; unless notebook 01 had to fetch it
-        return plan.dataset
     source, folder = str(plan.resolved.get("DATASET", GOLUB)), str(plan.resolved.get("DATA_DIR", ""))
     return load_dataset(source, data_dir=folder, verify=plan.verify)
 

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from leukemia import config
-from leukemia.cache import cached
+from leukemia.cache import cached_in
 from leukemia.data import DataError
 from leukemia.dataset import Dataset, cramers_v, detect_scale, labels_of, stratified_split
 from leukemia.readers import (
@@ -264,7 +264,7 @@ def load_dataset(
     spec = read_spec(source)
     files = [spec.expression] + ([spec.labels] if spec.labels else [])
     checksums = {f.name: _sha256(f) for f in files}
-    data, caught = cached(_read_checked, spec, checksums, random_state)
+    data, caught = cached_in(config.dataset_cache_dir(), _read_checked, spec, checksums, random_state)
     for message, category in caught:  # a reader's warnings, also when the cache answers
         warnings.warn(message, category, stacklevel=2)
     return data

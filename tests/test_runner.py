@@ -462,7 +462,7 @@ def test_notebooks_start_two_at_a_time_after_the_ones_whose_results_they_reuse(t
     from leukemia.runner import _Plan, _startable
 
     paths = select_notebooks(None)
-    plan = _Plan(paths, {}, {}, tmp_path, False, None, True, dataset=object(), parallel=2)  # type: ignore[arg-type]
+    plan = _Plan(paths, {}, {}, tmp_path, False, None, True, data_ready=True, parallel=2)
     first = [p.name[:2] for p in _startable(list(paths), set(), plan)]
     assert first[0] == "07", "the longest chain starts first"
     assert "06" not in first and "09" not in first, "they reuse 05's and 07's cached results"
@@ -473,7 +473,7 @@ def test_notebooks_start_two_at_a_time_after_the_ones_whose_results_they_reuse(t
         "09",
         "06",
     ]
-    fetching = replace(plan, dataset=None)  # notebook 01 fetches Golub's files: it runs alone, first
+    fetching = replace(plan, data_ready=False)  # notebook 01 fetches Golub's files: it runs alone, first
     assert [p.name[:2] for p in _startable(list(paths), set(), fetching)] == ["01"]
 
 
