@@ -18,49 +18,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
+from bench_study import MemoryTrace  # the process and its workers, sampled in a thread
 
 DEFAULT_SIZES = "13669x500,27337x1000,54675x2000"
 TIME_LIMIT_S, MEMORY_LIMIT_GB = 300.0, 6.0
-
-
-class PeakMemory:
-    """Samples the resident memory of this process and all its children in a thread."""
-
-    def __init__(self, interval: float = 0.02) -> None:
-        import psutil
-
-        self.process, self.interval, self.peak = psutil.Process(), interval, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self) -> None:
-        import psutil
-
-        while not self._stop.is_set():
-            total = 0
-            for process in [self.process, *self.process.children(recursive=True)]:
-                try:
-                    total += process.memory_info().rss
-                except psutil.Error:
-                    pass  # a worker that just exited
-            self.peak = max(self.peak, total)
-            self._stop.wait(self.interval)
-
-    def __enter__(self) -> PeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def one_size(n_genes: int, n_samples: int, folder: Path) -> dict[str, float]:
@@ -82,19 +51,20 @@ def one_size(n_genes: int, n_samples: int, folder: Path) -> dict[str, float]:
         cv_folds=5,
         cv_repeats=1,
     )
-    with PeakMemory() as memory:
-        start = time.perf_counter()
-        labels = pd.read_csv(folder / "y.csv", index_col=0).iloc[:, 0]
-        X = pd.DataFrame(np.load(folder / "X.npy"), index=labels.index, copy=False)
-        loaded = time.perf_counter()
-        scores = cv_scores(X, labels, space, n_jobs=2)
-        seconds = time.perf_counter() - start
+    memory = MemoryTrace(os.getpid(), interval=0.02)
+    start = time.perf_counter()
+    labels = pd.read_csv(folder / "y.csv", index_col=0).iloc[:, 0]
+    X = pd.DataFrame(np.load(folder / "X.npy"), index=labels.index, copy=False)
+    loaded = time.perf_counter()
+    scores = cv_scores(X, labels, space, n_jobs=2)
+    seconds = time.perf_counter() - start
+    memory.stop()
     return {
         "genes": n_genes,
         "samples": n_samples,
         "load_s": loaded - start,
         "seconds": seconds,
-        "peak_gb": memory.peak / 1e9,
+        "peak_gb": memory.peak(),
         "data_gb": X.to_numpy().nbytes / 1e9,
         "min_cv_accuracy": float(scores["cv_accuracy"].min()),
     }
