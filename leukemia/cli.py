@@ -196,7 +196,8 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     run = commands.add_parser(
         "run", help="execute the notebooks into a run directory and render report.html",
         description=(
-            "Validate the parameters, execute the notebooks in order with papermill into a run directory "
+            "Validate the parameters, execute the notebooks with papermill, two at a time, into a run "
+            "directory "
             "(default reports/<name>, the name made of the non-default parameters), and write metrics.csv, "
             "manifest.json and report.html there."
         ),

@@ -16,7 +16,7 @@ import re
 import subprocess
 from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -344,7 +344,7 @@ def run(
     data: str | Path | None = None,
     parallel: int | None = None,
 ) -> RunResult:
-    """Validate the parameters, execute the notebooks in order, write metrics, manifest and report.
+    """Validate the parameters, execute the notebooks (two at a time), write metrics, manifest and report.
 
     Parameters
     ----------
@@ -381,8 +381,10 @@ def run(
     """
     if parallel is not None and parallel < 1:
         raise RunError(f"parallel must be at least 1, got {parallel}.")
-    plan = _plan(given, notebooks=notebooks, out_dir=out_dir, verify=verify, scheduler=scheduler, data=data)
-    plan = replace(plan, parallel=parallel or default_parallel())
+    plan = _plan(
+        given, notebooks=notebooks, out_dir=out_dir, verify=verify, scheduler=scheduler, data=data,
+        parallel=parallel or default_parallel(),
+    )  # fmt: skip
     _clean(plan.directory)
     manifest: dict[str, object] = {
         "status": "running",
@@ -446,6 +448,7 @@ def _plan(
     verify: bool,
     scheduler: str | None,
     data: str | Path | None,
+    parallel: int = 1,
 ) -> _Plan:
     """Everything checked before a notebook starts: parameters (bounded by the data), scheduler, directory."""
     paths = select_notebooks(notebooks)
@@ -469,7 +472,7 @@ def _plan(
     directory = directory.expanduser().resolve()
     directory.mkdir(parents=True, exist_ok=True)
     values = {name: typed.get(name, spec.default) for name, spec in specs.items()}
-    return _Plan(paths, typed, values, directory, own_data, address, verify, before is not None)
+    return _Plan(paths, typed, values, directory, own_data, address, verify, before is not None, parallel)
 
 
 def _clean(directory: Path) -> None:
