@@ -16,6 +16,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier, NearestCentroid
 from sklearn.pipeline import Pipeline
+from sklearn.pipeline import make_pipeline as chain
+from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
@@ -63,9 +65,14 @@ MODELS: dict[str, Callable[[int], ClassifierMixin]] = {
     "weighted_voting": lambda seed: WeightedVoting(k=None),
     # Tibshirani et al. (2002): class centroids shrunk towards the overall centroid.
     "nearest_shrunken_centroids": lambda seed: NearestCentroid(shrink_threshold=1.0),
-    # Zou & Hastie (2005): L1 + L2 penalised logistic regression (l1_ratio > 0 means elastic net).
-    "elastic_net": lambda seed: LogisticRegression(
-        l1_ratio=0.5, solver="saga", max_iter=10000, random_state=seed
+    # Zou & Hastie (2005): L1 + L2 penalised logistic regression (l1_ratio > 0 means elastic net),
+    # on genes standardised with the training samples' means and SDs, as Zou & Hastie and glmnet do:
+    # the penalty then weighs every gene alike, and saga (scikit-learn's only elastic-net solver)
+    # converges fast only on features of similar scale. On raw intensities it stopped far from the
+    # optimum, and a 1,600 × 200 fit took 4× as long.
+    "elastic_net": lambda seed: chain(
+        StandardScaler(),
+        LogisticRegression(l1_ratio=0.5, solver="saga", max_iter=10000, random_state=seed),
     ),
 }
 
