@@ -143,10 +143,11 @@ def stratified_split(y: pd.Series, test_size: float, random_state: int) -> tuple
     """A seeded hold-out that keeps the class proportions: (training index, test index)."""
     from sklearn.model_selection import train_test_split
 
+    # Positions, not labels: scikit-learn cannot index a pyarrow-backed string index (pandas 3 with pyarrow).
     train, test = train_test_split(
-        y.index, test_size=test_size, stratify=y.to_numpy(), random_state=random_state
+        np.arange(len(y)), test_size=test_size, stratify=y.to_numpy(), random_state=random_state
     )
-    return y.index[y.index.isin(train)], y.index[y.index.isin(test)]  # in the order of y
+    return y.index[np.sort(train)], y.index[np.sort(test)]  # in the order of y
 
 
 def stratified_folds(n_folds: int, random_state: int):  # -> StratifiedKFold

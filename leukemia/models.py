@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypedDict
 
-from sklearn.base import ClassifierMixin, TransformerMixin
+import numpy as np
+from scipy.special import expit, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.ensemble import AdaBoostClassifier, GradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier, NearestCentroid
 from sklearn.pipeline import Pipeline
@@ -20,6 +23,8 @@ from sklearn.pipeline import make_pipeline as chain
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import validate_data
 
 from leukemia import config
 from leukemia.golub import WeightedVoting
@@ -36,11 +41,71 @@ __all__ = [
     "SEED_MODELS",
     "SEED_REPORTED_ACCURACY",
     "Configuration",
+    "ElasticNetLogistic",
     "PipelineSettings",
     "make_model",
     "make_pipeline",
     "parse_model_names",
 ]
+
+
+class ElasticNetLogistic(LinearClassifierMixin, BaseEstimator):
+    """Elastic-net logistic regression solved to its optimum: scikit-learn's model, a faster solver.
+
+    Minimises scikit-learn's ``LogisticRegression(C=C, l1_ratio=l1_ratio)`` objective,
+    ``C·Σ log-loss + l1_ratio·‖w‖₁ + (1 − l1_ratio)/2·‖w‖²`` with an unpenalised intercept. With two
+    classes glum's IRLS with coordinate descent solves it (glum's ``alpha`` is ``1/(C·n)``) until the
+    gradient is below ``tol``; scikit-learn's only elastic-net solver, saga, needed 1.5 s where glum
+    needs 0.06 s on 1,600 standardised samples × 200 genes, and stopped with probabilities up to 4e-4
+    from the optimum. With more classes, saga fits the multinomial model (glum has no multinomial
+    family). Fit it on standardised genes (see :data:`MODELS`).
+    """
+
+    def __init__(
+        self, C: float = 1.0, l1_ratio: float = 0.5, tol: float = 1e-8, random_state: int | None = None
+    ):
+        self.C = C
+        self.l1_ratio = l1_ratio
+        self.tol = tol
+        self.random_state = random_state
+
+    def fit(self, X: object, y: object) -> ElasticNetLogistic:
+        values: np.ndarray
+        labels: np.ndarray
+        values, labels = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(labels)
+        self.classes_, codes = np.unique(labels, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"the elastic net needs at least two classes, got {list(self.classes_)}.")
+        if len(self.classes_) == 2:
+            from glum import GeneralizedLinearRegressor  # imported lazily: it loads pyarrow
+
+            glm = GeneralizedLinearRegressor(
+                family="binomial",
+                alpha=1.0 / (self.C * len(values)),
+                l1_ratio=self.l1_ratio,
+                gradient_tol=self.tol,
+            ).fit(values, codes.astype(np.float64))
+            self.coef_ = np.asarray(glm.coef_, dtype=np.float64)[None, :]
+            self.intercept_ = np.array([glm.intercept_], dtype=np.float64)
+        else:
+            saga = LogisticRegression(
+                C=self.C,
+                l1_ratio=self.l1_ratio,
+                solver="saga",
+                max_iter=10000,
+                random_state=self.random_state,
+            ).fit(values, codes)
+            self.coef_, self.intercept_ = saga.coef_, saga.intercept_
+        return self
+
+    def predict_proba(self, X: object) -> np.ndarray:
+        """Class probabilities, columns in the order of ``classes_``."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            positive = expit(scores)
+            return np.column_stack([1.0 - positive, positive])
+        return softmax(scores, axis=1)
 
 
 def _xgboost(seed: int) -> ClassifierMixin:
@@ -67,13 +132,8 @@ MODELS: dict[str, Callable[[int], ClassifierMixin]] = {
     "nearest_shrunken_centroids": lambda seed: NearestCentroid(shrink_threshold=1.0),
     # Zou & Hastie (2005): L1 + L2 penalised logistic regression (l1_ratio > 0 means elastic net),
     # on genes standardised with the training samples' means and SDs, as Zou & Hastie and glmnet do:
-    # the penalty then weighs every gene alike, and saga (scikit-learn's only elastic-net solver)
-    # converges fast only on features of similar scale. On raw intensities it stopped far from the
-    # optimum, and a 1,600 × 200 fit took 4× as long.
-    "elastic_net": lambda seed: chain(
-        StandardScaler(),
-        LogisticRegression(l1_ratio=0.5, solver="saga", max_iter=10000, random_state=seed),
-    ),
+    # the penalty then weighs every gene alike.
+    "elastic_net": lambda seed: chain(StandardScaler(), ElasticNetLogistic(random_state=seed)),
 }
 
 #: The ten classifiers of the seed notebook (the other entries were added by this project).
