@@ -4,8 +4,8 @@ The full run is ``leukemia run`` with default parameters into a fresh directory 
 notebook, metrics.csv, manifest.json and report.html. The floor is the same number of notebooks
 executed the same way (papermill, the ``python3`` kernel, one after another), each of which only
 imports every module of the package — the cost no run can avoid. A third, informative line runs
-the full analysis without the elastic net in the honest search, the one model whose solver
-(saga) dominates the search's time.
+the full analysis without the elastic net in the honest search, the model whose solver dominated
+the search's time while it was scikit-learn's saga (glum's since 2026-11-25).
 
     python benchmarks/bench_run.py [--skip-variant]
 

@@ -256,7 +256,7 @@ CHECKS: dict[str, list[tuple[str, str]]] = {
             "37/38 = 0.974",
             r"nested CV, pooled over the outer folds: 37/38 = 0\.974 \(Clopper–Pearson 95% CI 0\.862–0\.999",
         ),
-        ("9 different configurations", r"The 10 outer folds choose 9 different configurations"),
+        ("7 different configurations", r"The 10 outer folds choose 7 different configurations"),
     ],
     "08_discovery-1": [
         (
