@@ -8,9 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.model_selection import cross_val_score
 
+from leukemia import config
 from leukemia import models as model_module
 from leukemia.data import GolubData, encode_labels
+from leukemia.dataset import decode_labels, stratified_folds
 from leukemia.evaluate import (
     Evaluation,
     errors_by_sample,
@@ -21,7 +24,7 @@ from leukemia.evaluate import (
     mcnemar_pairs,
     mcnemar_table,
 )
-from leukemia.models import SEED_REPORTED_ACCURACY
+from leukemia.models import SEED_REPORTED_ACCURACY, make_pipeline
 
 
 @pytest.fixture(scope="module")
@@ -110,11 +113,26 @@ def test_no_test_sample_is_ever_fitted(golub: GolubData, monkeypatch: pytest.Mon
         model_module, "make_preprocessor", lambda name: SpyScaler() if name == "spy" else original(name)
     )
     evaluate_models(golub, "seed", models=["knn", "decision_tree"], preprocessing="spy", cv_folds=3)
-    assert len(SpyScaler.seen) == 2 * (3 + 1)  # three CV folds and one final fit per model
+    assert len(SpyScaler.seen) == 3 + 1  # three CV folds and one final fit, shared by both models
     training = set(golub.X_train.index)
     for rows in SpyScaler.seen:
         assert set(rows) <= training
     assert sorted(len(rows) for rows in SpyScaler.seen)[-1] == 38
+
+
+def test_shared_steps_give_each_pipelines_own_cross_validation(golub: GolubData) -> None:
+    names = ["knn", "random_forest", "elastic_net"]
+    evaluation = evaluate_models(golub, "seed", models=names, cv_folds=4)
+    y = encode_labels(golub.y_train)
+    for name, row in evaluation.table.set_index("model").iterrows():
+        alone = cross_val_score(
+            make_pipeline(str(name)), golub.X_train.to_numpy(), y, cv=stratified_folds(4, config.RANDOM_SEED)
+        )
+        assert row["cv_accuracy"] == pytest.approx(alone.mean(), abs=1e-12)
+        assert row["cv_std"] == pytest.approx(alone.std(), abs=1e-12)
+        fitted = make_pipeline(str(name)).fit(golub.X_train.to_numpy(), y)
+        expected = decode_labels(fitted.predict(golub.X_test.to_numpy()), golub.classes)
+        assert evaluation.predictions[name].tolist() == list(expected)
 
 
 def test_bad_arguments(golub: GolubData) -> None:
