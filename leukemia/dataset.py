@@ -29,6 +29,7 @@ __all__ = [
     "detect_scale",
     "encode_labels",
     "labels_of",
+    "quantile_exceeds",
     "stratified_folds",
     "stratified_split",
 ]
@@ -130,13 +131,40 @@ def detect_scale(values: np.ndarray) -> str:
 
     GEO2R log-transforms when the 99th percentile exceeds 100, or when max − min exceeds 50 and the
     25th percentile is positive; such data are ``"linear"``, anything else is taken as already log.
+    The percentiles are compared with their thresholds by counting (:func:`quantile_exceeds`), with
+    no sorted copy of the matrix.
     """
-    finite = np.array(values, dtype=float).ravel()  # a copy: the quantiles partition it in place
-    if not np.isfinite(finite).all():
-        finite = finite[np.isfinite(finite)]
-    q25, q99 = np.quantile(finite, [0.25, 0.99], overwrite_input=True)
-    linear = q99 > 100 or (finite.max() - finite.min() > 50 and q25 > 0)
-    return "linear" if linear else "log2"
+    values = np.asarray(values)
+    if not np.isfinite(values).all():
+        values = values[np.isfinite(values)]
+    if values.size == 0:
+        return "log2"
+    if quantile_exceeds(values, 0.99, 100.0):
+        return "linear"
+    return (
+        "linear"
+        if float(values.max()) - float(values.min()) > 50 and quantile_exceeds(values, 0.25, 0.0)
+        else "log2"
+    )
+
+
+def quantile_exceeds(values: np.ndarray, q: float, threshold: float) -> bool:
+    """Whether ``np.quantile(values, q) > threshold`` (linear interpolation), without sorting ``values``.
+
+    The quantile lies between the order statistics ``v[j]`` and ``v[j + 1]`` (``j = ⌊(n − 1)q⌋``), so
+    counting the values at or below the threshold decides it, except when the threshold falls between
+    those two; then only they are needed: the largest value at or below it and the smallest above it.
+    """
+    flat = np.ravel(values)
+    position = (flat.size - 1) * q
+    j, fraction = int(np.floor(position)), position - np.floor(position)
+    at_most = int(np.count_nonzero(flat <= threshold))
+    if at_most <= j:  # v[j] is above the threshold
+        return True
+    if at_most >= j + 2 or fraction == 0:  # v[j + 1] is not above it, or the quantile is v[j]
+        return False
+    below, above = float(flat[flat <= threshold].max()), float(flat[flat > threshold].min())
+    return below + fraction * (above - below) > threshold
 
 
 def stratified_split(y: pd.Series, test_size: float, random_state: int) -> tuple[pd.Index, pd.Index]:

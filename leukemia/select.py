@@ -21,6 +21,7 @@ from leukemia.registry import lookup
 __all__ = [
     "SELECTORS",
     "SignalToNoiseSelector",
+    "anova_f",
     "compare_selectors",
     "make_selector",
     "selected_genes",
@@ -69,11 +70,11 @@ def signal_to_noise(
     classes = np.unique(y)
     if classes.size != 2:
         raise ValueError(f"signal-to-noise needs exactly two classes, got {classes.tolist()}.")
-    first, second = X[y == classes[0]], X[y == classes[1]]
-    if min(len(first), len(second)) <= ddof:
+    rows = y == classes[0], y == classes[1]
+    if min(int(rows[0].sum()), int(rows[1].sum())) <= ddof:
         raise ValueError(f"each class needs more than ddof={ddof} samples.")
-    means = first.mean(axis=0), second.mean(axis=0)
-    sigmas = first.std(axis=0, ddof=ddof), second.std(axis=0, ddof=ddof)
+    (mean_0, sd_0), (mean_1, sd_1) = (_mean_and_std(X, r, ddof) for r in rows)
+    means, sigmas = (mean_0, mean_1), (sd_0, sd_1)
     if sigma_floor:
         sigmas = tuple(np.maximum(sd, sigma_floor * np.abs(mu)) for sd, mu in zip(sigmas, means, strict=True))
     spread = sigmas[0] + sigmas[1]
@@ -115,6 +116,53 @@ def signal_to_noise_ovr(
         signal_to_noise(X, np.where(y == c, 0, 1), ddof=ddof, sigma_floor=sigma_floor)[0] for c in classes
     ]
     return np.stack(rows), classes
+
+
+def anova_f(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The one-way ANOVA F of every gene: ``f_classif(X, y)[0]`` bit for bit, with fewer copies.
+
+    ``f_classif`` copies each class's rows twice and squares each copy; at study scale (1,120 × 54,675)
+    that is about 1.5 GB of fresh memory per call, and filling it costs more than the arithmetic. Here
+    the same sums are taken in the same order over the rows of each class in place (a masked
+    reduction, squares one row at a time), so the F values are identical and so is any
+    ranking made from them. No p-values; constant genes give NaN (0/0) or inf, as there.
+    """
+    X = as_float_array(np.asarray(X), copy=False, ensure_all_finite=False)  # float32 stays float32
+    y = np.asarray(y)
+    masks = [(y == label)[:, None] for label in np.unique(y)]
+    n_per_class = np.array([int(mask.sum()) for mask in masks])
+    n_samples = np.sum(n_per_class)
+    ss_alldata = sum(_sum_of_squares(X, mask[:, 0]) for mask in masks)
+    sums = [X.sum(axis=0, where=mask) for mask in masks]
+    square_of_sums_alldata = sum(sums) ** 2
+    sstot = ss_alldata - square_of_sums_alldata / float(n_samples)
+    ssbn = 0.0
+    for k, class_sum in enumerate(sums):
+        ssbn += class_sum**2 / n_per_class[k]
+    ssbn -= square_of_sums_alldata / float(n_samples)
+    msb = ssbn / float(len(masks) - 1)
+    msw = (sstot - ssbn) / float(n_samples - len(masks))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(msb / msw).ravel()
+
+
+def _sum_of_squares(X: np.ndarray, rows: np.ndarray, center: np.ndarray | None = None) -> np.ndarray:
+    """``((X[rows] - center) ** 2).sum(axis=0)`` with the same additions in the same order, a row at a time.
+
+    numpy reduces a C-ordered matrix over its rows by adding row after row, so this equals the
+    vectorised expression bit for bit without its two copies of the rows.
+    """
+    total = np.zeros(X.shape[1], dtype=X.dtype)
+    for i in np.flatnonzero(rows):
+        total += np.square(X[i] if center is None else X[i] - center)
+    return total
+
+
+def _mean_and_std(X: np.ndarray, rows: np.ndarray, ddof: int) -> tuple[np.ndarray, np.ndarray]:
+    """``X[rows].mean(axis=0)`` and ``X[rows].std(axis=0, ddof=ddof)`` bit for bit, without copying rows."""
+    n = int(rows.sum())
+    mean = X.sum(axis=0, where=rows[:, None]) / n
+    return mean, np.sqrt(_sum_of_squares(X, rows, mean) / max(n - ddof, 0))
 
 
 def top_genes_per_class(class_scores: np.ndarray, k: int) -> np.ndarray:

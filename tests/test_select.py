@@ -11,6 +11,7 @@ from leukemia.data import GolubData
 from leukemia.preprocessing import make_preprocessor
 from leukemia.select import (
     SignalToNoiseSelector,
+    anova_f,
     compare_selectors,
     make_selector,
     selected_genes,
@@ -160,3 +161,35 @@ def test_selector_splits_k_evenly_over_k_classes(n_classes: int) -> None:
     table = compare_selectors(pd.DataFrame(X), pd.Series(y), k=2 * n_classes)
     kept = table[table["signal_to_noise"]]
     assert kept["higher_in"].value_counts().to_dict() == {f"C{c}": 2 for c in range(n_classes)}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_classes", [2, 3, 5])
+def test_anova_f_is_f_classif_bit_for_bit(dtype: type, n_classes: int) -> None:
+    rng = np.random.default_rng(n_classes)
+    X = (rng.lognormal(5, 2, size=(61, 300)) * rng.uniform(0.1, 50, size=300)).astype(dtype)
+    X[:, 7] = 3.0  # a constant gene: 0/0
+    X[:, 11] = X[:, 12]  # two identical genes: an exact tie, kept exact
+    y = rng.permutation(np.arange(61) % n_classes)
+    with np.errstate(divide="ignore", invalid="ignore"), pytest.warns(UserWarning, match="constant"):
+        expected = f_classif(X, y)[0]
+    got = anova_f(X, y)
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)  # NaN where NaN, every other value identical
+
+
+def test_anova_f_on_golub_is_f_classif(golub: GolubData) -> None:
+    X, y = golub.X_train.to_numpy(dtype=float), golub.y_train.to_numpy()
+    np.testing.assert_array_equal(anova_f(X, y), f_classif(X, y)[0])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("ddof", [0, 1])
+def test_signal_to_noise_is_the_vectorised_formula_bit_for_bit(dtype: type, ddof: int) -> None:
+    rng = np.random.default_rng(ddof)
+    X = (rng.lognormal(5, 2, size=(45, 200)) * rng.uniform(0.1, 50, size=200)).astype(dtype)
+    y = rng.permutation(np.arange(45) % 2)
+    first, second = X[y == 0], X[y == 1]
+    spread = first.std(axis=0, ddof=ddof) + second.std(axis=0, ddof=ddof)
+    expected = (first.mean(axis=0) - second.mean(axis=0)) / spread
+    np.testing.assert_array_equal(signal_to_noise(X, y, ddof=ddof)[0], expected)

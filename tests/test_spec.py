@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from leukemia.data import DataError
-from leukemia.dataset import cramers_v, detect_scale
+from leukemia.dataset import cramers_v, detect_scale, quantile_exceeds
 from leukemia.spec import check_report, load_dataset, read_spec
 
 
@@ -100,6 +100,26 @@ def test_scale_rule_of_geo2r() -> None:
     assert detect_scale(log_values) == "log2"
     assert detect_scale(2**log_values) == "linear"  # 99th percentile > 100
     assert detect_scale(np.array([[0.5, 60.0], [1.0, 2.0]])) == "linear"  # range > 50 with q25 > 0
+    assert detect_scale(np.array([[np.nan, 3.0], [np.inf, 2.0]])) == "log2"  # non-finite values are left out
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 100, 1001])
+def test_quantile_exceeds_agrees_with_numpy(size: int) -> None:
+    rng = np.random.default_rng(size)
+    values = rng.integers(-5, 6, size=size).astype(float) + rng.choice([0.0, 0.5], size=size)  # many ties
+    for q in (0.0, 0.25, 0.5, 0.99, 1.0):
+        quantile = float(np.quantile(values, q))
+        ordered = np.unique(values)
+        # thresholds at, between and around the values, and just either side of the quantile itself
+        for threshold in [
+            *ordered,
+            *(ordered[:-1] + np.diff(ordered) / 3),
+            quantile - 1e-9,
+            quantile + 1e-9,
+            -9.0,
+            9.0,
+        ]:
+            assert quantile_exceeds(values, q, threshold) == (quantile > threshold), (q, threshold)
 
 
 def test_linear_data_are_log_transformed(tmp_path: Path) -> None:
