@@ -23,7 +23,7 @@ from leukemia import config
 from leukemia.data import CLASSES
 from leukemia.dataset import Dataset, decode_labels, encode_labels, stratified_folds
 from leukemia.honest import Choice, NestedEstimate, SearchSpace, choose_configuration
-from leukemia.models import MODELS, PROTOCOLS, SEED_MODELS, PipelineSettings, make_pipeline
+from leukemia.models import MODELS, PROTOCOLS, SEED_MODELS, PipelineSettings, make_pipeline, shared_features
 from leukemia.registry import lookup
 from leukemia.rundir import result_columns
 from leukemia.stats import clopper_pearson, mcnemar_exact
@@ -301,8 +301,7 @@ def _fold_accuracies(
     prefix: Pipeline, models: list, X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray
 ) -> list[float]:
     """Accuracy of each model on one fold, after the shared steps fitted on the fold's training part."""
-    shared = clone(prefix).fit(X[train], y[train])
-    T_train, T_test = shared.transform(X[train]), shared.transform(X[test])
+    T_train, T_test = shared_features(prefix, X, y, train, test)
     return [
         float((clone(model).fit(T_train, y[train]).predict(T_test) == y[test]).mean()) for model in models
     ]

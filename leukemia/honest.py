@@ -19,7 +19,6 @@ from joblib import Parallel, delayed
 from sklearn.base import ClassifierMixin, TransformerMixin, clone
 from sklearn.model_selection import (
     RepeatedStratifiedKFold,
-    cross_val_predict,
     cross_val_score,
 )
 from sklearn.pipeline import Pipeline
@@ -28,7 +27,14 @@ from sklearn.utils import as_float_array
 from leukemia import config
 from leukemia.cluster import joblib_backend
 from leukemia.dataset import Dataset, class_order, encode_labels, stratified_folds
-from leukemia.models import MODELS, Configuration, PipelineSettings, make_model, make_pipeline
+from leukemia.models import (
+    MODELS,
+    Configuration,
+    PipelineSettings,
+    make_model,
+    make_pipeline,
+    shared_features,
+)
 from leukemia.preprocessing import PREPROCESSING, make_preprocessor
 from leukemia.search import fold_predictions
 from leukemia.select import SELECTORS, make_selector
@@ -183,7 +189,7 @@ def cv_scores(
         :meth:`SearchSpace.configurations` plus ``cv_accuracy`` (mean over folds) and ``cv_std``.
     """
     X, y = _arrays(X_train, y_train)
-    (per_fold,) = _score_all([(X, y)], space, random_state, n_jobs)
+    (per_fold,) = _score_all(X, y, [np.arange(len(y))], space, random_state, n_jobs)
     return _table(space, per_fold)
 
 
@@ -194,17 +200,23 @@ def _arrays(X_train: pd.DataFrame, y_train: pd.Series) -> tuple[np.ndarray, np.n
 
 
 def _score_all(
-    sets: list[tuple[np.ndarray, np.ndarray]], space: SearchSpace, seed: int, n_jobs: int | None
+    X: np.ndarray, y: np.ndarray, subsets: list[np.ndarray], space: SearchSpace, seed: int, n_jobs: int | None
 ) -> list[np.ndarray]:
-    """Every fold of every training set as one batch of parallel tasks; folds × configurations each."""
+    """Every fold of the training sets ``X[rows]`` (one per ``rows`` of ``subsets``) as one batch of
+    parallel tasks; folds × configurations each.
+
+    The tasks index ``X`` themselves, so ``X`` is sent to the workers once (joblib memory-maps it)
+    and no set is copied in this process: nested CV's five outer training parts at study scale
+    would be 2.4 GB of copies.
+    """
     jobs = [
-        delayed(_score_fold)(X, y, train, test, space, seed)
-        for X, y in sets
-        for train, test in space.folds(seed).split(X, y)
+        delayed(_score_fold)(X, y, rows[train], rows[test], space, seed)
+        for rows in subsets
+        for train, test in space.folds(seed).split(rows, y[rows])
     ]
-    with joblib_backend(scatter=[X for X, _ in sets]) as on_cluster:
+    with joblib_backend(scatter=[X]) as on_cluster:
         results = np.array(Parallel(n_jobs=-1 if on_cluster else n_jobs)(jobs))
-    return np.split(results, len(sets))  # every set has the same number of folds
+    return np.split(results, len(subsets))  # every set has the same number of folds
 
 
 def _table(space: SearchSpace, accuracy: np.ndarray) -> pd.DataFrame:
@@ -290,7 +302,7 @@ def nested_cv(
     )
     space = replace(space, cv_folds=inner_folds)
     # The inner searches of all outer folds form one batch of tasks: no core idles between folds.
-    inner = _score_all([(X[train], encoded[train]) for train, _ in outer], space, random_state, n_jobs)
+    inner = _score_all(X, encoded, [train for train, _ in outer], space, random_state, n_jobs)
     rows = []
     for fold, ((train, test), per_fold) in enumerate(zip(outer, inner, strict=True)):
         choice = _best(_table(space, per_fold))
@@ -462,13 +474,20 @@ def abstention(
     y_tr = encode_labels(data.y_train.reindex(data.X_train.index), classes).to_numpy()
     y_te = encode_labels(data.y_test.reindex(data.X_test.index), classes).to_numpy()
     X_tr, X_te = data.X_train.to_numpy(), data.X_test.to_numpy()  # arrays: fast input checks
-    folds = stratified_folds(cv_folds, random_state)
+    pipelines = {name: make_pipeline(name, random_state=random_state, **settings) for name in models}
+    pipelines = {name: p for name, p in pipelines.items() if hasattr(p, "predict_proba")}
+    # Preprocessing and selector are the same for every model: fitted once per fold (and once on all
+    # training samples), where cross_val_predict of each pipeline would refit them for every model.
+    steps = make_pipeline(models[0], **settings)[:-1]
+    splits = list(stratified_folds(cv_folds, random_state).split(X_tr, y_tr))
+    features = [shared_features(steps, X_tr, y_tr, train, test) for train, test in splits]
+    final = clone(steps).fit(X_tr, y_tr)
     rows = []
-    for name in models:
-        pipeline = make_pipeline(name, random_state=random_state, **settings)
-        if not hasattr(pipeline, "predict_proba"):
-            continue
-        oof = cross_val_predict(clone(pipeline), X_tr, y_tr, cv=folds, method="predict_proba")
+    for name, pipeline in pipelines.items():
+        model = pipeline[-1]
+        oof = np.zeros((len(y_tr), len(classes)))
+        for (train, test), (T_train, T_test) in zip(splits, features, strict=True):
+            oof[test] = clone(model).fit(T_train, y_tr[train]).predict_proba(T_test)
         oof_call, oof_conf = oof.argmax(axis=1), margin_confidence(oof)
         threshold = clean_threshold(oof_conf, oof_call == y_tr)
         row: dict[str, object] = {
@@ -486,8 +505,7 @@ def abstention(
             "test_confident_accuracy": np.nan,
         }
         if not np.isnan(threshold):
-            pipeline.fit(X_tr, y_tr)
-            proba = pipeline.predict_proba(X_te)
+            proba = clone(model).fit(final.transform(X_tr), y_tr).predict_proba(final.transform(X_te))
             call, conf = proba.argmax(axis=1), margin_confidence(proba)
             confident = conf >= threshold
             n_right = int((call[confident] == y_te[confident]).sum())

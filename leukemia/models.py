@@ -12,7 +12,7 @@ from typing import TypedDict
 
 import numpy as np
 from scipy.special import expit, softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.ensemble import AdaBoostClassifier, GradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.linear_model._base import LinearClassifierMixin
@@ -46,6 +46,7 @@ __all__ = [
     "make_model",
     "make_pipeline",
     "parse_model_names",
+    "shared_features",
 ]
 
 
@@ -263,3 +264,16 @@ def parse_model_names(spec: str) -> list[str]:
             f"unknown model(s) {unknown or [spec]}; choose from {list(MODELS)}, 'seed' or 'all'."
         )
     return names
+
+
+def shared_features(
+    steps: Pipeline, X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Steps before a model (``pipeline[:-1]``) fitted on ``X[train]``: their output on it and on ``X[test]``.
+
+    What a pipeline's model sees in one fold. Models that share these steps (every model of a protocol
+    shares its preprocessing and selector) can all be fitted on this output: the same fits as each
+    pipeline's own, with the genes scored once rather than once per model.
+    """
+    fitted = clone(steps).fit(X[train], y[train])
+    return fitted.transform(X[train]), fitted.transform(X[test])
