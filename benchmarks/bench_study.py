@@ -11,7 +11,8 @@ process and with an empty cache:
 
 Memory is the largest total resident memory of the process tree (the runner, its kernels and their
 worker processes), sampled every 50 ms; each notebook's time and peak come from the executed
-notebooks' papermill start and end times, so the slow step is named.
+notebooks' papermill start and end times, so the slow step is named (and the longest notebook's
+slowest cells).
 
     python benchmarks/bench_study.py [--sizes 13669x500,27337x1000,54675x2000] [--classes 2]
                                      [--folder DIR] [-p NAME VALUE ...]
@@ -134,6 +135,21 @@ def per_notebook(directory: Path, trace: MemoryTrace) -> list[tuple[str, float, 
     return [(name, start - first, end - first, peak) for name, start, end, peak in rows]
 
 
+def slowest_cells(path: Path, n: int = 6) -> list[tuple[float, int, str]]:
+    """The ``n`` longest cells of an executed notebook: (seconds, cell number, first line of its code)."""
+    cells = json.loads(path.read_text())["cells"]
+    timed = [
+        (
+            float(cell["metadata"]["papermill"].get("duration") or 0.0),
+            number,
+            "".join(cell["source"]).split("\n")[0],
+        )
+        for number, cell in enumerate(cells)
+        if cell["cell_type"] == "code" and "papermill" in cell.get("metadata", {})
+    ]
+    return sorted(timed, reverse=True)[:n]
+
+
 def busy_seconds(rows: list[tuple[str, float, float, float]]) -> float:
     """How long at least one notebook was running (the union of their intervals)."""
     total, reached = 0.0, float("-inf")
@@ -155,10 +171,12 @@ def one_size(spec: Path, parameters: list[list[str]], notebooks: str | None = No
         command = [sys.executable, "-m", "leukemia.cli", "run", "-q", "--data", str(spec), *extra]
         seconds, trace, _ = traced([*command, "--out", str(Path(tmp) / "run")], environment)
         notebooks = per_notebook(Path(tmp) / "run", trace)
+        longest = max(notebooks, key=lambda row: row[2] - row[1])[0]
+        cells = slowest_cells(Path(tmp) / "run" / f"{longest}.ipynb")
     return {
         "genes": read["shape"][1], "samples": read["shape"][0], "classes": read["classes"],
         "read_s": read["read_s"], "read_peak_gb": read_trace.peak(), "seconds": seconds,
-        "peak_gb": trace.peak(), "notebooks": notebooks,
+        "peak_gb": trace.peak(), "notebooks": notebooks, "longest": longest, "cells": cells,
     }  # fmt: skip
 
 
@@ -196,7 +214,11 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  outside the notebooks (reading and checking before, metrics and report after): {rest:.1f} s"
         )
-        print("  (two notebooks run at a time: a notebook's peak is the run's while it ran)", flush=True)
+        print("  (two notebooks run at a time: a notebook's peak is the run's while it ran)")
+        print(f"  slowest cells of {row['longest']} (cell number in the executed notebook, first line):")
+        for seconds, number, line in row["cells"]:
+            print(f"    {seconds:>7.1f} s  cell {number:>2}  {line[:80]}")
+        print(flush=True)
     print(f"\n{'genes':>7} {'samples':>7} {'cells (M)':>9} {'read s':>7} {'run s':>8} {'peak GB':>8}")
     for row in rows:
         print(
