@@ -206,4 +206,5 @@ def fold_predictions(
                 ]
             # per_model: models × ks × samples → ks × models × samples (k varies slower than model)
             blocks.append(np.stack(per_model).transpose(1, 0, 2).reshape(-1, len(X_test)))
+        del fitted, P_train, P_test  # at study scale 0.6 GB: gone before the next option's copy is made
     return np.concatenate(blocks)
