@@ -482,6 +482,7 @@ def abstention(
     splits = list(stratified_folds(cv_folds, random_state).split(X_tr, y_tr))
     features = [shared_features(steps, X_tr, y_tr, train, test) for train, test in splits]
     final = clone(steps).fit(X_tr, y_tr)
+    F_tr, F_te = final.transform(X_tr), final.transform(X_te)
     rows = []
     for name, pipeline in pipelines.items():
         model = pipeline[-1]
@@ -505,7 +506,7 @@ def abstention(
             "test_confident_accuracy": np.nan,
         }
         if not np.isnan(threshold):
-            proba = clone(model).fit(final.transform(X_tr), y_tr).predict_proba(final.transform(X_te))
+            proba = clone(model).fit(F_tr, y_tr).predict_proba(F_te)
             call, conf = proba.argmax(axis=1), margin_confidence(proba)
             confident = conf >= threshold
             n_right = int((call[confident] == y_te[confident]).sum())
