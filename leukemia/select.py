@@ -73,8 +73,7 @@ def signal_to_noise(
     rows = y == classes[0], y == classes[1]
     if min(int(rows[0].sum()), int(rows[1].sum())) <= ddof:
         raise ValueError(f"each class needs more than ddof={ddof} samples.")
-    (mean_0, sd_0), (mean_1, sd_1) = (_mean_and_std(X, r, ddof) for r in rows)
-    means, sigmas = (mean_0, mean_1), (sd_0, sd_1)
+    means, sigmas = zip(*(_mean_and_std(X, r, ddof) for r in rows), strict=True)
     if sigma_floor:
         sigmas = tuple(np.maximum(sd, sigma_floor * np.abs(mu)) for sd, mu in zip(sigmas, means, strict=True))
     spread = sigmas[0] + sigmas[1]
@@ -129,11 +128,11 @@ def anova_f(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     """
     X = as_float_array(np.asarray(X), copy=False, ensure_all_finite=False)  # float32 stays float32
     y = np.asarray(y)
-    masks = [(y == label)[:, None] for label in np.unique(y)]
+    masks = [y == label for label in np.unique(y)]
     n_per_class = np.array([int(mask.sum()) for mask in masks])
     n_samples = np.sum(n_per_class)
-    ss_alldata = sum(_sum_of_squares(X, mask[:, 0]) for mask in masks)
-    sums = [X.sum(axis=0, where=mask) for mask in masks]
+    ss_alldata = sum(_sum_of_squares(X, mask) for mask in masks)
+    sums = [X.sum(axis=0, where=mask[:, None]) for mask in masks]
     square_of_sums_alldata = sum(sums) ** 2
     sstot = ss_alldata - square_of_sums_alldata / float(n_samples)
     ssbn = 0.0
