@@ -12,9 +12,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier, NearestCentroid
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.svm import SVC
 
+from leukemia import search
 from leukemia.data import GolubData, encode_labels
 from leukemia.golub import WeightedVoting
 from leukemia.preprocessing import DudoitFilter, make_preprocessor
@@ -89,11 +90,16 @@ def test_fold_predictions_equal_every_pipeline(golub: GolubData) -> None:
     X = golub.X_train.to_numpy(dtype=float)
     y = encode_labels(golub.y_train).to_numpy()
     train, test = np.arange(0, 38, 3) % 38, np.setdiff1d(np.arange(38), np.arange(0, 38, 3))
-    steps = [make_preprocessor("standard"), Pipeline([("d", DudoitFilter()), ("s", StandardScaler())])]
+    steps = [
+        make_preprocessor("none"),
+        make_preprocessor("standard"),
+        make_preprocessor("minmax"),
+        Pipeline([("d", DudoitFilter()), ("s", StandardScaler())]),
+    ]
     selectors, ks = ["f_test", "signal_to_noise"], [5, 30]
     models = [LogisticRegression(max_iter=5000), KNeighborsClassifier(3), WeightedVoting(k=None)]
     fast = fold_predictions(X[train], y[train], X[test], steps, selectors, ks, models)
-    assert fast.shape == (2 * 2 * 2 * 3, len(test))
+    assert fast.shape == (4 * 2 * 2 * 3, len(test))
     row = 0
     for step in steps:
         for selector in selectors:
@@ -104,6 +110,57 @@ def test_fold_predictions_equal_every_pipeline(golub: GolubData) -> None:
                     )
                     expected = pipeline.fit(X[train], y[train]).predict(X[test])
                     assert np.array_equal(fast[row], expected), (step, selector, k, model)
+                    row += 1
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("layout", ["C", "F"])
+@pytest.mark.parametrize("scaler", [StandardScaler, MinMaxScaler])
+def test_scaling_the_ranked_genes_alone_gives_the_scaled_matrix_columns(dtype, layout: str, scaler) -> None:
+    rng = np.random.default_rng(4)
+    X = rng.normal(100.0, 30.0, size=(301, 2000)) * rng.uniform(0.01, 50.0, size=2000)
+    X = np.asarray(X, dtype=dtype, order=layout)
+    columns = np.sort(rng.choice(2000, 200, replace=False))
+    whole = scaler().fit(X).transform(X)[:, columns]
+    part = search._columns(X, columns)
+    assert np.array_equal(scaler().fit(part).transform(part), whole)  # bit for bit, not approximately
+
+
+@pytest.mark.parametrize("layout", ["C", "F"])
+def test_steps_that_shift_and_stretch_genes_share_one_ranking(monkeypatch, layout: str) -> None:
+    X, y = _toy(3)
+    X = np.asarray(X * np.linspace(0.5, 40.0, X.shape[1]) + 7.0, order=layout)
+    train, test = np.arange(0, 40, 2), np.arange(1, 40, 2)
+    steps = [
+        make_preprocessor("none"),
+        StandardScaler(),
+        MinMaxScaler(),
+        DudoitFilter(floor=1.0, ceiling=1e6),
+    ]
+    ranked = []  # the shape of every matrix whose genes are ranked
+
+    def ranking(selector, X_ranked, *args):
+        ranked.append(X_ranked.shape)
+        return nested_ranking(selector, X_ranked, *args)
+
+    monkeypatch.setattr(search, "nested_ranking", ranking)
+    selectors, ks, models = (
+        ["f_test", "signal_to_noise"],
+        [3, 10, 40],
+        [GaussianNB(), KNeighborsClassifier(3)],
+    )
+    fast = fold_predictions(X[train], y[train], X[test], steps, selectors, ks, models)
+    # the three affine steps: one ranking per selector, of the untransformed genes; Dudoit its own
+    assert ranked[:2] == [(20, 300)] * 2 and len(ranked) == 4
+    row = 0
+    for step in steps:
+        for selector in selectors:
+            for k in ks:
+                for model in models:
+                    pipeline = Pipeline(
+                        [("p", clone(step)), ("s", make_selector(selector, k)), ("m", clone(model))]
+                    )
+                    assert np.array_equal(fast[row], pipeline.fit(X[train], y[train]).predict(X[test]))
                     row += 1
 
 
