@@ -243,5 +243,7 @@ def test_hierarchical_rejects_constant_samples(two_groups) -> None:
 def test_a_large_study_trains_its_som_on_a_fixed_budget_of_updates() -> None:
     from leukemia.discovery import SOM_EPOCHS, SOM_MAX_UPDATES, SOM_MIN_EPOCHS, som_epochs
 
-    assert som_epochs(38) == som_epochs(200) == SOM_EPOCHS, "Golub-sized data: unchanged"
+    assert som_epochs(38) == som_epochs(57) == som_epochs(100) == SOM_EPOCHS, "Golub, bladder: unchanged"
     assert som_epochs(1400) == SOM_MAX_UPDATES // 1400 and som_epochs(10**6) == SOM_MIN_EPOCHS
+    for n in (101, 150, 1400, 2000, 10**6):  # never fewer updates than Golub's 38 samples get
+        assert n * som_epochs(n) >= 38 * SOM_EPOCHS
