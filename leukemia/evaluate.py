@@ -16,7 +16,6 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.metrics import balanced_accuracy_score, precision_recall_fscore_support, roc_auc_score
-from sklearn.model_selection import learning_curve
 from sklearn.pipeline import Pipeline
 
 from leukemia import config
@@ -257,12 +256,9 @@ def _score_pipelines(
     # Plain arrays: scikit-learn checks a DataFrame's 7129 column dtypes on every fit and predict.
     X_train, X_test, y = data.X_train.to_numpy(), data.X_test.to_numpy(), y_train.to_numpy()
     splits = list(folds.split(X_train, y))  # type: ignore[attr-defined]
-    groups: dict[str, list[str]] = {}
-    for name, pipeline in pipelines.items():  # equal unfitted steps hash alike
-        groups.setdefault(joblib.hash(pipeline[:-1]), []).append(name)
     cv: dict[str, np.ndarray] = {}
     fitted: dict[str, tuple[Pipeline, np.ndarray]] = {}
-    for names in groups.values():
+    for names in _sharing_steps(pipelines):
         prefix, models = pipelines[names[0]][:-1], [pipelines[name][-1] for name in names]
         per_fold = Parallel(n_jobs=n_jobs)(
             delayed(_fold_accuracies)(prefix, models, X_train, y, train, test) for train, test in splits
@@ -295,6 +291,14 @@ def _score_pipelines(
         scores[name] = score if score is not None else np.full(len(predicted), np.nan)
     index = data.y_test.index
     return pd.DataFrame(rows), pd.DataFrame(predictions, index=index), pd.DataFrame(scores, index=index)
+
+
+def _sharing_steps(pipelines: dict[str, Pipeline]) -> list[list[str]]:
+    """The pipelines' names grouped by their steps before the model (equal unfitted steps hash alike)."""
+    groups: dict[str, list[str]] = {}
+    for name, pipeline in pipelines.items():
+        groups.setdefault(joblib.hash(pipeline[:-1]), []).append(name)
+    return list(groups.values())
 
 
 def _fold_accuracies(
@@ -430,9 +434,12 @@ def learning_curves(
     """Training and cross-validated accuracy against the number of training samples (training set only).
 
     Each model is built with ``settings`` (preprocessing, selector, k) if given, else with ``protocol``'s.
-    ``learning_curve`` shuffles the training samples before taking its subsets, so a model whose fit
-    depends on the order of its samples can score differently at the full size than in
-    :func:`evaluate_models`.
+    The numbers are those of scikit-learn's ``learning_curve(pipeline, X, y, cv=folds, shuffle=True,
+    random_state=random_state)`` for each model (tested): in every fold the training part is shuffled and
+    its first ``n`` samples fit the pipeline, for each size ``n`` (the fractions of the largest training
+    part, repeated sizes dropped). Models that share their steps before the model share their fits per
+    fold and size, as in :func:`evaluate_models`. Because of the shuffle, a model whose fit depends on the
+    order of its samples can score differently at the full size than in :func:`evaluate_models`.
 
     Returns
     -------
@@ -441,25 +448,42 @@ def learning_curves(
         ``mean``, ``std`` over the folds.
     """
     settings = settings or protocol_settings(protocol)
-    y = encode_labels(data.y_train, data.classes)
     _check_folds(cv_folds, data.y_train)
-    folds = stratified_folds(cv_folds, random_state)
+    X, y = data.X_train.to_numpy(), encode_labels(data.y_train, data.classes).to_numpy()
+    splits = list(stratified_folds(cv_folds, random_state).split(X, y))
+    largest = len(splits[0][0])
+    sizes = np.unique(np.clip((np.asarray(train_sizes) * largest).astype(int), 1, largest))
+    shuffle = np.random.RandomState(random_state)  # learning_curve's shuffle: one permutation per fold
+    parts = [
+        (order[:n], test) for train, test in splits for order in [shuffle.permutation(train)] for n in sizes
+    ]
+    pipelines = {name: make_pipeline(name, random_state=random_state, **settings) for name in models}
+    accuracy: dict[str, np.ndarray] = {}  # model → (training, cross-validation) × parts
+    for names in _sharing_steps(pipelines):
+        prefix, fits = pipelines[names[0]][:-1], [pipelines[name][-1] for name in names]
+        per_part = []
+        for train, test in parts:
+            T_train, T_test = shared_features(prefix, X, y, train, test)
+            fitted = [clone(model).fit(T_train, y[train]) for model in fits]
+            per_part.append(
+                [
+                    [(m.predict(T) == y[rows]).mean() for T, rows in ((T_train, train), (T_test, test))]
+                    for m in fitted
+                ]
+            )
+        accuracy |= dict(zip(names, np.array(per_part).transpose(1, 2, 0), strict=True))
     frames = []
     for name in models:
-        pipeline = make_pipeline(name, random_state=random_state, **settings)
-        sizes, train, test = learning_curve(
-            pipeline, data.X_train.to_numpy(), y, train_sizes=np.array(train_sizes), cv=folds,
-            shuffle=True, random_state=random_state,
-        )  # fmt: skip
-        for label, values in (("training", train), ("cross-validation", test)):
+        for label, values in zip(("training", "cross-validation"), accuracy[name], strict=True):
+            by_size = values.reshape(len(splits), len(sizes)).T  # sizes × folds
             frames.append(
                 pd.DataFrame(
                     {
                         "model": name,
                         "n_train": sizes,
                         "set": label,
-                        "mean": values.mean(axis=1),
-                        "std": values.std(axis=1),
+                        "mean": by_size.mean(axis=1),
+                        "std": by_size.std(axis=1),
                     }
                 )
             )

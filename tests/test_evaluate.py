@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.model_selection import cross_val_score
+from sklearn.model_selection import cross_val_score, learning_curve
 
 from leukemia import config
 from leukemia import models as model_module
@@ -23,6 +23,7 @@ from leukemia.evaluate import (
     learning_curves,
     mcnemar_pairs,
     mcnemar_table,
+    protocol_settings,
 )
 from leukemia.models import SEED_REPORTED_ACCURACY, make_pipeline
 
@@ -163,6 +164,27 @@ def test_learning_curves_use_training_samples_only(golub: GolubData) -> None:
     assert set(curves["set"]) == {"training", "cross-validation"}
     assert curves["n_train"].max() <= 38 * 2 // 3 + 1
     assert curves["mean"].between(0, 1).all()
+
+
+@pytest.mark.parametrize("protocol", ["seed", "golub"])
+def test_learning_curves_are_scikit_learns(golub: GolubData, protocol: str) -> None:
+    models = ["logistic_regression", "knn", "random_forest", "weighted_voting"]
+    sizes = (0.4, 0.7, 1.0)
+    curves = learning_curves(golub, models, protocol, train_sizes=sizes, cv_folds=3).set_index(
+        ["model", "set"]
+    )
+    y = encode_labels(golub.y_train, golub.classes).to_numpy()
+    for name in models:
+        n, train, test = learning_curve(
+            make_pipeline(name, **protocol_settings(protocol)), golub.X_train.to_numpy(), y,
+            train_sizes=np.array(sizes), cv=stratified_folds(3, config.RANDOM_SEED), shuffle=True,
+            random_state=config.RANDOM_SEED,
+        )  # fmt: skip
+        for label, scores in (("training", train), ("cross-validation", test)):
+            ours = curves.loc[(name, label)]
+            assert ours["n_train"].tolist() == n.tolist()
+            assert np.array_equal(ours["mean"], scores.mean(axis=1)), (name, label)
+            assert np.array_equal(ours["std"], scores.std(axis=1)), (name, label)
 
 
 def test_evaluation_displays_as_its_table(seed: Evaluation) -> None:
