@@ -18,7 +18,15 @@ from joblib import Memory
 
 from leukemia import config
 
-__all__ = ["CACHE_DIR_ENV_VAR", "cache_dir", "cached", "cached_in", "hash_value", "source_fingerprint"]
+__all__ = [
+    "CACHE_DIR_ENV_VAR",
+    "NOT_IN_KEY",
+    "cache_dir",
+    "cached",
+    "cached_in",
+    "hash_value",
+    "source_fingerprint",
+]
 
 CACHE_DIR_ENV_VAR = config.CACHE_DIR_ENV_VAR
 T = TypeVar("T")
@@ -74,10 +82,14 @@ def cached(func: Callable[..., T], *args: object, **kwargs: object) -> T:
     return cached_in(cache_dir(), func, *args, **kwargs)
 
 
+#: Keyword arguments that say how to compute, not what: a result cached with any value serves every value.
+NOT_IN_KEY: frozenset[str] = frozenset({"n_jobs"})
+
+
 def cached_in(folder: Path, func: Callable[..., T], *args: object, **kwargs: object) -> T:
-    """:func:`cached` with its entries in ``folder``."""
+    """:func:`cached` with its entries in ``folder``; :data:`NOT_IN_KEY` arguments are not part of the key."""
     memory = Memory(folder, verbose=0)
     args_key = tuple(_key(a) for a in args)
-    kwargs_key = {name: _key(value) for name, value in kwargs.items()}
+    kwargs_key = {name: _key(value) for name, value in kwargs.items() if name not in NOT_IN_KEY}
     call = memory.cache(_run, ignore=["args", "kwargs"])
     return call(func.__module__, func.__qualname__, source_fingerprint(), args_key, kwargs_key, args, kwargs)

@@ -27,6 +27,22 @@ def test_cached_computes_once_per_arguments(tmp_path: Path, monkeypatch: pytest.
     assert any(tmp_path.iterdir()), "results are written to the cache folder"
 
 
+def square_in_parallel(x: int, *, n_jobs: int | None = None) -> int:
+    CALLS.append(x)
+    return x * x
+
+
+def test_how_many_processes_compute_a_result_is_not_part_of_its_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(cache.CACHE_DIR_ENV_VAR, str(tmp_path))
+    CALLS.clear()
+    assert cached(square_in_parallel, 3, n_jobs=2) == 9
+    assert cached(square_in_parallel, 3) == cached(square_in_parallel, 3, n_jobs=1) == 9
+    assert cached(square_in_parallel, 4, n_jobs=2) == 16
+    assert CALLS == [3, 4]
+
+
 def test_cache_dir_default_and_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(cache.CACHE_DIR_ENV_VAR, raising=False)
     assert cache.cache_dir().name == "cache" and cache.cache_dir().parent.name == "reports"
