@@ -386,6 +386,7 @@ def selection_bias(
     n_permutations: int = 10,
     cv_folds: int = 5,
     random_state: int = config.RANDOM_SEED,
+    n_jobs: int | None = None,
 ) -> pd.DataFrame:
     """Cross-validated accuracy on *permuted* labels, genes chosen outside vs inside the folds.
 
@@ -393,6 +394,8 @@ def selection_bias(
     Choosing the ``k`` signal-to-noise genes on all samples first and cross-validating weighted
     voting on them afterwards looks far better than chance — the selection bias of Ambroise &
     McLachlan (2002). Choosing them inside each fold does not.
+
+    The permutations run in parallel through joblib (``n_jobs``); the results do not depend on it.
 
     Returns
     -------
@@ -402,18 +405,23 @@ def selection_bias(
     rng = np.random.default_rng(random_state)
     y = data.y_train.reindex(data.X_train.index).to_numpy()  # training samples only
     X = data.X_train.to_numpy()
-    rows = []
-    for _ in range(n_permutations):
-        shuffled = rng.permutation(y)
-        folds = stratified_folds(cv_folds, int(rng.integers(2**31)))
-        chosen = make_selector("signal_to_noise", k).fit(X, shuffled).get_support()
-        before = cross_val_score(make_model("weighted_voting"), X[:, chosen], shuffled, cv=folds)
-        inside = cross_val_score(
-            make_pipeline("weighted_voting", preprocessing="none", selector="signal_to_noise", k=k),
-            X, shuffled, cv=folds,
-        )  # fmt: skip
-        rows.append({"genes chosen before CV": before.mean(), "genes chosen inside CV": inside.mean()})
+    draws = [(rng.permutation(y), int(rng.integers(2**31))) for _ in range(n_permutations)]  # in this order
+    rows = Parallel(n_jobs=n_jobs)(
+        delayed(_one_permutation)(X, shuffled, stratified_folds(cv_folds, seed), k)
+        for shuffled, seed in draws
+    )
     return pd.DataFrame(rows)
+
+
+def _one_permutation(X: np.ndarray, shuffled: np.ndarray, folds: object, k: int) -> dict[str, float]:
+    """:func:`selection_bias` for one permutation of the labels."""
+    chosen = make_selector("signal_to_noise", k).fit(X, shuffled).get_support()
+    before = cross_val_score(make_model("weighted_voting"), X[:, chosen], shuffled, cv=folds)
+    inside = cross_val_score(
+        make_pipeline("weighted_voting", preprocessing="none", selector="signal_to_noise", k=k),
+        X, shuffled, cv=folds,
+    )  # fmt: skip
+    return {"genes chosen before CV": before.mean(), "genes chosen inside CV": inside.mean()}
 
 
 #: Confidence thresholds :func:`abstention` chooses among.
@@ -449,6 +457,7 @@ def abstention(
     *,
     cv_folds: int = 5,
     random_state: int = config.RANDOM_SEED,
+    n_jobs: int | None = None,
 ) -> pd.DataFrame:
     """Confident calls only: a confidence threshold per model chosen on training CV, then tested.
 
@@ -459,7 +468,8 @@ def abstention(
     criterion for his 0.3 (:func:`clean_threshold`). When no threshold qualifies, the model gets
     none: its test columns are empty (``<NA>``). When the only qualifying thresholds lie above every
     out-of-fold confidence, no training call is confident and the model abstains on nearly every
-    test sample. Models without ``predict_proba`` are skipped.
+    test sample. Models without ``predict_proba`` are skipped. The folds' preprocessing and selection
+    run in parallel through joblib (``n_jobs``); the results do not depend on it.
 
     Returns
     -------
@@ -480,9 +490,10 @@ def abstention(
     # training samples), where cross_val_predict of each pipeline would refit them for every model.
     steps = make_pipeline(models[0], **settings)[:-1]
     splits = list(stratified_folds(cv_folds, random_state).split(X_tr, y_tr))
-    features = [shared_features(steps, X_tr, y_tr, train, test) for train, test in splits]
-    final = clone(steps).fit(X_tr, y_tr)
-    F_tr, F_te = final.transform(X_tr), final.transform(X_te)
+    *features, (F_tr, F_te) = Parallel(n_jobs=n_jobs)(
+        [delayed(shared_features)(steps, X_tr, y_tr, train, test) for train, test in splits]
+        + [delayed(_fitted_features)(steps, X_tr, y_tr, X_te)]
+    )
     rows = []
     for name, pipeline in pipelines.items():
         model = pipeline[-1]
@@ -525,6 +536,12 @@ def abstention(
     ]
     counts.remove("test_confident_accuracy")
     return table.astype({c: "Int64" for c in counts})
+
+
+def _fitted_features(steps: Pipeline, X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray) -> tuple:
+    """``steps`` fitted on all of ``X_train``: their output on it and on ``X_test``."""
+    fitted = clone(steps).fit(X_train, y_train)
+    return fitted.transform(X_train), fitted.transform(X_test)
 
 
 def parse_search_space(

@@ -146,6 +146,7 @@ def test_nested_summary_pools_the_outer_folds() -> None:
 
 def test_selection_bias_lesson(golub: GolubData) -> None:
     result = selection_bias(golub, n_permutations=6)
+    pd.testing.assert_frame_equal(selection_bias(golub, n_permutations=6, n_jobs=2), result)  # same draws
     inside = result["genes chosen inside CV"].mean()
     before = result["genes chosen before CV"].mean()
     assert 0.35 <= inside <= 0.65, "on permuted labels an honest CV estimate is at chance"
@@ -155,6 +156,9 @@ def test_selection_bias_lesson(golub: GolubData) -> None:
 def test_abstention(golub: GolubData) -> None:
     settings = {"preprocessing": "none", "selector": "signal_to_noise", "k": 50}
     table = abstention(golub, ["weighted_voting", "linear_svm"], settings)
+    pd.testing.assert_frame_equal(
+        abstention(golub, ["weighted_voting", "linear_svm"], settings, n_jobs=2), table
+    )
     assert table["model"].tolist() == ["weighted_voting"]  # the SVM has no predict_proba
     row = table.iloc[0]
     assert row["test_confident"] + row["test_uncertain"] == 34
