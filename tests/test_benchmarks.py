@@ -55,4 +55,7 @@ def test_study_benchmark_writes_a_study_and_times_each_notebook(tmp_path) -> Non
     assert "1200 genes x 60 samples, 3 classes: read and check" in out
     rows = [line.split() for line in out.splitlines() if line.strip().startswith(("01_load", "02_eda"))]
     assert [row[0] for row in rows] == ["01_load", "02_eda"] and all(float(row[3]) > 0 for row in rows)
+    assert all(0 < float(row[4]) <= float(row[5]) for row in rows), (
+        "PSS: shared pages counted once, not per process"
+    )
     assert out.strip().splitlines()[-1].startswith("ratio to target: run ")
