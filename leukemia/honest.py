@@ -178,8 +178,9 @@ def cv_scores(
     """Repeated stratified CV accuracy of every configuration, on training samples only.
 
     Equal to ``cross_val_score(space.pipeline(row), X_train, y_train, cv=space.folds(random_state))``
-    for each configuration, but computed by :func:`leukemia.search.fold_predictions`, which shares
-    each fold's preprocessing and gene scores across the grid. Folds run in parallel through
+    for each configuration (up to the rounding caveat of :mod:`leukemia.search`), but computed by
+    :func:`leukemia.search.fold_predictions`, which shares each fold's preprocessing and gene scores
+    across the grid. Folds run in parallel through
     joblib (``n_jobs``), or on the Dask cluster named by ``$LEUKEMIA_SCHEDULER``
     (:func:`leukemia.cluster.joblib_backend`). Labels are encoded AML = 1 as everywhere else.
 

@@ -18,7 +18,8 @@ of every fold. Within one fold most of that work is the same for every configura
 :func:`fold_predictions` does this for one fold; :func:`leukemia.honest.cv_scores` runs it over
 the folds. Both are tested to give the same predictions as the plain pipelines. One caveat, of
 floating point and not of the method: an option's ranking is computed on the untransformed genes,
-so two genes whose scores agree to the last digits could change places (never seen on real data).
+so two genes whose scores agree to the last digits could change places (not seen on Golub's data,
+whose notebooks give the same outputs, nor in a fold of a 54,675-gene synthetic study).
 """
 
 from __future__ import annotations
