@@ -378,6 +378,29 @@ def bladder_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     return out, name, classes
 
 
+def test_class_discovery_looks_for_one_cluster_per_class_past_ten_classes(tmp_path: Path) -> None:
+    """N_CLUSTERS = 0 means one cluster per class for any number of classes (MILE had 18); a user who
+    asks for a number asks for 2 to 10. An 18-class study run stopped at this notebook's check."""
+    from leukemia.synthetic import make_study, write_study
+
+    X, y = make_study(400, 144, 12, n_informative=48, effect=3.0)
+    spec = write_study(tmp_path / "study", X, y)
+    out = tmp_path / "run"
+    result = cli(
+        "run", "--data", str(spec), "--notebooks", "08", "--out", str(out), "-q",
+        "-p", "N_GENES", "100", "-p", "STABILITY_RUNS", "5", "-p", "CLUSTER_PERMUTATIONS", "20",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    notebook = json.loads((out / "08_discovery.ipynb").read_text())
+    shown = "".join(
+        "".join(output.get("text", "")) + "".join(output.get("data", {}).get("text/plain", ""))
+        for cell in notebook["cells"]
+        for output in cell.get("outputs", [])
+    )
+    assert re.search(r"som\s+12\s+\d+", shown), "the discovery table: the SOM asked for 12 clusters"
+    assert "C12" in shown, "the contingency tables show the twelfth class"
+
+
 def test_all_notebooks_run_on_the_bladder_data_with_k_classes(bladder_run) -> None:
     import nbformat
 
