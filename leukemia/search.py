@@ -238,15 +238,14 @@ def fold_predictions(
     """
     ks, X_train, X_test = list(ks), np.asarray(X_train), np.asarray(X_test)
     blocks = []
-    raw_orders: dict[str, np.ndarray | None] = {}  # selector → ranking of the untransformed genes
+    raw_orders: list[np.ndarray | None] | None = None  # per selector, of the untransformed genes; made once
     for step in preprocessing:
         if _shifts_and_stretches(step):
-            for selector in selectors:
-                if selector not in raw_orders:
-                    raw_orders[selector] = nested_ranking(selector, _float(X_train), y_train, max(ks))
-            orders = [raw_orders[selector] for selector in selectors]
-            if all(order is not None for order in orders):
-                for order in orders:
+            if raw_orders is None:
+                X_float = _float(X_train)
+                raw_orders = [nested_ranking(selector, X_float, y_train, max(ks)) for selector in selectors]
+            if all(order is not None for order in raw_orders):
+                for order in raw_orders:
                     per_model = _predictions_on_ranked(step, order, X_train, y_train, X_test, ks, models)
                     blocks.append(_models_by_k(per_model, len(X_test)))
                 continue
