@@ -96,7 +96,16 @@ class DudoitFilter(TransformerMixin, BaseEstimator):
         """Clip, keep the genes chosen in :meth:`fit`, and take log10."""
         check_is_fitted(self, "support_")
         values = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
-        kept = values[:, self.support_]  # a new array: safe to change in place
+        # A new, row-major array (safe to change in place). ``values[:, mask]`` would be column-major, and
+        # every later pass over the rows (F and signal-to-noise scores, scalers) would stride across it:
+        # at study scale 2-3 times slower. The values are the same either way.
+        kept = np.take(values, np.flatnonzero(self.support_), axis=1)
+        if self.scale_ == "log2" and self.log:
+            # log10(clip(2**x, floor, ceiling)) = clip(x, log2 floor, log2 ceiling) * log10(2): the same
+            # values up to the last bit or two, without computing 2**x and its log for every entry (at
+            # study scale most of this step's time). Python floats keep float32 input float32.
+            np.clip(kept, float(np.log2(self.floor)), float(np.log2(self.ceiling)), out=kept)
+            return np.multiply(kept, float(np.log10(2.0)), out=kept)
         if self.scale_ == "log2":
             np.exp2(kept, out=kept)
         np.clip(kept, self.floor, self.ceiling, out=kept)

@@ -55,6 +55,21 @@ def test_dudoit_without_log(small: pd.DataFrame) -> None:
     assert out[:, 0].tolist() == [100, 2000, 700]
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_dudoit_output_is_row_major_and_leaves_the_input_alone(order: str) -> None:
+    # Row-major output keeps later passes over the samples (F scores, scalers) from striding across
+    # memory; the values must be those of the plain column mask, and the input must not change.
+    rng = np.random.default_rng(0)
+    X = np.asarray(rng.uniform(1, 20000, size=(30, 40)), order=order)
+    before = X.copy()
+    f = DudoitFilter().fit(X)
+    out = f.transform(X)
+    assert out.flags.c_contiguous
+    expected = np.log10(np.clip(X[:, f.support_], f.floor, f.ceiling))
+    assert np.array_equal(out, expected)
+    assert np.array_equal(X, before)
+
+
 def test_dudoit_keeps_nothing_is_an_error() -> None:
     flat = pd.DataFrame({"a": [500, 510], "b": [1, 2]})
     with pytest.raises(ValueError, match="kept no gene"):
