@@ -135,17 +135,17 @@ def detect_scale(values: np.ndarray) -> str:
     no sorted copy of the matrix.
     """
     values = np.asarray(values)
-    if not np.isfinite(values).all():
-        values = values[np.isfinite(values)]
     if values.size == 0:
         return "log2"
+    low, high = float(values.min()), float(values.max())  # NaN or ±inf if any value is not finite
+    if not (np.isfinite(low) and np.isfinite(high)):
+        values = values[np.isfinite(values)]
+        if values.size == 0:
+            return "log2"
+        low, high = float(values.min()), float(values.max())
     if quantile_exceeds(values, 0.99, 100.0):
         return "linear"
-    return (
-        "linear"
-        if float(values.max()) - float(values.min()) > 50 and quantile_exceeds(values, 0.25, 0.0)
-        else "log2"
-    )
+    return "linear" if high - low > 50 and quantile_exceeds(values, 0.25, 0.0) else "log2"
 
 
 def quantile_exceeds(values: np.ndarray, q: float, threshold: float) -> bool:
@@ -158,7 +158,8 @@ def quantile_exceeds(values: np.ndarray, q: float, threshold: float) -> bool:
     flat = np.ravel(values)
     position = (flat.size - 1) * q
     j, fraction = int(np.floor(position)), position - np.floor(position)
-    at_most = int(np.count_nonzero(flat <= threshold))
+    block = 1 << 20  # counted a block at a time: no comparison array the size of the matrix
+    at_most = sum(int(np.count_nonzero(flat[i : i + block] <= threshold)) for i in range(0, flat.size, block))
     if at_most <= j:  # v[j] is above the threshold
         return True
     if at_most >= j + 2 or fraction == 0:  # v[j + 1] is not above it, or the quantile is v[j]

@@ -101,9 +101,11 @@ def test_scale_rule_of_geo2r() -> None:
     assert detect_scale(2**log_values) == "linear"  # 99th percentile > 100
     assert detect_scale(np.array([[0.5, 60.0], [1.0, 2.0]])) == "linear"  # range > 50 with q25 > 0
     assert detect_scale(np.array([[np.nan, 3.0], [np.inf, 2.0]])) == "log2"  # non-finite values are left out
+    assert detect_scale(np.array([[1.0, 2.0], [3.0, np.inf]])) == "log2"  # ... and of the range
+    assert detect_scale(np.array([[np.nan, np.inf]])) == "log2"  # nothing finite to judge
 
 
-@pytest.mark.parametrize("size", [1, 2, 7, 100, 1001])
+@pytest.mark.parametrize("size", [1, 2, 7, 100, 1001, (1 << 20) + 3])  # the last spans two counting blocks
 def test_quantile_exceeds_agrees_with_numpy(size: int) -> None:
     rng = np.random.default_rng(size)
     values = rng.integers(-5, 6, size=size).astype(float) + rng.choice([0.0, 0.5], size=size)  # many ties
