@@ -19,6 +19,7 @@ from sklearn.metrics import balanced_accuracy_score, precision_recall_fscore_sup
 from sklearn.pipeline import Pipeline
 
 from leukemia import config
+from leukemia.cluster import local_workers
 from leukemia.data import CLASSES
 from leukemia.dataset import Dataset, decode_labels, encode_labels, stratified_folds
 from leukemia.honest import Choice, NestedEstimate, SearchSpace, choose_configuration
@@ -260,9 +261,10 @@ def _score_pipelines(
     fitted: dict[str, tuple[Pipeline, np.ndarray]] = {}
     for names in _sharing_steps(pipelines):
         prefix, models = pipelines[names[0]][:-1], [pipelines[name][-1] for name in names]
-        per_fold = Parallel(n_jobs=n_jobs)(
-            delayed(_fold_accuracies)(prefix, models, X_train, y, train, test) for train, test in splits
-        )
+        with local_workers():
+            per_fold = Parallel(n_jobs=n_jobs)(
+                delayed(_fold_accuracies)(prefix, models, X_train, y, train, test) for train, test in splits
+            )
         cv |= dict(zip(names, np.array(per_fold).T, strict=True))
         shared = clone(prefix).fit(X_train, y)
         T_train = shared.transform(X_train)

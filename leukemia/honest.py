@@ -25,7 +25,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import as_float_array
 
 from leukemia import config
-from leukemia.cluster import joblib_backend
+from leukemia.cluster import joblib_backend, local_workers
 from leukemia.dataset import Dataset, class_order, encode_labels, stratified_folds
 from leukemia.models import (
     MODELS,
@@ -407,10 +407,11 @@ def selection_bias(
     y = data.y_train.reindex(data.X_train.index).to_numpy()  # training samples only
     X = data.X_train.to_numpy()
     draws = [(rng.permutation(y), int(rng.integers(2**31))) for _ in range(n_permutations)]  # in this order
-    rows = Parallel(n_jobs=n_jobs)(
-        delayed(_one_permutation)(X, shuffled, stratified_folds(cv_folds, seed), k)
-        for shuffled, seed in draws
-    )
+    with local_workers():
+        rows = Parallel(n_jobs=n_jobs)(
+            delayed(_one_permutation)(X, shuffled, stratified_folds(cv_folds, seed), k)
+            for shuffled, seed in draws
+        )
     return pd.DataFrame(rows)
 
 
@@ -491,10 +492,11 @@ def abstention(
     # training samples), where cross_val_predict of each pipeline would refit them for every model.
     steps = make_pipeline(models[0], **settings)[:-1]
     splits = list(stratified_folds(cv_folds, random_state).split(X_tr, y_tr))
-    *features, (F_tr, F_te) = Parallel(n_jobs=n_jobs)(
-        [delayed(shared_features)(steps, X_tr, y_tr, train, test) for train, test in splits]
-        + [delayed(_fitted_features)(steps, X_tr, y_tr, X_te)]
-    )
+    with local_workers():
+        *features, (F_tr, F_te) = Parallel(n_jobs=n_jobs)(
+            [delayed(shared_features)(steps, X_tr, y_tr, train, test) for train, test in splits]
+            + [delayed(_fitted_features)(steps, X_tr, y_tr, X_te)]
+        )
     rows = []
     for name, pipeline in pipelines.items():
         model = pipeline[-1]

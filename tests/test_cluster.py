@@ -68,6 +68,28 @@ def test_no_address_means_local(monkeypatch: pytest.MonkeyPatch) -> None:
     assert cluster.scheduler_address("tcp://h:1") == "tcp://h:1"
 
 
+def _worker_environment(names: tuple[str, ...]) -> dict[str, str | None]:
+    return {name: os.environ.get(name) for name in names}
+
+
+def test_local_workers_keep_freed_memory_and_leave_the_caller_as_it_was(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from joblib import Parallel, delayed
+
+    names = tuple(cluster.WORKER_ALLOCATOR)
+    for name in names:
+        monkeypatch.delenv(name, raising=False)
+    with cluster.local_workers():
+        seen = Parallel(n_jobs=2)(delayed(_worker_environment)(names) for _ in range(2))
+    assert all(s == cluster.WORKER_ALLOCATOR for s in seen)  # in the worker processes
+    assert _worker_environment(names) == dict.fromkeys(names)  # not left in this process
+    monkeypatch.setenv(names[0], "7")  # a user's own setting wins: it is what new workers inherit
+    with cluster.local_workers():
+        assert os.environ[names[0]] == "7" and os.environ[names[1]] == cluster.WORKER_ALLOCATOR[names[1]]
+    assert os.environ[names[0]] == "7" and names[1] not in os.environ
+
+
 def _cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "leukemia.cli", *args],
