@@ -17,6 +17,7 @@ import os
 from collections.abc import Iterator, Sequence
 
 import joblib
+from joblib.parallel import BACKENDS, get_active_backend
 
 from leukemia import config
 
@@ -116,8 +117,12 @@ def local_workers() -> Iterator[None]:
     """Run the joblib work inside the block in this machine's processes, which keep freed memory.
 
     New worker processes start with :data:`WORKER_ALLOCATOR` in their environment and exit after
-    :data:`WORKER_IDLE_SECONDS` without work. Results are the same; only the time differs.
+    :data:`WORKER_IDLE_SECONDS` without work. Results are the same; only the time differs. A backend the
+    caller chose (``joblib.parallel_config(backend="dask")`` around this, threads, …) is left as it is.
     """
+    if not isinstance(get_active_backend()[0], BACKENDS["loky"]):
+        yield
+        return
     added = {name: value for name, value in WORKER_ALLOCATOR.items() if name not in os.environ}
     os.environ.update(added)  # inherited by the workers started inside the block
     try:

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import joblib
 import pandas as pd
 import pytest
 
@@ -88,6 +89,9 @@ def test_local_workers_keep_freed_memory_and_leave_the_caller_as_it_was(
     with cluster.local_workers():
         assert os.environ[names[0]] == "7" and os.environ[names[1]] == cluster.WORKER_ALLOCATOR[names[1]]
     assert os.environ[names[0]] == "7" and names[1] not in os.environ
+    with joblib.parallel_config(backend="threading"), cluster.local_workers():  # the caller's choice stays
+        assert joblib.parallel.get_active_backend()[0].__class__.__name__ == "ThreadingBackend"
+        assert names[1] not in os.environ
 
 
 def _cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
