@@ -146,7 +146,9 @@ def make_preprocessor(name: str, *, pandas_output: bool = False) -> TransformerM
         For an unknown name, listing the valid ones.
     """
     transformer = lookup(PREPROCESSING, name, "preprocessing")()
-    if pandas_output:
+    # "none" returns its input itself, so a DataFrame stays one; scikit-learn's pandas output would
+    # relabel that very frame's columns in place (dropping their name), changing the caller's data.
+    if pandas_output and name != "none":
         transformer.set_output(transform="pandas")
     return transformer
 

@@ -114,6 +114,18 @@ def test_every_option_fits_on_training_and_keeps_names(name: str, golub: GolubDa
 
 
 @pytest.mark.parametrize("name", sorted(PREPROCESSING))
+def test_no_option_changes_the_frame_it_is_given(name: str, small: pd.DataFrame) -> None:
+    # The identity once returned the caller's frame with its columns relabelled in place (name dropped),
+    # which changed a shared data set for every later user of it.
+    frame = small.rename_axis(index="sample", columns="probe")
+    before = frame.copy()
+    out = make_preprocessor(name, pandas_output=True).fit(frame).transform(frame)
+    assert isinstance(out, pd.DataFrame) and out.columns.name in ("probe", None)
+    pd.testing.assert_frame_equal(frame, before)
+    assert frame.columns.name == "probe" and frame.index.name == "sample"
+
+
+@pytest.mark.parametrize("name", sorted(PREPROCESSING))
 def test_every_option_works_inside_cross_validation(name: str, golub: GolubData) -> None:
     model = make_pipeline(make_preprocessor(name), KNeighborsClassifier(3))
     scores = cross_val_score(model, golub.X_train, golub.y_train, cv=3)
