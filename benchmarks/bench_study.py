@@ -18,7 +18,7 @@ notebooks' papermill start and end times, so the slow step is named (and the lon
 slowest cells).
 
     python benchmarks/bench_study.py [--sizes 13669x500,27337x1000,54675x2000] [--classes 2]
-                                     [--folder DIR] [-p NAME VALUE ...]
+                                     [--folder DIR] [--keep DIR] [-p NAME VALUE ...]
 
 Targets at the largest size: the run within 10 minutes and 8 GB, reading within 30 s.
 """
@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -195,7 +196,9 @@ def busy_seconds(rows: list[tuple[str, float, float, float, float]]) -> float:
     return total
 
 
-def one_size(spec: Path, parameters: list[list[str]], notebooks: str | None = None) -> dict[str, object]:
+def one_size(
+    spec: Path, parameters: list[list[str]], notebooks: str | None = None, keep: Path | None = None
+) -> dict[str, object]:
     environment = dict(os.environ)
     with tempfile.TemporaryDirectory() as tmp:
         environment["LEUKEMIA_CACHE_DIR"] = str(Path(tmp) / "read-cache")
@@ -209,6 +212,9 @@ def one_size(spec: Path, parameters: list[list[str]], notebooks: str | None = No
         notebooks = per_notebook(Path(tmp) / "run", trace)
         longest = max(notebooks, key=lambda row: row[2] - row[1])[0]
         cells = slowest_cells(Path(tmp) / "run" / f"{longest}.ipynb")
+        if keep is not None:  # the executed notebooks hold every cell's duration (papermill's metadata)
+            skip = shutil.ignore_patterns(".cache")
+            shutil.copytree(Path(tmp) / "run", keep / spec.parent.name, ignore=skip, dirs_exist_ok=True)
     return {
         "genes": read["shape"][1], "samples": read["shape"][0], "classes": read["classes"],
         "read_s": read["read_s"], "read_peak_gb": read_trace.peak(), "seconds": seconds,
@@ -229,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
         "~/.cache/leukemia-bench)",
     )
     parser.add_argument("--notebooks", metavar="NN,NN", help="only these notebooks (default: all)")
+    parser.add_argument(
+        "--keep", type=Path, metavar="DIR", help="keep each size's run (notebooks, report) in DIR/<study>"
+    )
     parser.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                         help="a notebook parameter for the runs (repeatable)")  # fmt: skip
     args = parser.parse_args(argv)
@@ -236,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     for size in args.sizes.split(","):
         genes, samples = (int(part) for part in size.strip().split("x"))
         spec = study(args.folder, genes, samples, args.classes)
-        row = one_size(spec, args.p, args.notebooks)
+        row = one_size(spec, args.p, args.notebooks, args.keep)
         rows.append(row)
         print(
             f"\n{row['genes']} genes x {row['samples']} samples, {row['classes']} classes: "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -91,6 +92,53 @@ def test_bounds_come_from_the_data(golub, bladder_dir: Path, tmp_path: Path) -> 
     assert bladder.smallest_class == 6  # 8 Normal samples, 30% held out
     with pytest.raises(RunError, match=r"CV_FOLDS = 7 is out of range: must be between 2 and 6"):
         validate({"CV_FOLDS": "7"}, specs, bladder)
+
+
+def test_the_runner_reads_the_limits_and_lets_the_data_go(bladder_yaml: Path, monkeypatch) -> None:
+    """The run is planned from the data's limits and name; the data set itself is not kept."""
+    import gc
+    import weakref
+
+    from leukemia import runner
+    from leukemia.spec import load_dataset
+
+    read: list[weakref.ref] = []
+
+    def read_and_watch(given, verify):
+        data = load_dataset(given["DATASET"], verify=verify)
+        read.append(weakref.ref(data.X_train))
+        return data
+
+    monkeypatch.setattr(runner, "_read_data", read_and_watch)
+    limits, name = runner._read_limits({"DATASET": str(bladder_yaml)}, verify=True)
+    gc.collect()
+    assert read and read[0]() is None, "the runner still holds the data set's matrix"
+    assert limits == DataLimits.of(load_dataset(bladder_yaml)) and name == load_dataset(bladder_yaml).name
+    monkeypatch.undo()
+    assert runner._read_limits({"DATASET": "golub", "DATA_DIR": "/nonexistent"}, verify=True) is None
+
+
+@pytest.mark.skipif(
+    platform.libc_ver()[0] != "glibc", reason="malloc_trim is glibc's; elsewhere it does nothing"
+)
+def test_memory_python_freed_goes_back_to_the_system() -> None:
+    """glibc keeps freed heap blocks; _return_freed_memory (called after the runner reads) hands them back."""
+    script = """
+import numpy as np
+from leukemia.runner import _return_freed_memory
+def rss(): return int(open("/proc/self/statm").read().split()[1]) * 4096
+np.ones(2 << 20)  # 16 MB, mapped and unmapped: glibc now serves blocks up to 16 MB from its heap
+blocks = [np.ones(1 << 17) for _ in range(300)]  # 300 MB of 1-MB blocks on the heap
+keep = np.ones(1 << 17)  # one block above them: the heap cannot shrink from its top
+del blocks
+before = rss()
+_return_freed_memory()
+print(before - rss())
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert int(done.stdout) > 200e6, "freed heap memory stayed with the process"
 
 
 def test_search_space_parameters_are_checked() -> None:
