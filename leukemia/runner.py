@@ -327,7 +327,7 @@ def _read_limits(given: Mapping[str, object], verify: bool) -> tuple[DataLimits,
 
     The data set is read, checked and let go: the kernels read it back from the cache the read fills.
     Held by the runner, a study's matrix — or the heap it was parsed in, which the C library keeps after
-    Python frees it — would sit beside the kernels for the whole run (0.9 GB at 54,675 × 2,000).
+    Python frees it — would sit beside the kernels for the whole run (0.85 GB at 54,675 × 2,000).
     """
     data = _read_data(given, verify)
     if data is None:
