@@ -322,8 +322,9 @@ def _read_data(given: Mapping[str, object], verify: bool) -> Dataset | None:
         return None
 
 
-def _read_limits(given: Mapping[str, object], verify: bool) -> tuple[DataLimits, str] | None:
-    """What the run's parameters are checked against, and the data set's name; None as for :func:`_read_data`.
+def _read_limits(given: Mapping[str, object], verify: bool) -> tuple[DataLimits | None, str | None]:
+    """What the run's parameters are checked against, and the data set's name; both None where
+    :func:`_read_data` gives None.
 
     The data set is read, checked and let go: the kernels read it back from the cache the read fills.
     Held by the runner, a study's matrix — or the heap it was parsed in, which the C library keeps after
@@ -331,7 +332,7 @@ def _read_limits(given: Mapping[str, object], verify: bool) -> tuple[DataLimits,
     """
     data = _read_data(given, verify)
     if data is None:
-        return None
+        return None, None
     limits, name = DataLimits.of(data), data.name
     del data
     _return_freed_memory()
@@ -487,8 +488,8 @@ def _plan(
     if data is not None:
         given["DATASET"] = str(Path(data).expanduser().resolve())
     own_data = _own_data(given)
-    before = _read_limits(given, verify)  # read and checked first: the data bound the parameters
-    typed = validate(given, specs, before[0] if before is not None else None)
+    limits, data_name = _read_limits(given, verify)  # read and checked first: the data bound the parameters
+    typed = validate(given, specs, limits)
     address = scheduler_address(scheduler)
     if address is not None:
         try:
@@ -496,13 +497,13 @@ def _plan(
         except ClusterError as exc:
             raise RunError(str(exc)) from None
     name = run_name({key: value for key, value in typed.items() if key != "DATASET"})
-    if before is not None and own_data:  # reports/<data set name>, then the non-default parameters
-        name = _safe(before[1]) + ("" if name == "default" else f"_{name}")
+    if data_name is not None and own_data:  # reports/<data set name>, then the non-default parameters
+        name = _safe(data_name) + ("" if name == "default" else f"_{name}")
     directory = Path(out_dir) if out_dir is not None else config.REPORTS_DIR / name
     directory = directory.expanduser().resolve()
     directory.mkdir(parents=True, exist_ok=True)
     values = {name: typed.get(name, spec.default) for name, spec in specs.items()}
-    return _Plan(paths, typed, values, directory, own_data, address, verify, before is not None, parallel)
+    return _Plan(paths, typed, values, directory, own_data, address, verify, data_name is not None, parallel)
 
 
 def _clean(directory: Path) -> None:
@@ -658,8 +659,7 @@ def sweep(
     given = dict(given or {})
     if data is not None:
         given["DATASET"] = str(Path(data).expanduser().resolve())
-    before = _read_limits(given, verify)
-    limits = before[0] if before is not None else None
+    limits, _ = _read_limits(given, verify)
     points = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
     for point in points:  # every point is validated before the first run starts
         validate({**given, **point}, specs, limits)

@@ -115,7 +115,7 @@ def test_the_runner_reads_the_limits_and_lets_the_data_go(bladder_yaml: Path, mo
     assert read and read[0]() is None, "the runner still holds the data set's matrix"
     assert limits == DataLimits.of(load_dataset(bladder_yaml)) and name == load_dataset(bladder_yaml).name
     monkeypatch.undo()
-    assert runner._read_limits({"DATASET": "golub", "DATA_DIR": "/nonexistent"}, verify=True) is None
+    assert runner._read_limits({"DATASET": "golub", "DATA_DIR": "/nonexistent"}, verify=True) == (None, None)
 
 
 @pytest.mark.skipif(
