@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import nbformat
+import zmq
 from jupyter_client import AsyncKernelManager
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from traitlets import default
@@ -87,6 +88,17 @@ class ThisInterpreterKernelManager(AsyncKernelManager):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
         _MANAGERS.add(self)
+        # ipykernel 7.3+ warns at every start of a kernel that talks over TCP without encryption;
+        # jupyter_client 8.10+ provisions CurveZMQ keys for kernels that support them when asked.
+        if "transport_encryption" in self.trait_names() and zmq.has("curve"):
+            self.transport_encryption = "auto"
+
+    async def _async_interrupt_kernel(self) -> None:
+        # jupyter_client interrupts a kernel before asking it to shut down, in case a cell is still
+        # running; the runner's kernels are idle by then (an interrupted run kills them: kill_kernels),
+        # and the SIGINT only made ipykernel print "KeyboardInterrupt caught in kernel" to the terminal.
+        if not self.shutting_down:
+            await super()._async_interrupt_kernel()
 
     @default("kernel_spec_manager")
     def _default_kernel_spec_manager(self) -> KernelSpecManager:
