@@ -226,7 +226,7 @@ def _add_report(commands: argparse._SubParsersAction) -> None:
         description="Render the executed notebooks of a run directory to report.html (no network needed).",
     )  # fmt: skip
     report.add_argument(
-        "run_dir", type=Path, nargs="?", default=config.REPORTS_DIR / "default", metavar="RUN_DIR"
+        "run_dir", type=Path, nargs="?", default=config.reports_dir() / "default", metavar="RUN_DIR"
     )
     report.add_argument("--show-code", action="store_true", help="include code cells")
     report.set_defaults(handler=_report)

@@ -1,22 +1,57 @@
 """Project-wide settings: where things live, the one random seed, the data checksums — and the environment.
 
-Paths are derived from this file's location so that the package works from any working
-directory. This is the one module that reads environment variables: the functions at its end
-(:func:`data_dir`, :func:`cache_dir`, :func:`results_dir`, :func:`verify_checksums`,
-:func:`scheduler`) are what every other module asks. ``LEUKEMIA_DATA_DIR`` moves the data (CI points
-it at a read-only shared copy); the runner hands the other variables to the kernels it starts.
+The package runs in one of two places, and the paths follow:
+
+- **from a source checkout** (the clone's ``make`` workflow, an editable install): the notebooks are
+  the checkout's ``notebooks/``, run directories and the disk cache go to its ``reports/``, Golub's
+  files to its ``data/raw/``;
+- **installed** (``pip install``, ``pipx``, a conda environment): the notebooks ship inside the
+  package (``leukemia/notebooks``, found with :mod:`importlib.resources`), run directories go to
+  ``reports/`` in the current directory (or ``--out``), the cache to the user's cache directory and
+  Golub's files to the user's data directory (both from :mod:`platformdirs`).
+
+This is the one module that reads environment variables: the functions at its end
+(:func:`data_dir`, :func:`cache_dir`, :func:`results_dir`, :func:`reports_dir`,
+:func:`verify_checksums`, :func:`scheduler`) are what every other module asks. ``LEUKEMIA_DATA_DIR``
+moves the data (CI points it at a read-only shared copy); the runner hands the other variables to the
+kernels it starts.
 """
 
 from __future__ import annotations
 
 import os
+from importlib.resources import files
 from pathlib import Path
 
+import platformdirs
+
+#: The package's name, which is also its folder in the user's cache and data directories.
+APP_NAME = "leukemia"
+
 PACKAGE_DIR: Path = Path(__file__).resolve().parent
-PROJECT_DIR: Path = PACKAGE_DIR.parent
-NOTEBOOKS_DIR: Path = PROJECT_DIR / "notebooks"
-REPORTS_DIR: Path = PROJECT_DIR / "reports"
-DEFAULT_DATA_DIR: Path = PROJECT_DIR / "data" / "raw"
+
+
+def _checkout(package_dir: Path) -> Path | None:
+    """The source checkout that holds ``package_dir``, or None for an installed package."""
+    root = package_dir.parent
+    return root if (root / "pyproject.toml").is_file() and (root / "notebooks").is_dir() else None
+
+
+#: The source checkout the package runs from (an editable install, the ``make`` workflow), or None
+#: when it is installed: then nothing is read from, or written beside, the installed package.
+CHECKOUT: Path | None = _checkout(PACKAGE_DIR)
+
+#: The numbered notebooks, the glossary and the worked solutions: the checkout's ``notebooks/``, or
+#: the copy an installed package carries as package data.
+NOTEBOOKS_DIR: Path = (
+    CHECKOUT / "notebooks"
+    if CHECKOUT is not None
+    else Path(str(files(__package__ or APP_NAME) / "notebooks"))
+)
+#: Where Golub's files are fetched to when neither a parameter nor ``$LEUKEMIA_DATA_DIR`` says.
+DEFAULT_DATA_DIR: Path = (
+    CHECKOUT / "data" / "raw" if CHECKOUT is not None else Path(platformdirs.user_data_dir(APP_NAME))
+)
 
 #: Environment variable that, when set and non-empty, replaces :data:`DEFAULT_DATA_DIR`.
 DATA_DIR_ENV_VAR = "LEUKEMIA_DATA_DIR"
@@ -56,7 +91,8 @@ KAGGLE_URL = "https://www.kaggle.com/datasets/crawford/gene-expression"
 
 
 def data_dir(override: str | Path | None = None) -> Path:
-    """Return the data directory: ``override``, else ``$LEUKEMIA_DATA_DIR``, else ``data/raw``.
+    """Return the data directory: ``override``, else ``$LEUKEMIA_DATA_DIR``, else :data:`DEFAULT_DATA_DIR`
+    (the checkout's ``data/raw``, or the user's data directory for an installed package).
 
     Parameters
     ----------
@@ -78,10 +114,22 @@ def _variable(name: str) -> str:
     return os.environ.get(name, "").strip()
 
 
+def reports_dir() -> Path:
+    """Where run directories go by default: the checkout's ``reports/``, else ``reports/`` in the
+    current directory."""
+    return (CHECKOUT if CHECKOUT is not None else Path.cwd()) / "reports"
+
+
+def _own_folder() -> Path:
+    """The checkout's ``reports/``, else the user's cache directory (never the installed package)."""
+    return CHECKOUT / "reports" if CHECKOUT is not None else Path(platformdirs.user_cache_dir(APP_NAME))
+
+
 def cache_dir() -> Path:
-    """``$LEUKEMIA_CACHE_DIR`` if set, else ``reports/cache`` in the project."""
+    """``$LEUKEMIA_CACHE_DIR`` if set, else ``reports/cache`` in the checkout, else the user's cache
+    directory (e.g. ``~/.cache/leukemia/cache`` on Linux)."""
     chosen = _variable(CACHE_DIR_ENV_VAR)
-    return Path(chosen).expanduser().resolve() if chosen else REPORTS_DIR / "cache"
+    return Path(chosen).expanduser().resolve() if chosen else _own_folder() / "cache"
 
 
 def dataset_cache_dir() -> Path:
@@ -91,9 +139,10 @@ def dataset_cache_dir() -> Path:
 
 
 def results_dir() -> Path:
-    """``$LEUKEMIA_RESULTS_DIR`` if set (a run's ``results/``), else ``reports/results``."""
+    """``$LEUKEMIA_RESULTS_DIR`` if set (a run's ``results/``), else ``results`` beside the cache's
+    default folder (the checkout's ``reports/``, or the user's cache directory)."""
     chosen = _variable(RESULTS_DIR_ENV_VAR)
-    return Path(chosen).expanduser().resolve() if chosen else REPORTS_DIR / "results"
+    return Path(chosen).expanduser().resolve() if chosen else _own_folder() / "results"
 
 
 def verify_checksums() -> bool:

@@ -269,9 +269,13 @@ def _safe(text: str) -> str:
 
 
 def _git_commit() -> str | None:
+    """The checkout's commit; None for an installed package (whose version the manifest records), or
+    where git cannot say."""
+    if config.CHECKOUT is None:
+        return None
     try:
         result = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=config.PROJECT_DIR, capture_output=True, text=True, timeout=10
+            ["git", "rev-parse", "HEAD"], cwd=config.CHECKOUT, capture_output=True, text=True, timeout=10
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -486,7 +490,12 @@ def _plan(
     specs = parameters(paths)
     given = dict(given or {})
     if data is not None:
-        given["DATASET"] = str(Path(data).expanduser().resolve())
+        given["DATASET"] = data
+    # Paths are the caller's: the kernels start in the notebooks' folder (in an installed package, inside it).
+    for key in ("DATASET", "DATA_DIR"):
+        value = str(given.get(key, "")).strip()
+        if value and (key != "DATASET" or value.lower() != GOLUB):
+            given[key] = str(Path(value).expanduser().resolve())
     own_data = _own_data(given)
     limits, data_name = _read_limits(given, verify)  # read and checked first: the data bound the parameters
     typed = validate(given, specs, limits)
@@ -499,7 +508,7 @@ def _plan(
     name = run_name({key: value for key, value in typed.items() if key != "DATASET"})
     if data_name is not None and own_data:  # reports/<data set name>, then the non-default parameters
         name = _safe(data_name) + ("" if name == "default" else f"_{name}")
-    directory = Path(out_dir) if out_dir is not None else config.REPORTS_DIR / name
+    directory = Path(out_dir) if out_dir is not None else config.reports_dir() / name
     directory = directory.expanduser().resolve()
     directory.mkdir(parents=True, exist_ok=True)
     values = {name: typed.get(name, spec.default) for name, spec in specs.items()}
@@ -663,7 +672,7 @@ def sweep(
     points = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
     for point in points:  # every point is validated before the first run starts
         validate({**given, **point}, specs, limits)
-    directory = Path(out_dir) if out_dir is not None else config.REPORTS_DIR / f"sweep-{'-'.join(grid)}"
+    directory = Path(out_dir) if out_dir is not None else config.reports_dir() / f"sweep-{'-'.join(grid)}"
     directory = directory.expanduser().resolve()
     directory.mkdir(parents=True, exist_ok=True)
     frames = []

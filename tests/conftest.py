@@ -13,6 +13,9 @@ from leukemia import config
 from leukemia.data import GolubData, load_golub
 from leukemia.kernels import KERNEL_ENVIRONMENT
 
+#: The checkout these tests run in.
+ROOT = Path(__file__).resolve().parents[1]
+
 matplotlib.use("Agg")  # figures drawn by the tests themselves
 # The kernels nbval starts inherit this process's environment: give them what the runner's kernels get,
 # so that a user's MPLBACKEND or PYTHONWARNINGS cannot change what the notebooks show.
@@ -37,8 +40,7 @@ def data_dir() -> Path:
 def bladder_dir() -> Path:
     """The second real data set: ../shared/data/bladder2004 or $LEUKEMIA_BLADDER_DIR (fails if missing)."""
     folder = Path(
-        os.environ.get("LEUKEMIA_BLADDER_DIR", "").strip()
-        or config.PROJECT_DIR.parent / "shared/data/bladder2004"
+        os.environ.get("LEUKEMIA_BLADDER_DIR", "").strip() or ROOT.parent / "shared/data/bladder2004"
     )
     if not (folder / "expression.tsv.gz").is_file():
         pytest.fail(f"the bladder data are not in {folder}: set LEUKEMIA_BLADDER_DIR", pytrace=False)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
-from leukemia import config
+#: The checkout these tests run in.
+ROOT = Path(__file__).resolve().parents[1]
 
-BENCHMARKS = config.PROJECT_DIR / "benchmarks"
+BENCHMARKS = ROOT / "benchmarks"
 
 
 def _run(script: str, *args: str) -> str:

@@ -13,6 +13,9 @@ from conftest import write_expression_csv, write_labels_csv
 from leukemia import config
 from leukemia.data import DataError, GolubData, load_golub, read_expression, read_labels
 
+#: The checkout these tests run in.
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def load_unverified(folder: Path) -> GolubData:
     """Load synthetic files (whose checksums cannot match) without the checksum warnings."""
@@ -100,7 +103,7 @@ def test_data_dir_from_environment(monkeypatch: pytest.MonkeyPatch, tiny_dir: Pa
     assert load_unverified(None).X_train.shape == (4, 3)  # type: ignore[arg-type]
     monkeypatch.delenv(config.DATA_DIR_ENV_VAR)
     assert config.data_dir() == config.DEFAULT_DATA_DIR
-    assert config.DEFAULT_DATA_DIR == config.PROJECT_DIR / "data" / "raw"
+    assert config.DEFAULT_DATA_DIR == ROOT / "data" / "raw"
 
 
 # ---------------------------------------------------------------------- synthetic files

@@ -11,6 +11,9 @@ import pytest
 
 from leukemia.kernels import FigureError, execute_notebook, missing_figures
 
+#: The checkout these tests run in.
+ROOT = Path(__file__).resolve().parents[1]
+
 FIGURE_NOTEBOOK = nbformat.v4.new_notebook(
     cells=[
         nbformat.v4.new_code_cell(
@@ -90,8 +93,8 @@ def test_nbval_checks_the_figures_under_a_headless_backend() -> None:
     notebook = config.NOTEBOOKS_DIR / "03_preprocessing.ipynb"
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval", "--nbval-current-env",
-         "--nbval-sanitize-with", str(config.PROJECT_DIR / "tests" / "nbval_sanitize.cfg"), str(notebook)],
-        capture_output=True, text=True, timeout=600, cwd=config.PROJECT_DIR,
+         "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"), str(notebook)],
+        capture_output=True, text=True, timeout=600, cwd=ROOT,
         env={**os.environ, "MPLBACKEND": "Agg"},
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:]

@@ -18,13 +18,16 @@ from find_browser import BrowserNotFound, find_browser, install_hint
 
 from leukemia import config
 
+#: The checkout these tests run in.
+ROOT = Path(__file__).resolve().parents[1]
+
 NOTEBOOK = config.NOTEBOOKS_DIR / "01_load.ipynb"
 
 
 def _nbval(notebook: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval", "--nbval-current-env",
-         "--nbval-sanitize-with", str(config.PROJECT_DIR / "tests" / "nbval_sanitize.cfg"), str(notebook)],
+         "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"), str(notebook)],
         capture_output=True, text=True, timeout=600, cwd=notebook.parent,
     )  # fmt: skip
 
@@ -114,7 +117,7 @@ def test_install_hint_names_what_to_install(system: str, expected: str) -> None:
 
 def test_make_browser_stops_with_one_clear_message(tmp_path: Path) -> None:
     """No browser, no way to install one: one message, exit 1 — not a failure deep in the suite."""
-    script = config.PROJECT_DIR / "tests" / "find_browser.py"
+    script = ROOT / "tests" / "find_browser.py"
     env = {**os.environ, "PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path)}
     env.pop("CHROME_PATH", None)
     env["LEUKEMIA_BROWSER_INSTALL"] = "0"  # as on a machine where nothing can be installed

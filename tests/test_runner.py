@@ -559,3 +559,30 @@ def test_a_run_in_parallel_gives_what_a_run_in_order_gives(tmp_path: Path) -> No
         assert _text_outputs(runs[1] / name) == _text_outputs(runs[2] / name), name
     manifest = json.loads((runs[2] / "manifest.json").read_text())
     assert manifest["status"] == "complete"
+
+
+def test_relative_paths_are_the_callers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernels start in the notebooks' folder, so a relative DATA_DIR or DATASET is resolved where the
+    user typed it."""
+    from leukemia.runner import _plan
+
+    monkeypatch.chdir(tmp_path)
+    plan = _plan(
+        {"DATA_DIR": "golub-files"},
+        notebooks="01",
+        out_dir=tmp_path / "run",
+        verify=True,
+        scheduler=None,
+        data=None,
+    )
+    assert plan.typed["DATA_DIR"] == str(tmp_path / "golub-files")
+    (tmp_path / "study").mkdir()
+    with pytest.raises(RunError, match=re.escape(str(tmp_path / "study" / "dataset.yaml"))):
+        _plan(
+            {},
+            notebooks="01",
+            out_dir=tmp_path / "run",
+            verify=True,
+            scheduler=None,
+            data="study/dataset.yaml",
+        )
