@@ -17,7 +17,7 @@ export LEUKEMIA_DATA_DIR := $(abspath $(or $(LEUKEMIA_DATA_DIR),data/raw))
 # Silence the debugger's frozen-modules warning that Python 3.11 kernels print at start.
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: report test lint data browser lab notebooks bench clean help
+.PHONY: report test lint data browser lab notebooks bench lock clean help
 
 help:
 	@echo "make report   leukemia run: all notebooks into reports/default/ and report.html (sets up first)"
@@ -25,6 +25,7 @@ help:
 	@echo "make lab      JupyterLab on the notebooks, with the project's environment"
 	@echo "make notebooks  re-execute the committed notebooks in place (after changing them)"
 	@echo "make bench    the three benchmarks of benchmarks/README.md (about 5 minutes)"
+	@echo "make lock     re-resolve requirements-lock.txt from pyproject.toml (maintainers; uv)"
 	@echo "make clean    remove the virtual environment, caches and reports (not the data)"
 
 $(STAMP): pyproject.toml requirements-lock.txt
@@ -74,6 +75,17 @@ bench: data
 	$(BIN)/python benchmarks/bench_selection.py
 	$(BIN)/python benchmarks/bench_run.py
 	$(BIN)/python benchmarks/bench_scale.py
+
+# Maintainers: re-resolve requirements-lock.txt after changing pyproject.toml's dependencies. uv resolves
+# for every platform and Python at once (markers in the file), and keeps each version the file pins while
+# it still satisfies pyproject.toml; `make lock UPGRADE=--upgrade` moves them all (then `make notebooks`: the committed
+# outputs were produced with the pinned versions). No hashes: make installs the project itself against
+# the file as pip constraints, and a constraint with a hash puts pip in hash-checking mode for everything,
+# the project included, which has none.
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet "uv>=0.9"
+	$(BIN)/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 --quiet \
+	  --output-file requirements-lock.txt $(UPGRADE)
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .ruff_cache build *.egg-info
