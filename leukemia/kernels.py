@@ -84,6 +84,8 @@ class ThisInterpreterKernelManager(AsyncKernelManager):
 
     #: Variables the kernel gets on top of this process's environment and :data:`KERNEL_ENVIRONMENT`.
     extra_environment: Mapping[str, str] = {}
+    #: Where the kernel process's own standard output and error go (appended), or None: this process's.
+    output_log: Path | None = None
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
@@ -92,6 +94,16 @@ class ThisInterpreterKernelManager(AsyncKernelManager):
         # jupyter_client 8.10+ provisions CurveZMQ keys for kernels that support them when asked.
         if "transport_encryption" in self.trait_names() and zmq.has("curve"):
             self.transport_encryption = "auto"
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: object) -> None:
+        if self.output_log is None:
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            return
+        # ipykernel sends what is written to the kernel's file descriptors (warnings of the worker
+        # processes it starts, C libraries) to the notebook and also echoes it to its own stderr, as it
+        # does its log: those copies go to the file, and the terminal keeps the progress bar.
+        with self.output_log.open("ab") as log:
+            await super()._async_launch_kernel(kernel_cmd, **kw | {"stdout": log, "stderr": log})
 
     async def _async_interrupt_kernel(self) -> None:
         # jupyter_client interrupts a kernel before asking it to shut down, in case a cell is still
@@ -126,9 +138,11 @@ def kill_kernels() -> int:
     return killed
 
 
-def _manager_with(environment: Mapping[str, str]) -> type[ThisInterpreterKernelManager]:
-    """A kernel manager class whose kernels also get ``environment`` (this process's stays as it is)."""
-    return type("RunKernelManager", (ThisInterpreterKernelManager,), {"extra_environment": dict(environment)})
+def _manager_with(environment: Mapping[str, str], log: Path | None) -> type[ThisInterpreterKernelManager]:
+    """A kernel manager class whose kernels also get ``environment`` (this process's stays as it is), and
+    write their own output to ``log``."""
+    attributes = {"extra_environment": dict(environment), "output_log": log}
+    return type("RunKernelManager", (ThisInterpreterKernelManager,), attributes)
 
 
 def missing_figures(notebook: nbformat.NotebookNode) -> list[int]:
@@ -154,11 +168,15 @@ def execute_notebook(
     cwd: Path | None = None,
     drop_tags: Sequence[str] = (),
     environment: Mapping[str, str] | None = None,
+    log: Path | None = None,
 ) -> None:
     """Execute ``source`` into ``target`` with papermill, in this interpreter, then check its figures.
 
     Cells carrying any of ``drop_tags`` are left out (e.g. lessons about one data set only). The kernel
-    gets ``environment`` on top of this process's variables (which are left unchanged).
+    gets ``environment`` on top of this process's variables (which are left unchanged). With ``log``, the
+    kernel process's own output — its log, and ipykernel's terminal copy of what reaches the notebook
+    through file descriptors, such as warnings of worker processes — is appended to that file instead of
+    this process's terminal; the notebook's outputs are the same either way.
 
     Raises
     ------
@@ -179,7 +197,7 @@ def execute_notebook(
         papermill.execute_notebook(
             str(run_from), str(target), parameters=dict(parameters or {}), kernel_name=KERNEL_NAME,
             progress_bar=False, cwd=str(cwd or source.parent),
-            kernel_manager_class=_manager_with(environment or {}),
+            kernel_manager_class=_manager_with(environment or {}, log),
         )  # fmt: skip
     finally:
         if run_from != source:

@@ -19,6 +19,7 @@ import pandas as pd
 from leukemia import config
 
 __all__ = [
+    "LOGS_FOLDER",
     "MANIFEST_FILE",
     "METRICS_FILE",
     "REPORT_FILE",
@@ -34,6 +35,8 @@ __all__ = [
 
 REPORT_FILE, METRICS_FILE, MANIFEST_FILE = "report.html", "metrics.csv", "manifest.json"
 RESULTS_FOLDER = "results"
+#: What each notebook's kernel printed outside the notebook (a file per notebook, kept only when not empty).
+LOGS_FOLDER = "logs"
 #: Set by the runner for its kernels: the folder notebooks record their result tables into.
 RESULTS_DIR_ENV_VAR = config.RESULTS_DIR_ENV_VAR
 #: The result tables, in the order ``metrics.csv`` lists them (others follow, by name).

@@ -33,6 +33,7 @@ from leukemia.dataset import Dataset
 from leukemia.kernels import FigureError, execute_notebook, kill_kernels
 from leukemia.provenance import provenance_table
 from leukemia.rundir import (
+    LOGS_FOLDER,
     MANIFEST_FILE,
     METRICS_FILE,
     REPORT_FILE,
@@ -520,6 +521,7 @@ def _clean(directory: Path) -> None:
     for stale in [
         *directory.glob("[0-9][0-9]_*.ipynb"),
         *(directory / RESULTS_FOLDER).glob("*.csv"),
+        *(directory / LOGS_FOLDER).glob("*.log"),
         *(directory / n for n in (REPORT_FILE, METRICS_FILE, MANIFEST_FILE)),
     ]:
         stale.unlink(missing_ok=True)
@@ -572,10 +574,19 @@ def _execute(plan: _Plan, manifest: dict[str, object], progress: bool) -> Datase
     """
     environment = _kernel_environment(plan)
     drop = (GOLUB_ONLY,) if plan.own_data else ()
+    logs = plan.directory / LOGS_FOLDER  # what the kernels print outside their notebooks
+    logs.mkdir(exist_ok=True)
 
     def execute(path: Path) -> None:
         own = {name: plan.typed[name] for name in papermill.inspect_notebook(str(path)) if name in plan.typed}
-        execute_notebook(path, plan.directory / path.name, own, drop_tags=drop, environment=environment)
+        log = logs / f"{path.stem}.log"
+        try:
+            execute_notebook(
+                path, plan.directory / path.name, own, drop_tags=drop, environment=environment, log=log
+            )
+        finally:
+            if log.exists() and log.stat().st_size == 0:
+                log.unlink()
 
     pending, done = list(plan.paths), set[str]()
     running: dict[Future[None], Path] = {}
@@ -622,6 +633,8 @@ def _execute(plan: _Plan, manifest: dict[str, object], progress: bool) -> Datase
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
+        if not any(logs.iterdir()):
+            logs.rmdir()
     source, folder = str(plan.resolved.get("DATASET", GOLUB)), str(plan.resolved.get("DATA_DIR", ""))
     return load_dataset(source, data_dir=folder, verify=plan.verify)
 

@@ -109,3 +109,29 @@ def test_cells_with_a_dropped_tag_are_left_out(tmp_path: Path) -> None:
     executed = nbformat.read(tmp_path / "out.ipynb", as_version=4)
     assert [c.source for c in executed.cells] == ["print('generic')"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.ipynb", "out.ipynb"], "no temporary copy left"
+
+
+def test_what_the_kernel_prints_outside_the_notebook_goes_to_its_log(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ipykernel copies what reaches a notebook through file descriptors (a worker process's warning, a C
+    library) to its own stderr: with a log, that copy goes to the file, not the user's terminal."""
+    monkeypatch.delenv("PYTEST_CURRENT_TEST")  # inside pytest, ipykernel does not capture file descriptors
+    code = (
+        "import subprocess, sys\n"
+        "subprocess.run([sys.executable, '-c', 'import sys; sys.stderr.write(\"a worker warns\\\\n\")'])"
+    )
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(code)], metadata=FIGURE_NOTEBOOK.metadata
+    )
+    source, log = tmp_path / "in.ipynb", tmp_path / "logs" / "in.log"
+    log.parent.mkdir()
+    nbformat.write(notebook, source)
+    capfd.readouterr()
+    execute_notebook(source, tmp_path / "logged.ipynb", log=log)
+    assert "a worker warns" not in capfd.readouterr().err, "not on the terminal"
+    assert "a worker warns" in log.read_text()
+    shown = nbformat.read(tmp_path / "logged.ipynb", as_version=4).cells[0].outputs
+    assert any("a worker warns" in output.get("text", "") for output in shown), "the notebook keeps it"
+    execute_notebook(source, tmp_path / "unlogged.ipynb")  # without a log: ipykernel's terminal copy
+    assert "a worker warns" in capfd.readouterr().err
