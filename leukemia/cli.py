@@ -17,6 +17,10 @@ __all__ = ["main"]
 def _fetch(args: argparse.Namespace) -> int:
     from leukemia.data import fetch
 
+    if args.quiet:  # pooch tells, on standard error, of every file it copies or downloads
+        import pooch
+
+        pooch.get_logger().setLevel("WARNING")
     paths = fetch(args.data_dir, source=args.source, force=args.force, progressbar=not args.quiet)
     for name, path in paths.items():
         print(f"ok  {name}  sha256 {config.DATA_SHA256[name][:12]}…  {path}")
@@ -97,7 +101,7 @@ def _execution_options(command: argparse.ArgumentParser) -> None:
     """The options ``run`` and ``sweep`` share: progress, checksums, where the folds run, the data set."""
     command.add_argument(
         "--data", type=Path, metavar="DATASET.yaml",
-        help="run on your own data described by a dataset.yaml (README: Your own data); default Golub's",
+        help="run on your own data described by a dataset.yaml (docs/data.md); default Golub's",
     )  # fmt: skip
     command.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     command.add_argument(
@@ -151,14 +155,14 @@ def _add_fetch(commands: argparse._SubParsersAction) -> None:
         type=Path,
         default=None,
         metavar="DIR",
-        help=f"where to put the files (default: ${config.DATA_DIR_ENV_VAR} or data/raw)",
+        help=f"where to put the files (default: ${config.DATA_DIR_ENV_VAR}, else {config.DEFAULT_DATA_DIR})",
     )
     fetch.add_argument(
         "--force",
         action="store_true",
         help="replace files already there whose checksum is wrong",
     )
-    fetch.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    fetch.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no message per file")
     fetch.set_defaults(handler=_fetch)
 
 

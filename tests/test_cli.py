@@ -30,6 +30,7 @@ def test_fetch_from_folder(data_dir: Path, tmp_path: Path) -> None:
     result = run("fetch", "--from", str(data_dir), "--data-dir", str(target), "--quiet")
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("ok  ") == 3
+    assert result.stderr == "", "--quiet: no progress bar and no word of each file copied"
     for name, sha in config.DATA_SHA256.items():
         assert pooch.file_hash(str(target / name)) == sha
 
