@@ -2,7 +2,8 @@
 
 Entries are keyed by the function, its arguments and a fingerprint of the package's source, so
 editing any module of ``leukemia`` invalidates them. The folder is ``$LEUKEMIA_CACHE_DIR`` or
-``reports/cache`` (git-ignored); deleting it only costs time.
+:func:`leukemia.config.cache_dir`'s default (a checkout's ``reports/cache``, git-ignored; the user's cache
+folder for an installed package); deleting it only costs time.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ T = TypeVar("T")
 
 
 def cache_dir() -> Path:
-    """``$LEUKEMIA_CACHE_DIR`` if set, else ``reports/cache`` (:func:`leukemia.config.cache_dir`)."""
+    """``$LEUKEMIA_CACHE_DIR`` if set, else :func:`leukemia.config.cache_dir`'s default."""
     return config.cache_dir()
 
 

@@ -41,12 +41,10 @@ def _checkout(package_dir: Path) -> Path | None:
 #: when it is installed: then nothing is read from, or written beside, the installed package.
 CHECKOUT: Path | None = _checkout(PACKAGE_DIR)
 
-#: The numbered notebooks, the glossary and the worked solutions: the checkout's ``notebooks/``, or
-#: the copy an installed package carries as package data.
+#: The numbered notebooks and the glossary: the checkout's ``notebooks/``, or the copy an installed
+#: package carries as package data.
 NOTEBOOKS_DIR: Path = (
-    CHECKOUT / "notebooks"
-    if CHECKOUT is not None
-    else Path(str(files(__package__ or APP_NAME) / "notebooks"))
+    CHECKOUT / "notebooks" if CHECKOUT is not None else Path(str(files(APP_NAME) / "notebooks"))
 )
 #: Where Golub's files are fetched to when neither a parameter nor ``$LEUKEMIA_DATA_DIR`` says.
 DEFAULT_DATA_DIR: Path = (
