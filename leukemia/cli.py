@@ -242,7 +242,7 @@ def _add_sweep(commands: argparse._SubParsersAction) -> None:
         "sweep", help="one run per combination of parameter values, then a comparison page",
         description=(
             "Run the notebooks once per combination of the given values (e.g. -p K_GENES 10,20,50) and write "
-            "sweep.html comparing independent-set accuracy with its 95%% CI across the runs."
+            "sweep.html comparing independent-set accuracy with its 95% CI across the runs."
         ),
     )  # fmt: skip
     sweep.add_argument(
