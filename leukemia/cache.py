@@ -1,7 +1,9 @@
 """An on-disk cache for slow, deterministic results shared between notebooks (joblib.Memory).
 
-Entries are keyed by the function, its arguments and a fingerprint of the package's source, so
-editing any module of ``leukemia`` invalidates them. The folder is ``$LEUKEMIA_CACHE_DIR`` or
+Entries are keyed by the function, its arguments, a fingerprint of the package's source and the versions
+of Python and of the libraries that compute (:data:`COMPUTING_LIBRARIES`), so editing any module of
+``leukemia`` or upgrading one of those libraries invalidates them: a result computed by another environment
+is never replayed. The folder is ``$LEUKEMIA_CACHE_DIR`` or
 :func:`leukemia.config.cache_dir`'s default (a checkout's ``reports/cache``, git-ignored; the user's cache
 folder for an installed package); deleting it only costs time.
 """
@@ -11,7 +13,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
+import platform
 from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TypeVar
 
@@ -21,11 +25,13 @@ from leukemia import config
 
 __all__ = [
     "CACHE_DIR_ENV_VAR",
+    "COMPUTING_LIBRARIES",
     "NOT_IN_KEY",
     "cache_dir",
     "cached",
     "cached_in",
     "hash_value",
+    "library_versions",
     "source_fingerprint",
 ]
 
@@ -46,6 +52,33 @@ def source_fingerprint() -> str:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+#: Distributions whose versions are part of every cached result's key: those whose code computes what is
+#: cached (xgboost installs as xgboost-cpu on Linux and Windows; a missing one counts as "not installed").
+COMPUTING_LIBRARIES: tuple[str, ...] = (
+    "numpy",
+    "scipy",
+    "pandas",
+    "scikit-learn",
+    "xgboost",
+    "xgboost-cpu",
+    "glum",
+    "minisom",
+    "joblib",
+)
+
+
+@functools.cache
+def library_versions() -> dict[str, str]:
+    """Python's version and each of :data:`COMPUTING_LIBRARIES`'s, as a cached result's key holds them."""
+    versions = {"python": platform.python_version()}
+    for name in COMPUTING_LIBRARIES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
 
 
 def _key(value: object) -> object:
@@ -73,13 +106,21 @@ def hash_value(value: object) -> str:
 
 
 def _run(
-    module: str, name: str, fingerprint: str, args_key: tuple, kwargs_key: dict, args: tuple, kwargs: dict
+    module: str,
+    name: str,
+    fingerprint: str,
+    versions: dict[str, str],
+    args_key: tuple,
+    kwargs_key: dict,
+    args: tuple,
+    kwargs: dict,
 ) -> object:
     return getattr(importlib.import_module(module), name)(*args, **kwargs)
 
 
 def cached(func: Callable[..., T], *args: object, **kwargs: object) -> T:
-    """``func(*args, **kwargs)``, computed once per arguments and package source, then read from disk."""
+    """``func(*args, **kwargs)``, computed once per arguments, package source and library versions, then
+    read from disk."""
     return cached_in(cache_dir(), func, *args, **kwargs)
 
 
@@ -93,4 +134,5 @@ def cached_in(folder: Path, func: Callable[..., T], *args: object, **kwargs: obj
     args_key = tuple(_key(a) for a in args)
     kwargs_key = {name: _key(value) for name, value in kwargs.items() if name not in NOT_IN_KEY}
     call = memory.cache(_run, ignore=["args", "kwargs"])
-    return call(func.__module__, func.__qualname__, source_fingerprint(), args_key, kwargs_key, args, kwargs)
+    key = (func.__module__, func.__qualname__, source_fingerprint(), library_versions(), args_key, kwargs_key)
+    return call(*key, args, kwargs)

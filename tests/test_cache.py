@@ -113,3 +113,41 @@ def test_a_data_set_read_from_its_files_and_from_the_cache_is_one_key(
     CALLS.clear()
     assert cached(len_of_train, parsed) == cached(len_of_train, from_cache) == len(parsed.X_train)
     assert CALLS == [len(parsed.X_train)], "computed once"
+
+
+def test_a_result_computed_with_other_library_versions_is_computed_afresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upgraded scikit-learn (or numpy, xgboost, …) may compute something else: its cache entries are
+    not the old environment's."""
+    monkeypatch.setenv(cache.CACHE_DIR_ENV_VAR, str(tmp_path))
+    installed = cache.library_versions()
+    CALLS.clear()
+    cached(square, 6), cached(square, 6)
+    monkeypatch.setattr(cache, "library_versions", lambda: installed | {"scikit-learn": "0.0.1"})
+    cached(square, 6), cached(square, 6)
+    monkeypatch.setattr(cache, "library_versions", lambda: installed)
+    cached(square, 6)
+    assert CALLS == [6, 6], "once per environment, and the first environment's entry is still there"
+
+
+def test_the_key_holds_the_versions_of_what_computes() -> None:
+    from importlib.metadata import version
+
+    versions = cache.library_versions()
+    assert {"python", "numpy", "scipy", "pandas", "scikit-learn", "glum", "minisom", "joblib"} <= set(
+        versions
+    )
+    assert versions["scikit-learn"] == version("scikit-learn") and versions["numpy"] == version("numpy")
+    assert {versions["xgboost"], versions["xgboost-cpu"]} - {"not installed"}, "one xgboost is installed"
+
+
+def test_the_tests_run_with_a_cache_of_their_own() -> None:
+    """nbval's kernels and the tests inherit the session's cache: never the checkout's reports/cache."""
+    import os
+
+    from leukemia import config
+
+    folder = Path(os.environ[cache.CACHE_DIR_ENV_VAR])
+    assert folder == Path(os.environ["LEUKEMIA_TESTS_OWN_CACHE"]) and folder.is_dir()
+    assert folder.name.startswith("leukemia-tests-cache-") and config.CHECKOUT not in folder.parents
