@@ -4,22 +4,55 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import matplotlib
 import pytest
 
 from leukemia import config
+from leukemia.cache import CACHE_DIR_ENV_VAR
 from leukemia.data import GolubData, load_golub
 from leukemia.kernels import KERNEL_ENVIRONMENT
 
 #: The checkout these tests run in.
 ROOT = Path(__file__).resolve().parents[1]
 
+#: Set by the process that starts the test session, to the disk cache it made for the session.
+OWN_CACHE_VAR = "LEUKEMIA_TESTS_OWN_CACHE"
+
 matplotlib.use("Agg")  # figures drawn by the tests themselves
 # The kernels nbval starts inherit this process's environment: give them what the runner's kernels get,
 # so that a user's MPLBACKEND or PYTHONWARNINGS cannot change what the notebooks show.
 os.environ.update(KERNEL_ENVIRONMENT)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The session's own disk cache, so that neither a test nor a notebook nbval runs replays a result
+    that another run of this checkout cached (``reports/cache``), perhaps with other library versions. The
+    first process makes it; pytest-xdist's workers and every kernel inherit the variables."""
+    if os.environ.get(OWN_CACHE_VAR):
+        return
+    folder = tempfile.mkdtemp(prefix="leukemia-tests-cache-")
+    os.environ[OWN_CACHE_VAR] = os.environ[CACHE_DIR_ENV_VAR] = folder
+    config.stash[_MADE_CACHE] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = config.stash.get(_MADE_CACHE, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.environ.pop(OWN_CACHE_VAR, None)
+
+
+_MADE_CACHE = pytest.StashKey[str]()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """nbval's cells execute the committed notebooks: they belong to the slow tier with the notebook runs."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
