@@ -51,10 +51,11 @@ def encode_labels(y: pd.Series, classes: tuple[str, ...] | None = None) -> pd.Se
         For a label that is not one of ``classes``.
     """
     classes = class_order(y) if classes is None else tuple(classes)
-    codes = pd.Categorical(y.astype(str), categories=list(classes)).codes
-    if (codes < 0).any():
-        unknown = sorted(set(y.astype(str)) - set(classes))
+    labels = y.astype(str)
+    unknown = sorted(set(labels) - set(classes))
+    if unknown:  # checked first: pandas 4 will refuse a Categorical of values outside its categories
         raise ValueError(f"labels must be {list(classes)}, found {unknown}.")
+    codes = pd.Categorical(labels, categories=list(classes)).codes
     return pd.Series(codes.astype(int), index=y.index, name=y.name)
 
 
