@@ -17,11 +17,12 @@ export LEUKEMIA_DATA_DIR := $(abspath $(or $(LEUKEMIA_DATA_DIR),data/raw))
 # Silence the debugger's frozen-modules warning that Python 3.11 kernels print at start.
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: report test lint data browser lab notebooks bench lock clean help
+.PHONY: report test test-fast lint data browser lab notebooks bench lock clean help
 
 help:
 	@echo "make report   leukemia run: all notebooks into reports/default/ and report.html (sets up first)"
 	@echo "make test     lint, unit tests and nbval on every notebook (sets everything up first)"
+	@echo "make test-fast  the unit tests without the slow tier (notebooks, kernels, clusters, installs)"
 	@echo "make lab      JupyterLab on the notebooks, with the project's environment"
 	@echo "make notebooks  re-execute the committed notebooks in place (after changing them)"
 	@echo "make bench    the three benchmarks of benchmarks/README.md (about 5 minutes)"
@@ -56,6 +57,11 @@ lint: $(STAMP)
 # cells in order in one kernel, which --dist loadscope guarantees).
 test: data lint browser
 	$(BIN)/python -m pytest -n 2 --dist loadscope tests notebooks $(NBVAL)
+
+# The fast tier, for the edit-test loop: everything but the tests marked slow (notebook runs, kernels,
+# exercises, Dask, benchmarks, the install, nbval). make test stays the full tier that CI runs.
+test-fast: data
+	$(BIN)/python -m pytest -n 2 --dist loadscope -m "not slow" tests
 
 lab: data
 	cd notebooks && ../$(BIN)/jupyter lab

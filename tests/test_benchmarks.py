@@ -10,6 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # runs the benchmarks at small sizes
+
 #: The checkout these tests run in.
 ROOT = Path(__file__).resolve().parents[1]
 

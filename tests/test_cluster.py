@@ -18,6 +18,8 @@ from leukemia.data import GolubData
 from leukemia.evaluate import evaluate_models
 from leukemia.honest import SearchSpace, cv_scores, nested_cv, parse_search_space
 
+pytestmark = pytest.mark.slow  # starts Dask clusters and runs notebooks on them
+
 SPACE = SearchSpace(
     preprocessing=("none", "dudoit"),
     selectors=("f_test", "signal_to_noise"),

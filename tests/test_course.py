@@ -343,12 +343,14 @@ def run_exercise(exercise: Exercise, workdir: Path, cache: Path) -> None:
 
 
 # Two classes, so that pytest-xdist (--dist loadscope) runs them on both cores.
+@pytest.mark.slow
 class TestExercisesOfTheFirstNotebooks:
     @pytest.mark.parametrize("exercise", [e for e in ALL_EXERCISES if e.notebook < "06"], ids=str)
     def test_exercise(self, exercise: Exercise, tmp_path: Path, shared_cache: Path, data_dir: Path) -> None:
         run_exercise(exercise, tmp_path, shared_cache)
 
 
+@pytest.mark.slow
 class TestExercisesOfTheLaterNotebooks:
     @pytest.mark.parametrize("exercise", [e for e in ALL_EXERCISES if e.notebook >= "06"], ids=str)
     def test_exercise(self, exercise: Exercise, tmp_path: Path, shared_cache: Path, data_dir: Path) -> None:

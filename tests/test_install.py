@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # builds and installs the wheel, runs notebooks
+
 #: The checkout these tests run in.
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -44,6 +44,7 @@ def hostile_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
     return tmp_path
 
 
+@pytest.mark.slow
 def test_notebook_runs_here_with_figures_in_a_hostile_environment(hostile_environment: Path) -> None:
     from jupyter_client.kernelspec import KernelSpecManager
 
@@ -68,6 +69,7 @@ def test_a_figure_cell_without_an_image_is_found() -> None:
     assert missing_figures(notebook) == [2]
 
 
+@pytest.mark.slow
 def test_execute_notebook_refuses_lost_figures(tmp_path: Path) -> None:
     notebook = nbformat.v4.new_notebook(
         cells=[
@@ -83,6 +85,7 @@ def test_execute_notebook_refuses_lost_figures(tmp_path: Path) -> None:
         execute_notebook(tmp_path / "in.ipynb", tmp_path / "out.ipynb")
 
 
+@pytest.mark.slow
 def test_nbval_checks_the_figures_under_a_headless_backend() -> None:
     """`make test` on a server with MPLBACKEND=Agg: the notebooks' figure outputs still match."""
     import os
@@ -100,6 +103,7 @@ def test_nbval_checks_the_figures_under_a_headless_backend() -> None:
     assert result.returncode == 0, result.stdout[-3000:]
 
 
+@pytest.mark.slow
 def test_cells_with_a_dropped_tag_are_left_out(tmp_path: Path) -> None:
     kept = nbformat.v4.new_code_cell("print('generic')")
     only = nbformat.v4.new_code_cell("print('golub only')", metadata={"tags": ["golub-only"]})
@@ -111,6 +115,7 @@ def test_cells_with_a_dropped_tag_are_left_out(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.ipynb", "out.ipynb"], "no temporary copy left"
 
 
+@pytest.mark.slow
 def test_what_the_kernel_prints_outside_the_notebook_goes_to_its_log(
     tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

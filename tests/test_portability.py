@@ -46,6 +46,7 @@ def _rewrite_outputs(source: Path, target: Path, old: str, new: str) -> None:
     target.write_text(json.dumps(notebook))
 
 
+@pytest.mark.slow
 def test_another_python_and_platform_still_pass_nbval(tmp_path: Path) -> None:
     """The provenance lines as Python 3.13 on macOS prints them: shown to the reader, not compared."""
     import platform

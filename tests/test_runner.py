@@ -121,6 +121,7 @@ def test_the_runner_reads_the_limits_and_lets_the_data_go(bladder_yaml: Path, mo
 @pytest.mark.skipif(
     platform.libc_ver()[0] != "glibc", reason="malloc_trim is glibc's; elsewhere it does nothing"
 )
+@pytest.mark.slow
 def test_memory_python_freed_goes_back_to_the_system() -> None:
     """glibc keeps freed heap blocks; _return_freed_memory (called after the runner reads) hands them back."""
     script = """
@@ -168,6 +169,7 @@ def test_params_command_lists_types_defaults_and_help() -> None:
     )
 
 
+@pytest.mark.slow
 def test_every_subcommand_has_help() -> None:
     for command in ("fetch", "params", "run", "report", "sweep"):
         result = cli(command, "--help")
@@ -195,6 +197,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_run_directory_contents(quick_run: Path) -> None:
     assert sorted(p.name for p in quick_run.iterdir()) == [
         "01_load.ipynb", "03_preprocessing.ipynb", "manifest.json", "metrics.csv", "report.html",
@@ -217,6 +220,7 @@ def test_run_directory_contents(quick_run: Path) -> None:
     assert list(pd.read_csv(quick_run / "metrics.csv").columns)[:3] == ["model", "protocol", "train_accuracy"]
 
 
+@pytest.mark.slow
 def test_report_is_one_self_contained_page(quick_run: Path) -> None:
     page = (quick_run / "report.html").read_text()
     assert "<title>Golub et al. (1999) leukemia analysis</title>" in page
@@ -228,6 +232,7 @@ def test_report_is_one_self_contained_page(quick_run: Path) -> None:
     assert "highlight hl-ipython3" not in page  # code hidden by default
 
 
+@pytest.mark.slow
 def test_a_headless_servers_backend_loses_no_figure(quick_run: Path, tmp_path: Path) -> None:
     """MPLBACKEND=Agg (headless servers, CI images) must not silently drop the figures."""
     out = tmp_path / "agg"
@@ -240,6 +245,7 @@ def test_a_headless_servers_backend_loses_no_figure(quick_run: Path, tmp_path: P
     assert figures[0] == figures[1] > 0, figures
 
 
+@pytest.mark.slow
 def test_report_command_rerenders_identically_and_can_show_code(quick_run: Path, tmp_path: Path) -> None:
     before = (quick_run / "report.html").read_text()
     assert cli("report", str(quick_run)).returncode == 0
@@ -250,6 +256,7 @@ def test_report_command_rerenders_identically_and_can_show_code(quick_run: Path,
     assert "highlight hl-ipython3" in (copy / "report.html").read_text()
 
 
+@pytest.mark.slow
 def test_failing_notebook_is_reported_honestly(tmp_path: Path) -> None:
     empty = tmp_path / "no-data"
     empty.mkdir()
@@ -266,6 +273,7 @@ def test_failing_notebook_is_reported_honestly(tmp_path: Path) -> None:
     assert "are missing" in (out / "01_load.ipynb").read_text(), "the executed notebook keeps the traceback"
 
 
+@pytest.mark.slow
 def test_two_point_sweep(tmp_path: Path, data_dir: Path) -> None:
     fast = ("--fix", "MODELS", "knn,naive_bayes")  # two of the ten seed models keep the test quick
     result = cli("sweep", "-p", "K_GENES", "10,20", *fast, "--notebooks", "05", "--out", str(tmp_path), "-q")
@@ -282,6 +290,7 @@ def test_two_point_sweep(tmp_path: Path, data_dir: Path) -> None:
 # ------------------------------------------------------------------ in a real browser
 
 
+@pytest.mark.slow
 def test_report_in_headless_chromium(quick_run: Path, tmp_path: Path) -> None:
     from find_browser import find_browser, install_hint
     from playwright.sync_api import sync_playwright
@@ -335,6 +344,7 @@ def test_report_in_headless_chromium(quick_run: Path, tmp_path: Path) -> None:
 # ------------------------------------------------------------ interruption, determinism
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
 def test_interrupted_run_claims_nothing_and_the_next_starts_clean(signal_name: str, tmp_path: Path) -> None:
     import signal
@@ -372,6 +382,7 @@ def _text_outputs(path: Path) -> list[str]:
     return texts
 
 
+@pytest.mark.slow
 def test_two_runs_with_the_same_parameters_agree(tmp_path: Path) -> None:
     runs = [tmp_path / "first", tmp_path / "second"]
     for out in runs:
@@ -426,6 +437,7 @@ def bladder_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     return out, name, classes
 
 
+@pytest.mark.slow
 def test_class_discovery_looks_for_one_cluster_per_class_past_ten_classes(tmp_path: Path) -> None:
     """N_CLUSTERS = 0 means one cluster per class for any number of classes (MILE had 18); a user who
     asks for a number asks for 2 to 10. An 18-class study run stopped at this notebook's check."""
@@ -449,6 +461,7 @@ def test_class_discovery_looks_for_one_cluster_per_class_past_ten_classes(tmp_pa
     assert "C12" in shown, "the contingency tables show the twelfth class"
 
 
+@pytest.mark.slow
 def test_all_notebooks_run_on_the_bladder_data_with_k_classes(bladder_run) -> None:
     import nbformat
 
@@ -492,6 +505,7 @@ def test_a_broken_dataset_stops_the_run_before_anything_runs(tmp_path: Path) -> 
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_a_sweep_on_the_bladder_data(bladder_yaml: Path, tmp_path: Path) -> None:
     fast = ("--fix", "MODELS", "knn,naive_bayes")
     result = cli(
@@ -548,6 +562,7 @@ def test_notebooks_start_two_at_a_time_after_the_ones_whose_results_they_reuse(t
     assert [p.name[:2] for p in _startable(list(paths), set(), fetching)] == ["01"]
 
 
+@pytest.mark.slow
 def test_a_run_in_parallel_gives_what_a_run_in_order_gives(tmp_path: Path) -> None:
     runs = {n: tmp_path / f"parallel{n}" for n in (1, 2)}
     for n, out in runs.items():
