@@ -84,10 +84,10 @@ bench: data
 
 # Maintainers: re-resolve requirements-lock.txt after changing pyproject.toml's dependencies. uv resolves
 # for every platform and Python at once (markers in the file), and keeps each version the file pins while
-# it still satisfies pyproject.toml; `make lock UPGRADE=--upgrade` moves them all (then `make notebooks`: the committed
-# outputs were produced with the pinned versions). No hashes: make installs the project itself against
-# the file as pip constraints, and a constraint with a hash puts pip in hash-checking mode for everything,
-# the project included, which has none.
+# it still satisfies pyproject.toml; `make lock UPGRADE=--upgrade` moves them all (then `make notebooks`:
+# the committed outputs were produced with the pinned versions). No hashes: make installs the project
+# itself against the file as pip constraints, and a constraint with a hash puts pip in hash-checking mode
+# for everything, the project included, which has none.
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet "uv>=0.9"
 	$(BIN)/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 --quiet \
