@@ -147,6 +147,7 @@ def plot_class_counts(data: Dataset) -> Figure:
         palette=class_colors(data.classes),
         hue_order=list(data.classes),
         order=list(SPLIT_ORDER),
+        saturation=1,  # seaborn would pale the bars: a class has exactly its colour in every figure
         ax=ax,
     )
     for container in ax.containers:

@@ -350,3 +350,63 @@ def test_figures_of_a_study_summarise_its_samples_instead_of_drawing_each() -> N
     )
     assert counted >= (predicted == y).sum(), "every right call is counted in a bin"
     assert f"{len(y)} samples" in fig.axes[0].get_title() and len(y) > MANY_SAMPLES
+
+
+# ------------------------------------------------------------- what the figures draw, not only their labels
+
+
+def test_accuracy_figure_draws_each_models_accuracy_and_interval_in_order() -> None:
+    """Points at the accuracies, error bars from ci_low to ci_high, models bottom to top by accuracy."""
+    import pandas as pd
+
+    from leukemia.plotting import plot_accuracy_ci
+
+    table = pd.DataFrame(
+        {
+            "model": ["b", "a", "c"],
+            "accuracy": [0.70, 0.90, 0.80],
+            "ci_low": [0.50, 0.75, 0.62],
+            "ci_high": [0.85, 0.98, 0.93],
+            "n_test": [30, 30, 30],
+        }
+    )
+    fig = plot_accuracy_ci(table, baseline=("X", 0.6))
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["b", "c", "a"], "lowest accuracy at the bottom"
+    points = ax.lines[0].get_xydata()
+    assert np.allclose(points, [[0.70, 0], [0.80, 1], [0.90, 2]])
+    assert sorted(bar_ends(fig)) == sorted([0.50, 0.85, 0.62, 0.93, 0.75, 0.98])
+    dashed = [line for line in ax.lines if line.get_linestyle() == "--"]
+    assert [tuple(line.get_xdata()) for line in dashed] == [(0.6, 0.6)], "the majority-class baseline"
+    assert ax.get_xlim()[0] <= 0.4 and ax.get_xlim()[1] == pytest.approx(1.02)
+
+
+def test_confusion_matrices_show_scikit_learns_counts_true_by_row() -> None:
+    import pandas as pd
+    from sklearn.metrics import confusion_matrix
+
+    from leukemia.plotting import plot_confusion_matrices
+
+    truth = pd.Series(["A", "A", "A", "B", "B", "C"])
+    predictions = pd.DataFrame({"m1": ["A", "B", "A", "B", "C", "C"], "m2": ["A"] * 6})
+    fig = plot_confusion_matrices(predictions, truth)
+    for ax, name in zip(fig.axes, predictions.columns, strict=True):
+        shown = np.array([int(t.get_text()) for t in ax.texts]).reshape(3, 3)  # seaborn annotates row by row
+        expected = confusion_matrix(truth, predictions[name], labels=["A", "B", "C"])
+        assert (shown == expected).all(), name
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["A", "B", "C"] and ax.get_ylabel() == "true"
+
+
+def test_class_counts_bars_are_in_each_classs_colour_and_height(golub: GolubData) -> None:
+    from matplotlib.colors import to_hex
+
+    fig = plot_class_counts(golub)
+    bars = [p for p in fig.axes[0].patches if p.get_height() > 0]
+    by_colour: dict[str, list[int]] = {}
+    for bar in sorted(bars, key=lambda p: p.get_x()):
+        by_colour.setdefault(to_hex(bar.get_facecolor()), []).append(int(bar.get_height()))
+    counts = golub.class_counts()
+    expected = {
+        to_hex(CLASS_COLORS[c]): [int(counts.loc[c, s]) for s in ("train", "test")] for c in golub.classes
+    }
+    assert by_colour == expected, "training then independent set, one colour per class"
