@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 pytestmark = pytest.mark.slow  # runs the benchmarks at small sizes
-
-#: The checkout these tests run in.
-ROOT = Path(__file__).resolve().parents[1]
 
 BENCHMARKS = ROOT / "benchmarks"
 

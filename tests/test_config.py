@@ -7,11 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from leukemia import config
-
-#: The checkout these tests run in.
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_a_checkout_is_recognised_by_its_pyproject_and_notebooks(tmp_path: Path) -> None:

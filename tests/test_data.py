@@ -8,13 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import write_expression_csv, write_labels_csv
+from conftest import ROOT, write_expression_csv, write_labels_csv
 
 from leukemia import config
 from leukemia.data import DataError, GolubData, load_golub, read_expression, read_labels
-
-#: The checkout these tests run in.
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def load_unverified(folder: Path) -> GolubData:

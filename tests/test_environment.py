@@ -7,12 +7,9 @@ import re
 import sys
 import tomllib
 from importlib.metadata import packages_distributions
-from pathlib import Path
 
 import yaml
-
-#: The checkout these tests run in.
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
 
 # pip distribution -> conda-forge package, where the names differ.
 PIP_TO_CONDA = {"xgboost-cpu": "xgboost"}

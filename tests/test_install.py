@@ -17,11 +17,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 pytestmark = pytest.mark.slow  # builds and installs the wheel, runs notebooks
-
-#: The checkout these tests run in.
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _files(folder: Path) -> set[str]:

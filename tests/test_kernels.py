@@ -8,11 +8,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import ROOT
 
 from leukemia.kernels import FigureError, execute_notebook, missing_figures
-
-#: The checkout these tests run in.
-ROOT = Path(__file__).resolve().parents[1]
 
 FIGURE_NOTEBOOK = nbformat.v4.new_notebook(
     cells=[

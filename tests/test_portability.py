@@ -15,12 +15,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 from find_browser import BrowserNotFound, find_browser, install_hint
 
 from leukemia import config
-
-#: The checkout these tests run in.
-ROOT = Path(__file__).resolve().parents[1]
 
 NOTEBOOK = config.NOTEBOOKS_DIR / "01_load.ipynb"
 
