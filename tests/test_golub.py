@@ -199,3 +199,31 @@ def test_neighbourhood_analysis_counts_each_class_against_the_rest() -> None:
     assert table["side"].tolist() == ["C0", "C1", "C2"]
     assert (table["observed"] == 2).all()  # exactly the two planted genes of each class
     assert (table["observed"] > table["1%"]).all()
+
+
+def test_neighbourhood_null_is_a_plain_loop_over_fresh_permutations() -> None:
+    """The batched null equals the obvious loop: one new permutation of the labels per repetition, drawn
+    from the seeded generator in turn, scored one-vs-rest, counted beyond each radius."""
+    from leukemia.golub import signal_to_noise_ovr
+
+    rng = np.random.default_rng(5)
+    y = pd.Series(np.repeat(["a", "b", "c"], [7, 6, 5]))
+    X = pd.DataFrame(rng.normal(size=(18, 40)))
+    X.loc[(y == "a").to_numpy(), 0] += 2
+    radii = np.array([0.3, 0.6, 0.9])
+    n = 60
+    table = neighbourhood_analysis(X, y, n_permutations=n, radii=radii, random_state=11, progress=False)
+
+    draw = np.random.default_rng(11)
+    permuted = []
+    for _ in range(n):
+        scores, classes = signal_to_noise_ovr(X.to_numpy(), draw.permutation(y.to_numpy()))
+        permuted.append((scores[:, None, :] > radii[None, :, None]).sum(axis=2))
+    null = np.array(permuted)  # (permutation, class, radius)
+    for c, side in enumerate(classes):
+        part = table[table["side"] == side]
+        assert part["median"].tolist() == np.median(null[:, c], axis=0).tolist(), side
+        assert part["5%"].tolist() == np.percentile(null[:, c], 95, axis=0).tolist(), side
+        assert part["1%"].tolist() == np.percentile(null[:, c], 99, axis=0).tolist(), side
+    other = neighbourhood_analysis(X, y, n_permutations=n, radii=radii, random_state=12, progress=False)
+    assert not other[["median", "5%", "1%"]].equals(table[["median", "5%", "1%"]]), "the seed is used"

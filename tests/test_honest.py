@@ -90,6 +90,34 @@ def test_choice_is_the_best_cv_score_with_documented_ties(golub: GolubData) -> N
     assert "genes after" in choice.describe()
 
 
+def test_ties_go_to_the_smaller_sd_then_the_smaller_k_then_the_earlier_entry() -> None:
+    """The documented rule, on hand-made score tables: highest mean CV accuracy; among equal means the
+    smaller SD over the folds; then fewer genes; then the configuration listed first in the space."""
+    from leukemia.honest import _best
+
+    def table(*rows: tuple[str, int, float, float]) -> pd.DataFrame:
+        return pd.DataFrame(
+            [
+                {"preprocessing": "p", "selector": "s", "model": m, "k": k, "cv_accuracy": a, "cv_std": sd}
+                for m, k, a, sd in rows
+            ]
+        )
+
+    assert (
+        _best(table(("a", 10, 0.9, 0.05), ("b", 10, 0.9, 0.02), ("c", 10, 0.8, 0.0))).configuration["model"]
+        == "b"
+    )
+    assert (
+        _best(table(("a", 50, 0.9, 0.02), ("b", 10, 0.9, 0.02), ("c", 20, 0.9, 0.02))).configuration["model"]
+        == "b"
+    )
+    first = _best(table(("b", 10, 0.9, 0.02), ("a", 10, 0.9, 0.02), ("c", 10, 0.9, 0.02)))
+    assert first.configuration["model"] == "b", "a full tie goes to the earlier entry, not the name"
+    assert first.scores["model"].tolist() == ["b", "a", "c"] and "_order" not in first.scores
+    ranked = _best(table(("a", 10, 0.8, 0.0), ("b", 10, 0.95, 0.1), ("c", 10, 0.9, 0.0))).scores
+    assert ranked["model"].tolist() == ["b", "c", "a"], "the scores come back ranked, best first"
+
+
 def test_honest_protocol_refuses_overrides(golub: GolubData) -> None:
     with pytest.raises(ValueError, match="chooses the model"):
         evaluate_models(golub, "honest", models=["knn"], space=SMALL)

@@ -40,3 +40,22 @@ def test_six_discordant_samples_are_the_least_that_can_be_significant() -> None:
     assert smallest_mcnemar_pvalue(5) > 0.05 > smallest_mcnemar_pvalue(6)
     with pytest.raises(ValueError, match=">= 0"):
         smallest_mcnemar_pvalue(-1)
+
+
+@pytest.mark.parametrize("confidence", [0.8, 0.9, 0.99])
+def test_clopper_pearson_uses_the_confidence_it_is_given(confidence: float) -> None:
+    alpha = 1 - confidence
+    low, high = clopper_pearson(31, 34, confidence)
+    assert low == pytest.approx(beta.ppf(alpha / 2, 31, 4)) and high == pytest.approx(
+        beta.ppf(1 - alpha / 2, 32, 3)
+    )
+    wider = clopper_pearson(31, 34, min(0.999, confidence + 0.009))
+    assert wider[0] < low and wider[1] > high, "a higher confidence gives a wider interval"
+
+
+def test_mcnemar_reads_zeros_and_ones_as_wrong_and_right() -> None:
+    """Correctness given as 0/1 integers (as `(pred == y).astype(int)` gives) is the same test as booleans."""
+    a, b = [1, 1, 1, 0, 0, 1, 0], [1, 0, 0, 0, 1, 0, 0]
+    as_ints = mcnemar_exact(np.array(a), np.array(b))
+    assert as_ints == mcnemar_exact(np.array(a, dtype=bool), np.array(b, dtype=bool))
+    assert (as_ints.only_first_right, as_ints.only_second_right) == (3, 1)
