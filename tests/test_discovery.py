@@ -258,3 +258,46 @@ def test_hierarchical_is_average_linkage_on_scipys_correlation_distance(noise, n
         tree = linkage(X.to_numpy(), method="average", metric="correlation")
         expected = canonical_labels(fcluster(tree, t=n_clusters, criterion="maxclust"), X.index)
         pd.testing.assert_series_equal(cluster_samples(X, "hierarchical", n_clusters), expected)
+
+
+def test_kmeans_and_the_som_are_seeded_with_random_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    import leukemia.discovery as discovery
+
+    seen: list[tuple[str, object]] = []
+    kmeans, som = discovery.KMeans, discovery.MiniSom
+
+    def spy_kmeans(*args, **kwargs):
+        seen.append(("kmeans", kwargs.get("random_state")))
+        return kmeans(*args, **kwargs)
+
+    def spy_som(*args, **kwargs):
+        seen.append(("som", kwargs.get("random_seed")))
+        return som(*args, **kwargs)
+
+    monkeypatch.setattr(discovery, "KMeans", spy_kmeans)
+    monkeypatch.setattr(discovery, "MiniSom", spy_som)
+    X = pd.DataFrame(np.random.default_rng(0).normal(size=(12, 5)))
+    cluster_samples(X, "kmeans", 2, random_state=7)
+    cluster_samples(X, "som", 2, random_state=8)
+    assert seen == [("kmeans", 7), ("som", 8)]
+
+
+def test_stability_runs_draw_their_own_subsamples_and_seeds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run r clusters the samples drawn by default_rng((random_state, r)) with seed random_state + r."""
+    import leukemia.discovery as discovery
+
+    calls: list[tuple[list[int], int]] = []
+    real = discovery.cluster_samples
+
+    def spy(X, method, n_clusters, *, random_state):
+        calls.append((list(X.index), random_state))
+        return real(X, method, n_clusters, random_state=random_state)
+
+    monkeypatch.setattr(discovery, "cluster_samples", spy)
+    X = pd.DataFrame(np.random.default_rng(1).normal(size=(10, 4)))
+    table = discovery.stability(X, "kmeans", 2, n_runs=3, fraction=0.6, random_state=5)
+    assert calls[0] == (list(range(10)), 5), "the full clustering"
+    for run, (index, seed) in enumerate(calls[1:]):
+        expected = sorted(np.random.default_rng([5, run]).choice(10, 6, replace=False).tolist())
+        assert (index, seed) == (expected, 5 + run), run
+    assert table["run"].tolist() == [0, 1, 2]

@@ -8,6 +8,7 @@ import zipfile
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pooch
 import pytest
@@ -151,9 +152,12 @@ def test_unwritable_data_dir(data_dir: Path, tmp_path: Path) -> None:
 
 
 class _DroppingHandler(_QuietHandler):
-    """Promises the whole file, sends half of it, then closes the connection."""
+    """Promises the whole file, sends half of it, then closes the connection; counts the requests."""
+
+    requests: ClassVar[list[str]] = []
 
     def do_GET(self) -> None:
+        self.requests.append(self.path)
         body = (Path(self.directory) / self.path.lstrip("/")).read_bytes()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
@@ -163,7 +167,11 @@ class _DroppingHandler(_QuietHandler):
         self.close_connection = True
 
 
-def test_connection_dropped_mid_file_is_retried_then_refused(data_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("retries", [0, 1])
+def test_connection_dropped_mid_file_is_retried_then_refused(
+    data_dir: Path, tmp_path: Path, retries: int
+) -> None:
+    _DroppingHandler.requests = []
     handler = functools.partial(_DroppingHandler, directory=str(data_dir))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -171,9 +179,13 @@ def test_connection_dropped_mid_file_is_retried_then_refused(data_dir: Path, tmp
     try:
         with pytest.raises(DataError, match=r"Could not download actual\.csv .*--from archive\.zip"):
             fetch(
-                target, base_url=f"http://127.0.0.1:{server.server_address[1]}/", retries=1, progressbar=False
+                target,
+                base_url=f"http://127.0.0.1:{server.server_address[1]}/",
+                retries=retries,
+                progressbar=False,
             )
     finally:
         server.shutdown()
         server.server_close()
+    assert _DroppingHandler.requests == ["/actual.csv"] * (1 + retries), "tried once, then retries more times"
     assert not target.exists() or not any(target.iterdir()), "no partial file is left"

@@ -119,6 +119,21 @@ def test_gct_header_is_checked(tmp_path: Path) -> None:
         read_gct(write(tmp_path / "b.gct", f"#1.2\n3\t2\n{body}"))
     with pytest.raises(DataError, match=r"line 1 must be '#1.2'"):
         read_gct(write(tmp_path / "c.gct", f"#1.3\n2\t2\n{body}"))
+    with pytest.raises(DataError, match=r"line 2 says 2 genes × 3 samples, the table holds 2 × 2"):
+        read_gct(write(tmp_path / "d.gct", f"#1.2\n2\t3\n{body}"))
+
+
+def test_gct_and_geo_errors_name_the_line_of_the_file(tmp_path: Path) -> None:
+    """The line numbers count the file's own lines: a GCT's two header lines, a GEO file's metadata."""
+    gct = "#1.2\n3\t2\nName\tDescription\tS1\tS2\nG1\tna\t1\t2\nG2\tna\t3\t4\nG3\tna\t5\tbad\n"
+    with pytest.raises(DataError, match=r"sample column 'S2', line 6 \(gene G3\): 'bad'"):
+        read_gct(write(tmp_path / "a.gct", gct))
+    geo = (
+        '!Series_title\t"t"\n!Sample_geo_accession\t"S1"\t"S2"\n!Sample_title\t"a"\t"b"\n'
+        '!series_matrix_table_begin\n"ID_REF"\t"S1"\t"S2"\n"G1"\t1\t2\n"G2"\t3\tbad\n!series_matrix_table_end\n'
+    )
+    with pytest.raises(DataError, match=r"sample column 'S2', line 7 \(gene G2\): 'bad'"):
+        read_geo_series_matrix(write(tmp_path / "b.txt", geo))
 
 
 def test_cls_counts_are_checked(tmp_path: Path) -> None:

@@ -244,6 +244,19 @@ BAD = [
         r"the training set has \{'A': 1, 'B': 3\} samples per class; too few to cross-validate",
     ),
     ("a test_size out of range", {"test_size": 1.5}, None, r"'test_size' must be between 0 and 1"),
+    (
+        "a boolean for a number",
+        {"test_size": True},
+        None,
+        r"field 'test_size' must be float or int, got True",
+    ),
+    ("a boolean for a name", {"class_column": False}, None, r"field 'class_column' must be str, got False"),
+    (
+        "a test set without one of the classes",
+        {"split_column": "role"},
+        lambda t: t.assign(role=["train"] * 3 + ["test"] * 2 + ["train"] * 5),
+        r"the test set has \{'A': 2, 'B': 0\} samples per class; too few to test every class",
+    ),
 ]
 
 
@@ -261,6 +274,34 @@ def test_bad_input_is_refused(
         path.write_text(path.read_text().replace("class_column: kind\n", ""))
     with pytest.raises(DataError, match=message):
         load_dataset(path)
+
+
+@pytest.mark.parametrize(("test_size", "n_test"), [(0.2, 2), (0.4, 4), (0.5, 5)])
+def test_the_hold_out_holds_test_size_of_the_samples(
+    tmp_path: Path, small: dict[str, object], test_size: float, n_test: int
+) -> None:
+    data = load_dataset(describe(tmp_path, **small, test_size=test_size))
+    assert (len(data.y_train), len(data.y_test)) == (10 - n_test, n_test)
+    assert f"a stratified hold-out of {test_size:.0%}" in data.split
+
+
+def test_every_split_synonym_means_its_set(tmp_path: Path, small: dict[str, object]) -> None:
+    """train/training and test/independent/held-out, in any case, give the split that train/test give."""
+    plain = load_dataset(describe(tmp_path, **small, split_column="role"))
+    roles = [
+        "Training",
+        "train",
+        "TRAINING",
+        "held-out",
+        "Independent",
+        *["training"] * 3,
+        "test",
+        "Held-Out",
+    ]
+    _edit_labels(tmp_path, lambda t: t.assign(role=roles))
+    synonyms = load_dataset(describe(tmp_path, **small, split_column="role"))
+    assert list(synonyms.y_train.index) == list(plain.y_train.index)
+    assert list(synonyms.y_test.index) == list(plain.y_test.index)
 
 
 def test_samples_missing_from_one_file_are_left_out_and_counted(
