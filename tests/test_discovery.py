@@ -21,6 +21,7 @@ from leukemia.discovery import (
     standardize_genes,
     variable_genes,
 )
+from leukemia.discovery import stability as discovery_stability
 
 
 def _planted(
@@ -263,15 +264,15 @@ def test_hierarchical_is_average_linkage_on_scipys_correlation_distance(noise, n
 def test_kmeans_and_the_som_are_seeded_with_random_state(monkeypatch: pytest.MonkeyPatch) -> None:
     import leukemia.discovery as discovery
 
-    seen: list[tuple[str, object]] = []
+    seen: list[tuple[str, object, object]] = []
     kmeans, som = discovery.KMeans, discovery.MiniSom
 
     def spy_kmeans(*args, **kwargs):
-        seen.append(("kmeans", kwargs.get("random_state")))
+        seen.append(("kmeans", kwargs.get("random_state"), kwargs.get("n_init")))
         return kmeans(*args, **kwargs)
 
     def spy_som(*args, **kwargs):
-        seen.append(("som", kwargs.get("random_seed")))
+        seen.append(("som", kwargs.get("random_seed"), None))
         return som(*args, **kwargs)
 
     monkeypatch.setattr(discovery, "KMeans", spy_kmeans)
@@ -279,7 +280,7 @@ def test_kmeans_and_the_som_are_seeded_with_random_state(monkeypatch: pytest.Mon
     X = pd.DataFrame(np.random.default_rng(0).normal(size=(12, 5)))
     cluster_samples(X, "kmeans", 2, random_state=7)
     cluster_samples(X, "som", 2, random_state=8)
-    assert seen == [("kmeans", 7), ("som", 8)]
+    assert seen == [("kmeans", 7, 10), ("som", 8, None)], "k-means: ten initialisations, as documented"
 
 
 def test_stability_runs_draw_their_own_subsamples_and_seeds(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -301,3 +302,19 @@ def test_stability_runs_draw_their_own_subsamples_and_seeds(monkeypatch: pytest.
         expected = sorted(np.random.default_rng([5, run]).choice(10, 6, replace=False).tolist())
         assert (index, seed) == (expected, 5 + run), run
     assert table["run"].tolist() == [0, 1, 2]
+
+
+def test_stability_takes_its_documented_arguments_and_refuses_others() -> None:
+    X = pd.DataFrame(np.random.default_rng(2).normal(size=(10, 3)))
+    assert len(discovery_stability(X, "hierarchical", 2)) == 20, "20 runs by default"
+    assert len(discovery_stability(X, "hierarchical", 2, n_runs=1, fraction=1.0)) == 1, (
+        "one run of all samples"
+    )
+    assert len(discovery_stability(X, "hierarchical", 2, n_runs=2, fraction=0.2)) == 2, (
+        "2 samples, 2 clusters"
+    )
+    for fraction, n_runs in ((0.0, 3), (1.01, 3), (0.5, 0)):
+        with pytest.raises(ValueError, match=r"need 0 < fraction <= 1 and n_runs >= 1"):
+            discovery_stability(X, "hierarchical", 2, n_runs=n_runs, fraction=fraction)
+    with pytest.raises(ValueError, match="a subsample of 1 samples cannot hold 2 clusters"):
+        discovery_stability(X, "hierarchical", 2, fraction=0.1)

@@ -225,5 +225,38 @@ def test_neighbourhood_null_is_a_plain_loop_over_fresh_permutations() -> None:
         assert part["median"].tolist() == np.median(null[:, c], axis=0).tolist(), side
         assert part["5%"].tolist() == np.percentile(null[:, c], 95, axis=0).tolist(), side
         assert part["1%"].tolist() == np.percentile(null[:, c], 99, axis=0).tolist(), side
+    few = neighbourhood_analysis(X, y, n_permutations=3, radii=radii, random_state=11, progress=False)
+    first_three = np.array(permuted[:3])
+    for c, side in enumerate(classes):
+        assert (
+            few.loc[few["side"] == side, "1%"].tolist()
+            == np.percentile(first_three[:, c], 99, axis=0).tolist()
+        )
     other = neighbourhood_analysis(X, y, n_permutations=n, radii=radii, random_state=12, progress=False)
     assert not other[["median", "5%", "1%"]].equals(table[["median", "5%", "1%"]]), "the seed is used"
+
+
+def test_neighbourhood_counts_genes_strictly_beyond_each_radius_and_aligns_labels_by_sample() -> None:
+    """Gene g0 scores exactly P = 0.5 (means 2 and 1, SDs 1 and 1): beyond 0.49, not beyond 0.5."""
+    X = pd.DataFrame({"g0": [1.0, 3.0, 0.0, 2.0], "g1": [0.0, 0.1, 0.0, 0.1]}, index=["s1", "s2", "s3", "s4"])
+    y = pd.Series(["a", "a", "b", "b"], index=X.index)
+    table = neighbourhood_analysis(X, y, n_permutations=2, radii=np.array([0.49, 0.5]), progress=False)
+    assert table.loc[table["side"] == "a", "observed"].tolist() == [1, 0]
+    shuffled = neighbourhood_analysis(
+        X, y.iloc[::-1], n_permutations=2, radii=np.array([0.49, 0.5]), progress=False
+    )
+    assert shuffled["observed"].tolist() == table["observed"].tolist(), (
+        "labels are matched to samples by name"
+    )
+
+
+def test_neighbourhood_defaults_are_golubs_radii_and_a_progress_bar(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(8, 5)))
+    y = pd.Series(list("aaaabbbb"))
+    table = neighbourhood_analysis(X, y, n_permutations=7)
+    assert table.loc[table["side"] == "a", "radius"].tolist() == [round(0.1 + 0.05 * i, 2) for i in range(29)]
+    bar = capsys.readouterr().err
+    assert "permutations:" in bar and "0/7" in bar, "a bar named for its work, counting up to the total"

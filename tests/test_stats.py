@@ -58,4 +58,5 @@ def test_mcnemar_reads_zeros_and_ones_as_wrong_and_right() -> None:
     a, b = [1, 1, 1, 0, 0, 1, 0], [1, 0, 0, 0, 1, 0, 0]
     as_ints = mcnemar_exact(np.array(a), np.array(b))
     assert as_ints == mcnemar_exact(np.array(a, dtype=bool), np.array(b, dtype=bool))
+    assert mcnemar_exact(np.array(a, dtype=float), np.array(b, dtype=float)) == as_ints, "and 0.0/1.0 too"
     assert (as_ints.only_first_right, as_ints.only_second_right) == (3, 1)
