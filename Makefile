@@ -17,12 +17,13 @@ export LEUKEMIA_DATA_DIR := $(abspath $(or $(LEUKEMIA_DATA_DIR),data/raw))
 # Silence the debugger's frozen-modules warning that Python 3.11 kernels print at start.
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: report test test-fast lint data browser lab notebooks bench lock clean help
+.PHONY: report test test-fast mutation lint data browser lab notebooks bench lock clean help
 
 help:
 	@echo "make report   leukemia run: all notebooks into reports/default/ and report.html (sets up first)"
 	@echo "make test     lint, unit tests and nbval on every notebook (sets everything up first)"
 	@echo "make test-fast  the unit tests without the slow tier (notebooks, kernels, clusters, installs)"
+	@echo "make mutation  mutation testing of the science modules against the fast tier (hours; MUTANTS=... narrows it)"
 	@echo "make lab      JupyterLab on the notebooks, with the project's environment"
 	@echo "make notebooks  re-execute the committed notebooks in place (after changing them)"
 	@echo "make bench    the three benchmarks of benchmarks/README.md (about 5 minutes)"
@@ -63,6 +64,18 @@ test: data lint browser
 test-fast: data
 	$(BIN)/python -m pytest -n 2 --dist loadscope -m "not slow" tests
 
+# Mutation testing, not part of make test: mutmut plants one-line bugs in the modules that carry the
+# science ([tool.mutmut] in pyproject.toml) and runs the fast tier's tests that reach each one, in a copy
+# of the checkout (mutants/); then a score per module. A run resumes where the last one stopped; remove
+# mutants/ to start afresh. MUTANTS narrows it by mutant name: make mutation MUTANTS='leukemia.stats.*'.
+# The copy's tests find the bladder data through LEUKEMIA_BLADDER_DIR (the checkout's ../shared by default).
+MUTANTS ?=
+mutation: data
+	$(BIN)/python -m pip install --quiet --constraint requirements-lock.txt --editable ".[test,mutation]"
+	LEUKEMIA_BLADDER_DIR="$(abspath $(or $(LEUKEMIA_BLADDER_DIR),../shared/data/bladder2004))" \
+	  $(BIN)/mutmut run --max-children 2 $(MUTANTS)
+	$(BIN)/python tests/mutation_report.py
+
 lab: data
 	cd notebooks && ../$(BIN)/jupyter lab
 
@@ -90,9 +103,9 @@ bench: data
 # for everything, the project included, which has none.
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet "uv>=0.9"
-	$(BIN)/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 --quiet \
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra mutation --universal --python-version 3.11 --quiet \
 	  --output-file requirements-lock.txt $(UPGRADE)
 
 clean:
-	rm -rf $(VENV) reports .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) reports mutants .pytest_cache .ruff_cache build *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
