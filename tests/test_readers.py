@@ -123,6 +123,29 @@ def test_gct_header_is_checked(tmp_path: Path) -> None:
         read_gct(write(tmp_path / "d.gct", f"#1.2\n2\t3\n{body}"))
 
 
+def test_gct_header_errors_quote_what_they_found(tmp_path: Path) -> None:
+    body = "Name\tDescription\tS1\tS2\nG1\tNA\t1\t2\nG2\t7157\t3\t4\n"
+    good = read_gct(
+        write(tmp_path / "a.gct", f"#1.2\n2\t2\t0\n{body}")
+    )  # a third number on line 2 is ignored
+    assert good.genes["description"].tolist() == ["", "7157"], (
+        "'NA' is no description; a numeric one stays text"
+    )
+    with pytest.raises(
+        DataError, match=r"line 1 must be '#1.2' \(GCT version 1.2\), found '#1.3 and a long comm'"
+    ):
+        read_gct(write(tmp_path / "b.gct", f"#1.3 and a long comment\n2\t2\n{body}"))
+    with pytest.raises(
+        DataError, match=r"line 2 must give the numbers of genes and samples, found 'two\\ttwo'"
+    ):
+        read_gct(write(tmp_path / "c.gct", f"#1.2\ntwo\ttwo\n{body}"))
+    header = "Gene\tDesc\tS1\tS2\n"
+    with pytest.raises(
+        DataError, match=r"line 3 must start with 'Name<TAB>Description', found \['Gene', 'Desc'\]\."
+    ):
+        read_gct(write(tmp_path / "d.gct", f"#1.2\n2\t2\n{header}{body.split(chr(10), 1)[1]}"))
+
+
 def test_gct_and_geo_errors_name_the_line_of_the_file(tmp_path: Path) -> None:
     """The line numbers count the file's own lines: a GCT's two header lines, a GEO file's metadata."""
     gct = "#1.2\n3\t2\nName\tDescription\tS1\tS2\nG1\tna\t1\t2\nG2\tna\t3\t4\nG3\tna\t5\tbad\n"

@@ -245,6 +245,24 @@ BAD = [
     ),
     ("a test_size out of range", {"test_size": 1.5}, None, r"'test_size' must be between 0 and 1"),
     (
+        "no such split column",
+        {"split_column": "phase"},
+        None,
+        r"s.csv: no column 'phase' \(field 'split_column'\); it has \['kind', 'role'\]",
+    ),
+    (
+        "a split column with many other values",
+        {"split_column": "role"},
+        lambda t: t.assign(role=[f"v{i}" for i in range(10)]),
+        r"split column 'role' holds \['v0', 'v1', 'v2', 'v3', 'v4'\]; expected train or test",
+    ),
+    (
+        "a class of two samples, one of which the hold-out takes",
+        {},
+        lambda t: t.assign(kind=list("AAAAAAAABB")),
+        r"the training set has \{'A': \d, 'B': 1\} samples per class; too few to cross-validate",
+    ),
+    (
         "a boolean for a number",
         {"test_size": True},
         None,
