@@ -1,7 +1,8 @@
 """Summarise `mutmut results --all true` per module: make mutation prints this after the run.
 
-A mutant counts as killed when a test failed (or timed out) with the bug planted; the score is killed over
-all mutants, those no fast test reaches included (mutmut's "no tests").
+A mutant counts as killed when a test failed (or timed out) with the bug planted. The score is killed over
+the mutants that were run, those no fast test reaches included (mutmut's "no tests"); mutants a narrowed
+run (MUTANTS=...) did not reach are counted as "not run" and left out of it.
 """
 
 from __future__ import annotations
@@ -30,9 +31,15 @@ def main() -> int:
         print("no mutants found: run `mutmut run` first", file=sys.stderr)
         return 1
     total: Counter[str] = Counter()
-    print(
-        f"{'module':<12}{'mutants':>9}{'killed':>8}{'survived':>10}{'no tests':>10}{'other':>7}{'score':>8}"
+    columns = (
+        ("mutants", 9),
+        ("not run", 9),
+        ("killed", 8),
+        ("survived", 10),
+        ("no tests", 10),
+        ("other", 7),
     )
+    print(f"{'module':<12}" + "".join(f"{name:>{width}}" for name, width in columns) + f"{'score':>8}")
     for module in sorted(by_module):
         counts = by_module[module]
         total += counts
@@ -42,11 +49,15 @@ def main() -> int:
 
 
 def _row(name: str, counts: Counter[str]) -> str:
-    n = sum(counts.values())
+    n, not_run = sum(counts.values()), counts["not checked"]
+    run = n - not_run
     killed = sum(counts[s] for s in KILLED)
-    other = n - killed - counts["survived"] - counts["no tests"]
-    score = f"{100 * killed / n:.1f}%" if n else "-"
-    return f"{name:<12}{n:>9}{killed:>8}{counts['survived']:>10}{counts['no tests']:>10}{other:>7}{score:>8}"
+    other = run - killed - counts["survived"] - counts["no tests"]
+    score = f"{100 * killed / run:.1f}%" if run else "-"
+    return (
+        f"{name:<12}{n:>9}{not_run:>9}{killed:>8}{counts['survived']:>10}{counts['no tests']:>10}{other:>7}"
+        f"{score:>8}"
+    )
 
 
 if __name__ == "__main__":

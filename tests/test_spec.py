@@ -353,6 +353,65 @@ def test_read_spec_resolves_paths_relative_to_the_file(tmp_path: Path, small: di
     assert spec.expression == (tmp_path / "m.tsv").resolve() and spec.classes == {"A": ["A"], "B": ["B"]}
 
 
+def test_read_spec_keeps_every_field_it_is_given(tmp_path: Path, small: dict[str, object]) -> None:
+    fields = {**small, "format": "tsv", "orientation": "samples-by-genes", "sample_column": "sample",
+              "split_column": "role", "test_size": 0.25, "scale": "log2", "batch_column": "role",
+              "missing": "drop-genes"}  # fmt: skip
+    spec = read_spec(describe(tmp_path, **fields))
+    assert (spec.name, spec.format, spec.orientation, spec.sample_column) == (
+        "small", "tsv", "samples-by-genes", "sample",
+    )  # fmt: skip
+    assert (spec.split_column, spec.test_size, spec.scale, spec.batch_column, spec.missing) == (
+        "role", 0.25, "log2", "role", "drop-genes",
+    )  # fmt: skip
+    defaults = read_spec(describe(tmp_path, **small))
+    assert (defaults.format, defaults.orientation, defaults.sample_column, defaults.missing) == (
+        "auto", "genes-by-samples", None, "error",
+    )  # fmt: skip
+
+
+def test_a_samples_by_genes_matrix_loads_as_its_transpose(tmp_path: Path, small: dict[str, object]) -> None:
+    plain = load_dataset(describe(tmp_path, **small, split_column="role"))
+    matrix = pd.read_csv(tmp_path / "m.tsv", sep="\t", index_col=0)
+    matrix.T.rename_axis("sample").to_csv(tmp_path / "t.tsv", sep="\t")
+    fields = {**small, "expression": "t.tsv", "orientation": "samples-by-genes", "split_column": "role"}
+    transposed = load_dataset(describe(tmp_path, **fields))
+    pd.testing.assert_frame_equal(transposed.X_train, plain.X_train)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name: [unclosed\n", r"dataset.yaml: not valid YAML: "),
+        (
+            "- name\n- expression\n",
+            r"dataset.yaml: expected a mapping of fields \(name:, expression:, …\), got list",
+        ),
+    ],
+)
+def test_a_description_that_is_not_a_mapping_of_fields_is_refused(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    (tmp_path / "dataset.yaml").write_text(text)
+    with pytest.raises(DataError, match=message):
+        read_spec(tmp_path / "dataset.yaml")
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"labels": 3}, r"field 'labels' must be str or null, got 3"),
+        ({"test_size": 0}, r"field 'test_size' must be between 0 and 1, got 0.0"),
+        ({"test_size": 1}, r"field 'test_size' must be between 0 and 1, got 1.0"),
+    ],
+)
+def test_field_values_at_the_edges_are_refused(
+    tmp_path: Path, small: dict[str, object], fields: dict[str, object], message: str
+) -> None:
+    with pytest.raises(DataError, match=message):
+        read_spec(describe(tmp_path, **{**small, **fields}))
+
+
 def test_a_data_set_is_read_once_and_its_warnings_repeat_from_the_cache(
     tmp_path: Path, small: dict[str, object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
