@@ -113,7 +113,9 @@ def test_ties_go_to_the_smaller_sd_then_the_smaller_k_then_the_earlier_entry() -
     )
     first = _best(table(("b", 10, 0.9, 0.02), ("a", 10, 0.9, 0.02), ("c", 10, 0.9, 0.02)))
     assert first.configuration["model"] == "b", "a full tie goes to the earlier entry, not the name"
-    assert first.scores["model"].tolist() == ["b", "a", "c"] and "_order" not in first.scores
+    assert first.scores["model"].tolist() == ["b", "a", "c"]
+    assert list(first.scores.columns) == ["preprocessing", "selector", "model", "k", "cv_accuracy", "cv_std"]
+    assert first.scores.index.tolist() == [0, 1, 2], "renumbered from the best, no helper column left"
     ranked = _best(table(("a", 10, 0.8, 0.0), ("b", 10, 0.95, 0.1), ("c", 10, 0.9, 0.0))).scores
     assert ranked["model"].tolist() == ["b", "c", "a"], "the scores come back ranked, best first"
 
