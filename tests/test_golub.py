@@ -201,10 +201,24 @@ def test_neighbourhood_analysis_counts_each_class_against_the_rest() -> None:
     assert (table["observed"] > table["1%"]).all()
 
 
-def test_neighbourhood_null_is_a_plain_loop_over_fresh_permutations() -> None:
+@pytest.mark.parametrize("batch", [None, 7], ids=["one batch", "batches of 7"])
+def test_neighbourhood_null_is_a_plain_loop_over_fresh_permutations(
+    batch: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The batched null equals the obvious loop: one new permutation of the labels per repetition, drawn
-    from the seeded generator in turn, scored one-vs-rest, counted beyond each radius."""
+    from the seeded generator in turn, scored one-vs-rest, counted beyond each radius. Batches of 7 (60 =
+    8 × 7 + 4) check that the batches fill the null in order, the last one short."""
+    import leukemia.golub as golub
     from leukemia.golub import signal_to_noise_ovr
+
+    if batch is not None:
+        init = golub._PermutedScores.__init__
+
+        def small_batches(self, *args, **kwargs) -> None:
+            init(self, *args, **kwargs)
+            self.size = batch
+
+        monkeypatch.setattr(golub._PermutedScores, "__init__", small_batches)
 
     rng = np.random.default_rng(5)
     y = pd.Series(np.repeat(["a", "b", "c"], [7, 6, 5]))
@@ -213,6 +227,7 @@ def test_neighbourhood_null_is_a_plain_loop_over_fresh_permutations() -> None:
     radii = np.array([0.3, 0.6, 0.9])
     n = 60
     table = neighbourhood_analysis(X, y, n_permutations=n, radii=radii, random_state=11, progress=False)
+    assert table.index.tolist() == list(range(len(table))), "one row per class and radius, numbered"
 
     draw = np.random.default_rng(11)
     permuted = []
@@ -260,3 +275,6 @@ def test_neighbourhood_defaults_are_golubs_radii_and_a_progress_bar(
     assert table.loc[table["side"] == "a", "radius"].tolist() == [round(0.1 + 0.05 * i, 2) for i in range(29)]
     bar = capsys.readouterr().err
     assert "permutations:" in bar and "0/7" in bar, "a bar named for its work, counting up to the total"
+    assert "7/7" not in bar and bar.endswith("\r"), "and cleared when done, not left on the screen"
+    neighbourhood_analysis(X, y, n_permutations=7, progress=False)
+    assert capsys.readouterr().err == "", "progress=False: no bar"
