@@ -278,3 +278,5 @@ def test_neighbourhood_defaults_are_golubs_radii_and_a_progress_bar(
     assert "7/7" not in bar and bar.endswith("\r"), "and cleared when done, not left on the screen"
     neighbourhood_analysis(X, y, n_permutations=7, progress=False)
     assert capsys.readouterr().err == "", "progress=False: no bar"
+    neighbourhood_analysis(X, y, radii=np.array([1.0]))
+    assert "0/400" in capsys.readouterr().err, "400 permutations by default, as Golub et al."
