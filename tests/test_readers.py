@@ -125,11 +125,11 @@ def test_gct_header_is_checked(tmp_path: Path) -> None:
 
 def test_gct_header_errors_quote_what_they_found(tmp_path: Path) -> None:
     body = "Name\tDescription\tS1\tS2\nG1\tNA\t1\t2\nG2\t7157\t3\t4\n"
-    good = read_gct(
-        write(tmp_path / "a.gct", f"#1.2\n2\t2\t0\n{body}")
-    )  # a third number on line 2 is ignored
-    assert good.genes["description"].tolist() == ["", "7157"], (
-        "'NA' is no description; a numeric one stays text"
+    good = read_gct(write(tmp_path / "a.gct", f"#1.2\n2\t2\t0\n{body}"))  # a third number on line 2: ignored
+    assert good.genes["description"].tolist() == ["", "7157"], "'NA' is no description"
+    entrez = read_gct(write(tmp_path / "e.gct", f"#1.2\n2\t2\n{body.replace('NA', '672')}"))
+    assert entrez.genes["description"].tolist() == ["672", "7157"], (
+        "descriptions that look like numbers stay text"
     )
     with pytest.raises(
         DataError, match=r"line 1 must be '#1.2' \(GCT version 1.2\), found '#1.3 and a long comm'"
