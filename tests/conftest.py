@@ -55,6 +55,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.fixture
+def close_figures():
+    """The package's figure style for a test's figures, and every figure closed after it."""
+    import matplotlib.pyplot as plt
+
+    from leukemia.plotting import set_style
+
+    set_style()
+    yield
+    plt.close("all")
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The folder holding the three real CSV files; the suite fails loudly if it is missing."""

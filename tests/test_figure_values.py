@@ -16,14 +16,8 @@ from matplotlib.colors import to_hex
 
 from leukemia.dataset import Dataset
 from leukemia.plotting import class_colors as _class_colors
-from leukemia.plotting import set_style
 
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    set_style()
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 def class_colors(classes: tuple[str, ...]) -> dict[str, str]:

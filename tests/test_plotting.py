@@ -37,11 +37,7 @@ def bar_ends(fig: plt.Figure) -> list[float]:
     return [float(x) for c in collections for segment in c.get_segments() for x, _ in segment]
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    set_style()
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 def test_class_counts_bars(golub: GolubData) -> None:
