@@ -377,12 +377,20 @@ def test_interrupted_run_claims_nothing_and_the_next_starts_clean(signal_name: s
 
 
 def _text_outputs(path: Path) -> list[str]:
+    """Every output's text, in order. A cell's consecutive prints to one stream count as one text (nbval
+    merges them too): how the kernel cut the stream into messages depends on timing, not on the notebook."""
     import nbformat
 
     texts = []
     for cell in nbformat.read(path, as_version=4).cells:
+        previous = None
         for output in cell.get("outputs", []):
-            texts.append(output.get("text", "") + output.get("data", {}).get("text/plain", ""))
+            stream = output.get("name") if output.get("output_type") == "stream" else None
+            if stream is not None and stream == previous:
+                texts[-1] += output["text"]
+            else:
+                texts.append(output.get("text", "") + output.get("data", {}).get("text/plain", ""))
+            previous = stream
     return texts
 
 
