@@ -88,3 +88,84 @@ def test_bladder_figures_name_its_classes(bladder: Dataset) -> None:
     assert {ax.get_title() for ax in fig.axes} == {"Genes higher in Normal", "Genes higher in Cancer"}
     assert fig.axes[0].lines[0].get_color() in PALETTE
     plt.close("all")
+
+
+def test_labels_keep_their_samples_and_name() -> None:
+    from leukemia.dataset import decode_labels, encode_labels
+
+    y = pd.Series(["AML", "ALL", "AML"], index=["p3", "p1", "p2"], name="cancer")
+    codes = encode_labels(y, ("ALL", "AML"))
+    assert codes.tolist() == [1, 0, 1] and list(codes.index) == ["p3", "p1", "p2"] and codes.name == "cancer"
+    assert labels_of(["B", "A"], ("A", "B"), pd.Index(["s1", "s2"]), name="kind").name == "kind"
+    # Class names come back as Python objects (not fixed-width numpy text), whatever the codes' dtype.
+    names = decode_labels(np.array([1.0, 0.0]), ("ALL", "AML"))
+    assert names.dtype == object and names.tolist() == ["AML", "ALL"]
+    names = decode_labels(np.array([0]), ("ALL", "AML-M5"))
+    names[0] = "AML-M5"  # a fixed-width '<U3' array would truncate this
+    assert names[0] == "AML-M5"
+
+
+def test_class_counts_follow_the_class_order_with_zeros() -> None:
+    index = pd.Index([f"s{i}" for i in range(6)])
+    y = labels_of(["big", "big", "big", "small", "big", "big"], ("small", "big"), index)
+    data = Dataset(
+        X_train=pd.DataFrame(np.zeros((4, 1)), index=index[:4]), y_train=y[:4],
+        X_test=pd.DataFrame(np.zeros((2, 1)), index=index[4:]), y_test=y[4:],
+        genes=pd.DataFrame({"description": [""]}), classes=("small", "big"),
+    )  # fmt: skip
+    counts = data.class_counts()
+    expected = pd.DataFrame(
+        {"train": [1, 3, 4], "test": [0, 2, 2], "all": [1, 5, 6]},
+        index=pd.Index(["small", "big", "total"], name="class"),
+    )
+    pd.testing.assert_frame_equal(counts, expected, check_dtype=False)
+    assert (counts.dtypes.map(lambda d: d.kind) == "i").all(), "counts are integers"
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (np.array([]), "log2"),  # nothing to judge: taken as already log
+        (np.array([7.0]), "log2"),
+        (np.full(10, 100.5), "linear"),  # 99th percentile just above 100
+        (np.full(10, 99.5), "log2"),
+        (np.array([1.0] * 8 + [51.0]), "log2"),  # range exactly 50: not more than 50
+        (np.array([1.0] * 8 + [51.5]), "linear"),  # range 50.5 and 25th percentile positive
+        (np.array([-40.0] + [1.0] * 8 + [15.0]), "linear"),  # the range, not the sum, of the extremes
+        (np.array([-40.0] * 3 + [0.0] * 7 + [15.0]), "log2"),  # 25th percentile not positive
+        (np.array([np.nan, np.inf, 1.0, 2.0]), "log2"),  # only the finite values count
+        (np.array([np.nan, np.inf]), "log2"),
+    ],
+)
+def test_detect_scale_is_geo2rs_rule(values: np.ndarray, expected: str) -> None:
+    from leukemia.dataset import detect_scale
+
+    assert detect_scale(values) == expected
+
+
+@pytest.mark.parametrize("q", [0.0, 0.1, 0.25, 0.5, 0.9, 0.99, 1.0])
+def test_quantile_exceeds_agrees_with_numpy(q: float) -> None:
+    from leukemia.dataset import quantile_exceeds
+
+    rng = np.random.default_rng(1)
+    values = rng.integers(0, 20, size=(30, 7)).astype(float)  # ties at every threshold
+    for threshold in [-1.0, 0.0, 3.5, 10.0, 19.0, 25.0, *np.quantile(values, [q])]:
+        assert quantile_exceeds(values, q, threshold) == (np.quantile(values, q) > threshold), threshold
+    # A quantile that interpolates to exactly the threshold does not exceed it.
+    assert not quantile_exceeds(np.array([0.0, 10.0]), 0.5, 5.0)
+    assert quantile_exceeds(np.array([0.0, 10.0]), 0.5, 4.999)
+
+
+def test_cramers_v_by_hand() -> None:
+    from leukemia.dataset import cramers_v
+
+    a = pd.Series(list("aaabbbccc"))
+    assert cramers_v(a, a) == pytest.approx(1.0)  # 3 × 3: V divides chi² by n·(3 − 1)
+    b = pd.Series(list("xxyxyyzzz"))
+    table = pd.crosstab(a, b).to_numpy()
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    chi2 = ((table - expected) ** 2 / expected).sum()
+    assert cramers_v(a, b) == pytest.approx(np.sqrt(chi2 / (table.sum() * 2)))
+    # 2 × 2: no continuity correction (V is 1 when one variable determines the other).
+    assert cramers_v(pd.Series(list("aabb")), pd.Series(list("xxyy"))) == pytest.approx(1.0)
+    assert np.isnan(cramers_v(pd.Series(list("aabb")), pd.Series(list("xxxx"))))
