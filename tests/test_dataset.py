@@ -97,6 +97,7 @@ def test_labels_keep_their_samples_and_name() -> None:
     codes = encode_labels(y, ("ALL", "AML"))
     assert codes.tolist() == [1, 0, 1] and list(codes.index) == ["p3", "p1", "p2"] and codes.name == "cancer"
     assert labels_of(["B", "A"], ("A", "B"), pd.Index(["s1", "s2"]), name="kind").name == "kind"
+    assert labels_of(["B", "A"], ("A", "B"), pd.Index(["s1", "s2"])).name == "class"
     # Class names come back as Python objects (not fixed-width numpy text), whatever the codes' dtype.
     names = decode_labels(np.array([1.0, 0.0]), ("ALL", "AML"))
     assert names.dtype == object and names.tolist() == ["AML", "ALL"]
