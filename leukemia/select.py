@@ -170,8 +170,9 @@ def top_genes_per_class(class_scores: np.ndarray, k: int) -> np.ndarray:
     Class 0 takes the gene with its largest score, then class 1 its largest, …, each skipping genes
     already taken, until ``k`` genes are chosen; for an uneven ``k`` the first classes get one more.
     For two classes with ``[P, −P]`` this is Golub's rule: the ``k − k//2`` largest ``P(g)`` and the
-    ``k//2`` smallest. Ties within a class go to the gene that comes first. The first ``j`` genes of
-    the result are the choice for ``j``, so one call serves every smaller ``k``.
+    ``k//2`` smallest. Ties within a class go to the gene that comes first, except for the second of
+    two classes: its ranking is the first's read backwards, so its ties go to the gene that comes last.
+    The first ``j`` genes of the result are the choice for ``j``, so one call serves every smaller ``k``.
 
     Parameters
     ----------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -193,3 +195,53 @@ def test_signal_to_noise_is_the_vectorised_formula_bit_for_bit(dtype: type, ddof
     spread = first.std(axis=0, ddof=ddof) + second.std(axis=0, ddof=ddof)
     expected = (first.mean(axis=0) - second.mean(axis=0)) / spread
     np.testing.assert_array_equal(signal_to_noise(X, y, ddof=ddof)[0], expected)
+
+
+def test_ties_go_to_the_first_gene_and_golubs_second_class_reads_the_ranking_backwards() -> None:
+    # 40 genes in two tied groups: numpy's default sort does not keep column order within them.
+    tied = (np.arange(40) % 2).astype(float)  # odd genes score 1, even genes 0
+    three = np.stack([tied, tied, tied])
+    assert top_genes_per_class(three, 6).tolist() == [1, 3, 5, 7, 9, 11]
+    # Two classes: class 1's ranking is class 0's reversed, so among tied genes it takes the last.
+    two = np.stack([tied, -tied])
+    assert top_genes_per_class(two, 6).tolist() == [1, 38, 3, 36, 5, 34]
+
+
+def test_selector_defaults_and_settings_reach_the_scores(toy) -> None:
+    X, y = toy
+    assert SignalToNoiseSelector().get_params() == {"k": 50, "ddof": 0}  # Golub's 50 genes, population SD
+    assert SignalToNoiseSelector(k=4).fit(X, y).get_support().all(), "k may be every gene"
+    sample_sd = SignalToNoiseSelector(k=2, ddof=1).fit(X, y)
+    np.testing.assert_array_equal(sample_sd.scores_, signal_to_noise(X.to_numpy(), y, ddof=1)[0])
+    # Two classes: the signed P(g) of the first class. float32 input is scored in float64.
+    fitted = SignalToNoiseSelector(k=2).fit(X.astype(np.float32), y)
+    np.testing.assert_array_equal(fitted.scores_, signal_to_noise(X.to_numpy(np.float32).astype(float), y)[0])
+    assert fitted.scores_.dtype == np.float64
+    # Three classes: each gene's largest one-vs-rest score.
+    labels = np.array(["A", "A", "B", "B", "C", "C"])
+    ovr = signal_to_noise_ovr(X.to_numpy(), labels)[0]
+    np.testing.assert_array_equal(SignalToNoiseSelector(k=2).fit(X, labels).scores_, ovr.max(axis=0))
+
+
+def test_the_f_test_selector_uses_the_low_memory_anova() -> None:
+    assert make_selector("f_test", 3).score_func is anova_f
+
+
+def test_compare_selectors_by_hand(toy) -> None:
+    X, y = toy
+    X = X.assign(g_flat=1.0)  # constant: F is 0/0, shown as 0
+    labels = pd.Series(y, index=X.index).sample(frac=1, random_state=0)  # aligned by sample, not position
+    table = compare_selectors(X, labels, k=2)
+    with np.errstate(invalid="ignore"), pytest.warns(UserWarning, match="constant"):
+        f = np.nan_to_num(f_classif(X, y)[0], nan=0.0)
+    snr = signal_to_noise(X.to_numpy(), y)[0]
+    assert table.index.tolist() == ["g_all", "g_aml", "g_all2", "g_noise", "g_flat"]  # by F
+    np.testing.assert_array_equal(table["f_score"], f[[0, 1, 3, 2, 4]])
+    assert table["f_rank"].tolist() == [1, 2, 3, 4, 5] and table["f_rank"].dtype.kind == "i"
+    np.testing.assert_array_equal(table["snr"], snr[[0, 1, 3, 2, 4]])
+    # |P(g)| ranks: g_all and g_aml tie (first wins), then g_all2; noise and the flat gene score 0.
+    assert table["snr_rank"].to_dict() == {"g_all": 1, "g_aml": 2, "g_all2": 3, "g_noise": 4, "g_flat": 5}
+    assert table["higher_in"].tolist() == ["ALL", "AML", "ALL", "ALL", "ALL"]
+    assert table["f_test"].tolist() == [True, True, False, False, False]
+    assert table["signal_to_noise"].tolist() == [True, True, False, False, False]
+    assert inspect.signature(compare_selectors).parameters["k"].default == 50  # Golub's 50 genes
