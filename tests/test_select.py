@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -245,3 +246,21 @@ def test_compare_selectors_by_hand(toy) -> None:
     assert table["f_test"].tolist() == [True, True, False, False, False]
     assert table["signal_to_noise"].tolist() == [True, True, False, False, False]
     assert inspect.signature(compare_selectors).parameters["k"].default == 50  # Golub's 50 genes
+
+
+def test_one_vs_rest_passes_ddof_for_two_classes(toy) -> None:
+    X, y = toy
+    scores = signal_to_noise_ovr(X.to_numpy(), y, ddof=1)[0]
+    P = signal_to_noise(X.to_numpy(), y, ddof=1)[0]
+    np.testing.assert_array_equal(scores, np.stack([P, -P]))
+
+
+def test_anova_f_is_quiet_about_degenerate_genes_and_keeps_missing_values() -> None:
+    X = np.array(
+        [[1.0, 5.0, 1.0, 2.0], [1.0, 5.0, 2.0, np.nan], [2.0, 5.0, 3.0, 1.0], [2.0, 5.0, 5.0, 3.0]]
+    )  # gene 0 constant within each class (F = inf), gene 1 constant (0/0), gene 3 with a missing value
+    y = np.array([0, 0, 1, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division warnings: they are expected and documented
+        F = anova_f(X, y)
+    assert F[0] == np.inf and np.isnan(F[1]) and np.isfinite(F[2]) and np.isnan(F[3])
