@@ -264,3 +264,23 @@ def test_anova_f_is_quiet_about_degenerate_genes_and_keeps_missing_values() -> N
         warnings.simplefilter("error")  # no division warnings: they are expected and documented
         F = anova_f(X, y)
     assert F[0] == np.inf and np.isnan(F[1]) and np.isfinite(F[2]) and np.isnan(F[3])
+
+
+def test_each_class_needs_more_samples_than_ddof() -> None:
+    X = np.arange(10.0).reshape(5, 2)
+    with pytest.raises(ValueError, match=r"each class needs more than ddof=1 samples"):
+        signal_to_noise(X, np.array([0, 1, 1, 1, 1]), ddof=1)  # the first class is the small one
+    with pytest.raises(ValueError, match=r"more than ddof=2"):
+        signal_to_noise(X, np.array([0, 0, 1, 1, 1]), ddof=2)  # exactly ddof samples is not enough
+    assert np.isfinite(signal_to_noise(X, np.array([0, 0, 1, 1, 1]), ddof=1)[0]).all()
+
+
+def test_one_vs_rest_passes_its_settings_for_three_classes() -> None:
+    rng = np.random.default_rng(3)
+    X = rng.normal(5, 2, size=(9, 4))
+    y = np.repeat(["A", "B", "C"], 3)
+    scores = signal_to_noise_ovr(X, y, ddof=1, sigma_floor=0.5)[0]
+    for row, c in zip(scores, "ABC", strict=True):
+        expected = signal_to_noise(X, np.where(y == c, 0, 1), ddof=1, sigma_floor=0.5)[0]
+        np.testing.assert_array_equal(row, expected)
+    assert not np.array_equal(scores, signal_to_noise_ovr(X, y)[0])
