@@ -294,3 +294,107 @@ def test_nested_cv_reports_the_inner_folds_it_used(golub: GolubData) -> None:
     nested = nested_cv(small, SMALL, outer_folds=2)
     expected = inner_fold_count(small.y_train, outer_folds=2, cv_folds=SMALL.cv_folds)
     assert expected < SMALL.cv_folds and set(nested["inner_folds"]) == {expected}
+
+
+def test_margin_confidence_by_hand() -> None:
+    from leukemia.honest import margin_confidence
+
+    two = np.array([[0.2, 0.8], [0.5, 0.5], [0.9, 0.1]])
+    np.testing.assert_allclose(margin_confidence(two), [0.6, 0.0, 0.8])
+    three = np.array([[0.5, 0.3, 0.2], [0.1, 0.45, 0.45]])
+    np.testing.assert_allclose(margin_confidence(three), [0.2, 0.0])
+
+
+def test_abstention_equals_a_plain_scikit_learn_computation(golub: GolubData) -> None:
+    """Out-of-fold probabilities on the training set choose the threshold; the test set is then called."""
+    from sklearn.model_selection import cross_val_predict
+
+    from leukemia.dataset import stratified_folds
+    from leukemia.honest import margin_confidence
+
+    settings = {"preprocessing": "standard", "selector": "f_test", "k": 10}
+    models = ["knn", "weighted_voting", "logistic_regression"]
+    table = abstention(golub, models, settings, cv_folds=4, random_state=3).set_index("model")
+    y_tr, y_te = encode_labels(golub.y_train).to_numpy(), encode_labels(golub.y_test).to_numpy()
+    for name in models:
+        pipeline = make_pipeline(name, random_state=3, **settings)
+        folds = stratified_folds(4, 3)
+        oof = cross_val_predict(pipeline, golub.X_train, y_tr, cv=folds, method="predict_proba")
+        oof_call, oof_conf = oof.argmax(axis=1), margin_confidence(oof)
+        threshold = clean_threshold(oof_conf, oof_call == y_tr)
+        row = table.loc[name]
+        wrong = oof_call != y_tr
+        assert row["train_max_confidence"] == pytest.approx(oof_conf.max())
+        assert row["train_max_wrong_confidence"] == pytest.approx(oof_conf[wrong].max())
+        if np.isnan(threshold):  # here knn: a wrong out-of-fold call at confidence 1
+            assert (
+                pd.isna(row["threshold"])
+                and row.drop(["train_max_confidence", "train_max_wrong_confidence"]).isna().all()
+            )
+            continue
+        assert row["threshold"] == threshold
+        assert row["train_confident"] == (oof_conf >= threshold).sum()
+        assert row["train_confident_correct"] == (~wrong & (oof_conf >= threshold)).sum()
+        proba = pipeline.fit(golub.X_train, y_tr).predict_proba(golub.X_test)
+        confident = margin_confidence(proba) >= threshold
+        right = (proba.argmax(axis=1) == y_te) & confident
+        assert (row["test_confident"], row["test_uncertain"]) == (confident.sum(), (~confident).sum())
+        assert row["test_confident_correct"] == right.sum()
+        assert row["test_confident_accuracy"] == pytest.approx(right.sum() / confident.sum())
+    assert table["threshold"].notna().sum() == 2, "the test covers the confident calls of two models"
+    assert list(table.columns) == [
+        "threshold", "train_max_confidence", "train_max_wrong_confidence", "train_confident",
+        "train_confident_correct", "test_confident", "test_confident_correct", "test_uncertain",
+        "test_confident_accuracy",
+    ]  # fmt: skip
+
+
+def test_parse_search_space_reads_every_list() -> None:
+    from leukemia.honest import parse_search_space
+
+    space = parse_search_space(" none, dudoit ", "f_test", "10, 50,", "knn", cv_folds=4, cv_repeats=3)
+    assert (space.preprocessing, space.selectors, space.ks, space.models) == (
+        ("none", "dudoit"), ("f_test",), (10, 50), ("knn",)
+    )  # fmt: skip
+    assert (space.cv_folds, space.cv_repeats) == (4, 3)
+    with pytest.raises(ValueError, match=r"ks must be comma-separated whole numbers, got '10, five'"):
+        parse_search_space("none", "f_test", "10, five", "knn")
+
+
+def test_a_permutation_of_the_selection_bias_lesson_uses_the_folds_it_is_given() -> None:
+    from leukemia.honest import _one_permutation
+    from leukemia.select import make_selector
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(24, 60))
+    shuffled = rng.permutation(np.repeat([0, 1], 12))
+    folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=8)
+    got = _one_permutation(X, shuffled, folds, k=6)
+    chosen = make_selector("signal_to_noise", 6).fit(X, shuffled).get_support()
+    from leukemia.models import make_model
+
+    before = cross_val_score(make_model("weighted_voting"), X[:, chosen], shuffled, cv=folds).mean()
+    pipeline = make_pipeline("weighted_voting", preprocessing="none", selector="signal_to_noise", k=6)
+    inside = cross_val_score(pipeline, X, shuffled, cv=folds).mean()
+    assert got == {"genes chosen before CV": before, "genes chosen inside CV": inside}
+
+
+def test_a_test_call_exactly_at_the_threshold_is_confident() -> None:
+    """Separable training classes give threshold 0; a test sample at the class midpoint has margin 0."""
+    from leukemia.dataset import Dataset, labels_of
+
+    rng = np.random.default_rng(0)
+    train = np.vstack([rng.normal(0, 1, (10, 3)), rng.normal(10, 1, (10, 3))])
+    midpoint = (train[:10].mean(axis=0) + train[10:].mean(axis=0)) / 2
+    test = np.vstack([midpoint, np.zeros(3), np.full(3, 10.0)])
+    i_train, i_test = pd.Index([f"t{i}" for i in range(20)]), pd.Index(["mid", "low", "high"])
+    data = Dataset(
+        X_train=pd.DataFrame(train, index=i_train),
+        y_train=labels_of(["A"] * 10 + ["B"] * 10, ("A", "B"), i_train),
+        X_test=pd.DataFrame(test, index=i_test), y_test=labels_of(["A", "A", "B"], ("A", "B"), i_test),
+        genes=pd.DataFrame({"description": [""] * 3}), classes=("A", "B"),
+    )  # fmt: skip
+    settings = {"preprocessing": "none", "selector": "signal_to_noise", "k": 3}
+    row = abstention(data, ["weighted_voting"], settings, cv_folds=4).iloc[0]
+    assert row["threshold"] == 0.0
+    assert (row["test_confident"], row["test_uncertain"]) == (3, 0), "margin 0 ≥ threshold 0"
