@@ -7,6 +7,7 @@ import inspect
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import silhouette_score
 
 from leukemia.discovery import (
     METHODS,
@@ -318,3 +319,39 @@ def test_stability_takes_its_documented_arguments_and_refuses_others() -> None:
             discovery_stability(X, "hierarchical", 2, n_runs=n_runs, fraction=fraction)
     with pytest.raises(ValueError, match="a subsample of 1 samples cannot hold 2 clusters"):
         discovery_stability(X, "hierarchical", 2, fraction=0.1)
+
+
+def test_variable_genes_keeps_column_order_among_many_ties() -> None:
+    # 40 genes in two tied groups: an unstable sort would not keep their column order.
+    X = pd.DataFrame(
+        np.outer(np.arange(6.0), (np.arange(40) % 2) + 1.0), columns=[f"g{i}" for i in range(40)]
+    )  # odd genes vary twice as much as even genes
+    assert variable_genes(X, 24).tolist() == [f"g{i}" for i in range(1, 40, 2)] + ["g0", "g2", "g4", "g6"]
+
+
+def test_contingency_names_its_axes() -> None:
+    clusters = pd.Series([0, 1, 1], index=["a", "b", "c"])
+    named = contingency(clusters, pd.Series(["X", "Y", "Y"], index=["a", "b", "c"], name="lineage"))
+    assert (named.index.name, named.columns.name) == ("cluster", "lineage")
+    unnamed = contingency(clusters, pd.Series(["X", "Y", "Y"], index=["a", "b", "c"]))
+    assert unnamed.columns.name == "class"
+
+
+def test_silhouette_is_undefined_for_one_cluster_or_a_cluster_per_sample() -> None:
+    X = pd.DataFrame(np.arange(8.0).reshape(4, 2), index=list("abcd"))
+    assert np.isnan(silhouette(X, pd.Series([0, 1, 2, 3], index=X.index)))
+    assert np.isnan(silhouette(X, pd.Series([0, 0, 0, 0], index=X.index)))
+    assert silhouette(X, pd.Series([0, 0, 1, 2], index=X.index)) == pytest.approx(
+        silhouette_score(X.to_numpy(), [0, 0, 1, 2])
+    )  # three clusters of four samples: defined
+
+
+def test_null_summary_and_discovery_table_fields(two_groups) -> None:
+    X, y = two_groups
+    summary = null_distribution(X, y, "hierarchical", 2, n_permutations=5).summary()
+    assert summary.index.tolist() == [
+        "observed_silhouette", "null_silhouette_mean", "null_silhouette_q95", "p_structure", "observed_ari",
+        "null_ari_mean", "null_ari_q95", "p_agreement", "n_permutations",
+    ]  # fmt: skip
+    assert summary.name == "hierarchical, k=2" and summary["n_permutations"] == 5
+    assert discovery_table(X, y, ("kmeans",), 2).index.name == "method"
