@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
 import numpy as np
@@ -81,6 +82,31 @@ def test_errors_by_sample(seed: Evaluation) -> None:
     assert set(errors.index) == set(correct.index[~correct.all(axis=1)])
     assert (errors["n_models_wrong"] == (~correct.loc[errors.index]).sum(axis=1)).all()
     assert errors["n_models_wrong"].is_monotonic_decreasing
+    # The first column is the true class, named like the labels ("class" when they have no name).
+    assert errors.columns[0] == seed.y_test.name == "cancer"
+    assert errors["cancer"].equals(seed.y_test.loc[errors.index])
+    unnamed = errors_by_sample(replace(seed, y_test=seed.y_test.rename(None)))
+    assert unnamed.columns[0] == "class" and unnamed["class"].equals(errors["cancer"].rename("class"))
+
+
+def test_held_out_measures_by_hand() -> None:
+    from leukemia.evaluate import held_out_measures
+    from leukemia.stats import clopper_pearson
+
+    y_test, predicted = np.array([0, 0, 1, 1, 1]), np.array([0, 1, 1, 1, 0])
+    score = np.array([0.1, 0.6, 0.8, 0.7, 0.4])
+    row = held_out_measures(y_test, predicted, score, ("A", "B"))
+    assert (row["n_correct"], row["n_test"], row["accuracy"]) == (3, 5, 0.6)
+    assert (row["ci_low"], row["ci_high"]) == clopper_pearson(3, 5)
+    assert row["recall_A"] == 0.5 and row["recall_B"] == pytest.approx(2 / 3)
+    assert row["precision_A"] == 0.5 and row["precision_B"] == pytest.approx(2 / 3)
+    assert row["balanced_accuracy"] == pytest.approx((0.5 + 2 / 3) / 2)
+    assert row["roc_auc"] == pytest.approx(5 / 6)  # of 6 (A, B) pairs, B scores higher in 5
+    assert np.isnan(held_out_measures(y_test, predicted, None, ("A", "B"))["roc_auc"])
+    # A class absent from the test set and never called still has its columns, and counts in macro-F1.
+    three = held_out_measures(y_test, predicted, None, ("A", "B", "C"))
+    assert (three["precision_C"], three["recall_C"], three["f1_C"]) == (0.0, 0.0, 0.0)
+    assert three["macro_f1"] == pytest.approx((0.5 + 2 / 3 + 0) / 3)
 
 
 class SpyScaler(TransformerMixin, BaseEstimator):
@@ -238,6 +264,9 @@ def test_protocol_summary_labels_every_row_with_what_chose_it(golub: GolubData, 
     assert (summary["ci_low"] <= summary["accuracy"]).all() and (
         summary["accuracy"] <= summary["ci_high"]
     ).all()
+    published = protocol_summary(seed, honest, nested, published=seed, labels={"knn": "k-NN"})
+    others = [m for m in table.index if m != "knn"]
+    assert {"Golub's protocol: k-NN", *(f"Golub's protocol: {m}" for m in others)} <= set(published.index)
     assert len(protocol_summary(seed, honest, nested)) == 4, (
         "without each model: the three choices and nested CV"
     )
