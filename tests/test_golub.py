@@ -142,6 +142,23 @@ def test_significant_from_reads_the_table() -> None:
     assert onset.to_dict() == {"ALL": 0.2, "AML": 0.5}
     table.loc[9, "observed"] = 0  # AML's last observed radius (0.4) is below the level: never
     assert np.isnan(significant_from(table)["AML"])
+    # The sides keep the table's order (its class order), not the alphabet's.
+    reordered = table.assign(side=table["side"].map({"ALL": "normal", "AML": "cancer"}))
+    assert significant_from(reordered).index.tolist() == ["normal", "cancer"]
+
+
+def test_permuted_scores_are_exact_for_values_far_from_zero() -> None:
+    """The batched sums work on centred values: an offset of 10⁷ does not cost the variance its digits."""
+    from leukemia.golub import _PermutedScores
+    from leukemia.select import signal_to_noise_ovr
+
+    rng = np.random.default_rng(4)
+    values = 1e7 + rng.normal(size=(12, 30))
+    labels = np.repeat(["A", "B", "C"], 4)
+    permutations = [rng.permutation(labels) for _ in range(3)]
+    got = _PermutedScores(values, labels, np.array(["A", "B", "C"])).scores(permutations)
+    for scores, permuted in zip(got, permutations, strict=True):
+        np.testing.assert_allclose(scores, signal_to_noise_ovr(values, permuted)[0], rtol=1e-6, atol=1e-8)
 
 
 def _planted(n_classes: int, per_class: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
