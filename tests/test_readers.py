@@ -171,6 +171,30 @@ def test_cls_counts_are_checked(tmp_path: Path) -> None:
         read_cls(write(tmp_path / "d.cls", "3 2 1\n# A B\nA B C\n"), samples)
 
 
+def test_cls_names_and_labels_by_hand(tmp_path: Path) -> None:
+    labels = read_cls(write(tmp_path / "a.cls", "3 2 1\n#XL Normal\n1 0 0\n"), ["S1", "S2", "S3"])
+    assert labels.tolist() == ["Normal", "XL", "XL"], "only the '#' is taken off the names line"
+    assert (
+        labels.name == "class"
+        and labels.index.name == "sample"
+        and labels.index.tolist() == ["S1", "S2", "S3"]
+    )
+
+
+def test_geo_characteristics_become_columns_by_their_key(tmp_path: Path) -> None:
+    geo = (
+        '!Sample_geo_accession\t"S1"\t"S2"\n'
+        '!Sample_characteristics_ch1\t"tissue: bladder"\t"tissue: urethra"\n'
+        '!Sample_characteristics_ch1\t"grade 2"\t"grade 3"\n'  # no "key:": kept under the line's own name
+        '!series_matrix_table_begin\n"ID_REF"\t"S1"\t"S2"\n"G1"\t1\t2\n!series_matrix_table_end\n'
+    )
+    _, samples = read_geo_series_matrix(write(tmp_path / "a_series_matrix.txt", geo))
+    assert samples.index.tolist() == ["S1", "S2"]
+    assert samples["tissue"].tolist() == ["bladder", "urethra"]
+    assert samples["characteristics_ch1"].tolist() == ["grade 2", "grade 3"]
+    assert "" not in samples.columns
+
+
 def test_geo_series_matrix_without_its_table_end(tmp_path: Path) -> None:
     text = '!Sample_geo_accession\t"S1"\t"S2"\n!series_matrix_table_begin\n"ID_REF"\t"S1"\t"S2"\n"G1"\t1\t2\n'
     with pytest.raises(DataError, match="no '!series_matrix_table_end' line"):
