@@ -206,3 +206,41 @@ def test_k_classes_fast_path_equals_the_fitted_pipeline(n_classes: int, selector
             pipeline = Pipeline([("select", make_selector(selector, k)), ("model", clone(model))])
             expected = pipeline.fit(X[train], y[train]).predict(X[test])
             assert np.array_equal(row, expected), f"{model}, k={k}"
+
+
+def test_only_the_settings_the_one_pass_evaluators_reproduce_take_them() -> None:
+    assert search._vectorised(KNeighborsClassifier()) is search._knn_by_k
+    assert search._vectorised(KNeighborsClassifier(metric="euclidean")) is search._knn_by_k
+    for other in (
+        KNeighborsClassifier(weights="distance"),  # euclidean, but votes weighted by distance
+        KNeighborsClassifier(metric="manhattan"),
+        KNeighborsClassifier(p=1),
+        KNeighborsClassifier(metric_params={"p": 2}),
+        NearestCentroid(shrink_threshold=0.5),
+        WeightedVoting(k=5),
+        LogisticRegression(),
+    ):
+        assert search._vectorised(other) is None, other
+    assert search._vectorised(NearestCentroid()) is search._centroid_by_k
+    assert search._vectorised(WeightedVoting(k=None)) is search._voting_by_k  # weighs every gene it is given
+
+
+def test_knn_takes_the_one_pass_path_when_it_can(monkeypatch: pytest.MonkeyPatch) -> None:
+    X, y = _toy()
+    calls = []
+
+    def spy(*args):
+        calls.append(result := one_pass(*args))
+        return result
+
+    one_pass = search._knn_by_k
+    monkeypatch.setattr(search, "_knn_by_k", spy)
+    order = np.arange(X.shape[1])
+    predicted = predictions_by_k(KNeighborsClassifier(n_neighbors=3), X[:30], y[:30], X[30:], order, [5, 20])
+    assert len(calls) == 1 and calls[0] is predicted, "one pass, its result returned"
+    for row, k in zip(predicted, [5, 20], strict=True):
+        fitted = KNeighborsClassifier(n_neighbors=3).fit(X[:30, :k], y[:30]).predict(X[30:, :k])
+        np.testing.assert_array_equal(row, fitted)
+    # More neighbours than training samples: declined, so the estimator raises its own error.
+    assert one_pass(KNeighborsClassifier(n_neighbors=31), X[:30], y[:30], X[30:], [5]) is None
+    assert one_pass(KNeighborsClassifier(n_neighbors=30), X[:30], y[:30], X[30:], [5]) is not None
