@@ -303,7 +303,7 @@ def _read_files(spec: DatasetSpec, checksums: dict[str, str], random_state: int)
     samples = samples[mapped.notna()]
     classes = tuple(spec.classes)
     y = labels_of(mapped.loc[samples], classes, samples)
-    _check_classes(spec, y, raw_class, samples)
+    _check_classes(spec, y, raw_class)
     X = matrix.X.loc[samples]
     detected = detect_scale(X.to_numpy())
     if (detected if spec.scale == "auto" else spec.scale) == "linear":
@@ -324,7 +324,7 @@ def _read_files(spec: DatasetSpec, checksums: dict[str, str], random_state: int)
     )  # fmt: skip
 
 
-def _check_classes(spec: DatasetSpec, y: pd.Series, raw: pd.Series, samples: pd.Index) -> None:
+def _check_classes(spec: DatasetSpec, y: pd.Series, raw: pd.Series) -> None:
     counts = y.value_counts().reindex(list(spec.classes), fill_value=0)
     empty = counts.index[counts == 0].tolist()
     if empty:

@@ -436,3 +436,48 @@ def test_a_data_set_is_read_once_and_its_warnings_repeat_from_the_cache(
     with pytest.warns(UserWarning, match="look like dates"):
         changed = load_dataset(path)
     assert len(calls) == 1 and changed.checksums != first.checksums
+
+
+def test_samples_keep_the_matrix_order_and_tab_labels_are_read_as_tabs(
+    tmp_path: Path, small: dict[str, object]
+) -> None:
+    matrix = pd.read_csv(tmp_path / "m.tsv", sep="\t", index_col="gene")
+    order = ["S7", "S2", "S9", "S0", "S5", "S1", "S8", "S3", "S6", "S4"]
+    matrix[order].to_csv(tmp_path / "m.tsv", sep="\t")
+    labels = pd.read_csv(tmp_path / "s.csv").assign(note=["a, b"] * 10)  # a comma inside a tab-separated cell
+    for name in ("s.tsv", "s.TXT"):
+        labels.to_csv(tmp_path / name, sep="\t", index=False)
+        data = load_dataset(describe(tmp_path, **{**small, "labels": name}, split_column="role"))
+        assert data.X_train.index.tolist() == [s for s in order if s in {"S0", "S1", "S2", "S5", "S6", "S7"}]
+        assert data.y.index.tolist() == data.X_train.index.tolist() + data.X_test.index.tolist()
+
+
+def test_a_geo_series_matrix_passes_on_the_missing_value_policy(tmp_path: Path) -> None:
+    samples, kinds, roles = (
+        [f"S{i}" for i in range(10)],
+        ["A"] * 5 + ["B"] * 5,
+        (["train"] * 3 + ["test"] * 2) * 2,
+    )
+
+    def line(field: str, values: list[str]) -> str:
+        return f"!Sample_{field}\t" + "\t".join(f'"{v}"' for v in values) + "\n"
+
+    rows = "".join(f'"G{j}"\t' + "\t".join(str(8 + j + i % 3) for i in range(10)) + "\n" for j in range(4))
+    (tmp_path / "g_series_matrix.txt").write_text(
+        line("geo_accession", samples)
+        + line("characteristics_ch1", [f"kind: {k}" for k in kinds])
+        + line("characteristics_ch1", [f"role: {r}" for r in roles])
+        + '!series_matrix_table_begin\n"ID_REF"\t'
+        + "\t".join(f'"{s}"' for s in samples)
+        + "\n"
+        + rows
+        + '"G9"\tnull'
+        + "\t1" * 9
+        + "\n!series_matrix_table_end\n"
+    )
+    fields = {"name": "g", "expression": "g_series_matrix.txt", "class_column": "kind", "classes": ["A", "B"]}
+    with pytest.raises(DataError, match="G9"):
+        load_dataset(describe(tmp_path, **fields, split_column="role"))
+    with pytest.warns(UserWarning, match=r"left out 1 gene\(s\) with missing values"):
+        data = load_dataset(describe(tmp_path, **fields, split_column="role", missing="drop-genes"))
+    assert data.X_train.columns.tolist() == ["G0", "G1", "G2", "G3"]
