@@ -145,14 +145,16 @@ def test_nested_cv_equals_a_plain_scikit_learn_nested_loop(golub: GolubData) -> 
     """Same outer folds => the same inner choices and the same outer predictions as the obvious loop."""
     X = golub.X_train.iloc[:, :800]  # a slice of the genes keeps the plain loop quick
     y = golub.y_train
-    fast = nested_cv(replace(golub, X_train=X), SMALL, outer_folds=3)
-    outer = StratifiedKFold(n_splits=3, shuffle=True, random_state=42)
+    shuffled = y.sample(frac=1, random_state=0)  # labels are matched to samples by index
+    fast = nested_cv(replace(golub, X_train=X, y_train=shuffled), SMALL, outer_folds=3, random_state=7)
+    assert fast["fold"].tolist() == [0, 1, 2]
+    outer = StratifiedKFold(n_splits=3, shuffle=True, random_state=7)
     for fold, (train, test) in enumerate(outer.split(X, y)):
         X_in, y_in = X.iloc[train].to_numpy(), encode_labels(y.iloc[train]).to_numpy()
         scored = []
         for position, row in enumerate(SMALL.configurations().itertuples(index=False)):
             configuration = row._asdict()
-            accuracy = cross_val_score(SMALL.pipeline(configuration), X_in, y_in, cv=SMALL.folds(42))
+            accuracy = cross_val_score(SMALL.pipeline(configuration), X_in, y_in, cv=SMALL.folds(7))
             scored.append((-accuracy.mean(), accuracy.std(), configuration["k"], position, configuration))
         chosen = min(scored, key=lambda entry: entry[:4])[
             4
@@ -280,7 +282,10 @@ def test_inner_fold_count_is_what_nested_cv_uses() -> None:
     assert inner_fold_count(y, outer_folds=3, cv_folds=5) == 4  # each outer training part keeps 4 of the 6 b
     assert inner_fold_count(y, outer_folds=3, cv_folds=3) == 3
     assert inner_fold_count(y, outer_folds=6, cv_folds=10) == 5
-    with pytest.raises(ValueError, match="single sample of a class"):
+    with pytest.raises(
+        ValueError,
+        match=r"single sample of a class: too few for an inner cross-validation; use fewer outer folds\.$",
+    ):
         inner_fold_count(pd.Series(["a"] * 30 + ["b"] * 2), outer_folds=2, cv_folds=5)
 
 
@@ -398,3 +403,68 @@ def test_a_test_call_exactly_at_the_threshold_is_confident() -> None:
     row = abstention(data, ["weighted_voting"], settings, cv_folds=4).iloc[0]
     assert row["threshold"] == 0.0
     assert (row["test_confident"], row["test_uncertain"]) == (3, 0), "margin 0 ≥ threshold 0"
+
+
+def test_estimators_are_described_on_one_line() -> None:
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline as sk_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from leukemia.honest import describe_estimator
+
+    assert describe_estimator(KNeighborsClassifier(n_neighbors=3)) == "KNeighborsClassifier(n_neighbors=3)"
+    long = KNeighborsClassifier(n_neighbors=3, weights="distance", metric="manhattan", leaf_size=10, p=1)
+    assert "\n" not in describe_estimator(long) and "  " not in describe_estimator(long)
+    assert describe_estimator(long) == " ".join(str(long).split())
+    pipeline = sk_pipeline(StandardScaler(), KNeighborsClassifier())
+    assert describe_estimator(pipeline) == "StandardScaler()+KNeighborsClassifier()"
+
+
+def test_the_seed_reaches_every_fit(golub: GolubData, monkeypatch: pytest.MonkeyPatch) -> None:
+    """choose_configuration, nested_cv and abstention pass their random_state to the folds and the models."""
+    from leukemia import honest
+
+    seen: list[object] = []
+    scores = honest.cv_scores
+    monkeypatch.setattr(
+        honest, "cv_scores", lambda *a, **kw: seen.append(kw["random_state"]) or scores(*a, **kw)
+    )
+    small = replace(golub, X_train=golub.X_train.iloc[:, :200], X_test=golub.X_test.iloc[:, :200])
+    honest.choose_configuration(small, SMALL, random_state=7)
+    assert seen == [7]
+    pipeline = SearchSpace.pipeline
+    monkeypatch.setattr(
+        SearchSpace, "pipeline", lambda self, c, r=42: seen.append(("pipeline", r)) or pipeline(self, c, r)
+    )
+    honest.nested_cv(small, SMALL, outer_folds=2, random_state=7)
+    assert ("pipeline", 7) in seen and ("pipeline", 42) not in seen
+    made: list[object] = []
+    factory = honest.make_pipeline
+    monkeypatch.setattr(
+        honest, "make_pipeline", lambda name, **kw: made.append(kw.get("random_state")) or factory(name, **kw)
+    )
+    settings = {"preprocessing": "none", "selector": "f_test", "k": 5}
+    honest.abstention(small, ["random_forest"], settings, random_state=7)
+    assert made[0] == 7
+
+
+def test_documented_defaults() -> None:
+    import inspect
+
+    from leukemia.honest import parse_search_space
+
+    assert inspect.signature(nested_cv).parameters["outer_folds"].default == 5
+    assert inspect.signature(abstention).parameters["cv_folds"].default == 5
+    space = parse_search_space("none", "f_test", "10", "knn")
+    assert (space.cv_folds, space.cv_repeats) == (SearchSpace().cv_folds, SearchSpace().cv_repeats) == (5, 2)
+
+
+def test_abstention_matches_labels_by_sample(golub: GolubData) -> None:
+    settings = {"preprocessing": "none", "selector": "signal_to_noise", "k": 20}
+    table = abstention(golub, ["weighted_voting"], settings)
+    shuffled = replace(
+        golub,
+        y_train=golub.y_train.sample(frac=1, random_state=1),
+        y_test=golub.y_test.sample(frac=1, random_state=2),
+    )
+    pd.testing.assert_frame_equal(abstention(shuffled, ["weighted_voting"], settings), table)
