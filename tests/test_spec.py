@@ -450,6 +450,7 @@ def test_samples_keep_the_matrix_order_and_tab_labels_are_read_as_tabs(
         data = load_dataset(describe(tmp_path, **{**small, "labels": name}, split_column="role"))
         assert data.X_train.index.tolist() == [s for s in order if s in {"S0", "S1", "S2", "S5", "S6", "S7"}]
         assert data.y.index.tolist() == data.X_train.index.tolist() + data.X_test.index.tolist()
+        assert data.X_train.index.name == data.y_train.index.name == data.y_test.index.name == "sample"
 
 
 def test_a_geo_series_matrix_passes_on_the_missing_value_policy(tmp_path: Path) -> None:
