@@ -347,6 +347,8 @@ def test_abstention_equals_a_plain_scikit_learn_computation(golub: GolubData) ->
         assert row["test_confident_correct"] == right.sum()
         assert row["test_confident_accuracy"] == pytest.approx(right.sum() / confident.sum())
     assert table["threshold"].notna().sum() == 2, "the test covers the confident calls of two models"
+    counts = ["train_confident", "train_confident_correct", "test_confident", "test_confident_correct"]
+    assert (table[[*counts, "test_uncertain"]].dtypes == "Int64").all(), "counts, missing where no threshold"
     assert list(table.columns) == [
         "threshold", "train_max_confidence", "train_max_wrong_confidence", "train_confident",
         "train_confident_correct", "test_confident", "test_confident_correct", "test_uncertain",
@@ -468,3 +470,67 @@ def test_abstention_matches_labels_by_sample(golub: GolubData) -> None:
         y_test=golub.y_test.sample(frac=1, random_state=2),
     )
     pd.testing.assert_frame_equal(abstention(shuffled, ["weighted_voting"], settings), table)
+
+
+def test_search_space_refuses_each_bad_field_by_name() -> None:
+    with pytest.raises(
+        ValueError, match=r"unknown selector \['lasso'\]; choose from \['f_test', 'signal_to_noise'\]"
+    ):
+        SearchSpace(selectors=("lasso",))
+    with pytest.raises(ValueError, match=r"the preprocessing options repeat one another: \['none', 'none'\]"):
+        SearchSpace(preprocessing=("none", "none"))
+    assert SearchSpace(ks=(1, 5)).ks == (1, 5), "one gene is a valid k"
+    message = r"^cv_folds must be >= 2 and cv_repeats >= 1\.$"
+    with pytest.raises(ValueError, match=message):
+        SearchSpace(cv_folds=1)
+    with pytest.raises(ValueError, match=message):
+        SearchSpace(cv_repeats=0)
+
+
+def test_search_space_seeds_and_copies_what_it_builds() -> None:
+    from leukemia.preprocessing import DudoitFilter
+
+    space = SearchSpace(
+        preprocessing=(DudoitFilter(),), models=("random_forest",), selectors=("f_test",), ks=(5,)
+    )
+    configuration = space.configurations().iloc[0].to_dict()
+    pipeline = space.pipeline(configuration, 7)
+    assert pipeline[-1].random_state == 7
+    assert pipeline[0] is not space.preprocessing[0] and isinstance(pipeline[0], DudoitFilter), "a clone"
+    assert space.estimators(7)[1][0].random_state == 7
+
+
+def test_every_fold_of_the_search_builds_its_models_with_the_seed(
+    golub: GolubData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeds: list[int] = []
+    estimators = SearchSpace.estimators
+    monkeypatch.setattr(SearchSpace, "estimators", lambda self, r=42: seeds.append(r) or estimators(self, r))
+    cv_scores(golub.X_train.iloc[:, :100], golub.y_train, SMALL, random_state=7)
+    assert seeds and set(seeds) == {7}
+
+
+def test_cv_scores_match_labels_by_sample(golub: GolubData) -> None:
+    X = golub.X_train.iloc[:, :300]
+    shuffled = golub.y_train.sample(frac=1, random_state=3)
+    pd.testing.assert_frame_equal(cv_scores(X, shuffled, SMALL), cv_scores(X, golub.y_train, SMALL))
+
+
+def test_selection_bias_equals_a_plain_loop_over_its_permutations(golub: GolubData) -> None:
+    import inspect
+
+    from leukemia.dataset import stratified_folds
+    from leukemia.honest import _one_permutation
+
+    small = replace(golub, X_train=golub.X_train.iloc[:, :400])
+    shuffled = replace(small, y_train=small.y_train.sample(frac=1, random_state=4))  # matched by sample
+    got = selection_bias(shuffled, k=10, n_permutations=3, cv_folds=3, random_state=9)
+    rng = np.random.default_rng(9)
+    y, X = small.y_train.to_numpy(), small.X_train.to_numpy()
+    expected = []
+    for _ in range(3):
+        permuted, seed = rng.permutation(y), int(rng.integers(2**31))
+        expected.append(_one_permutation(X, permuted, stratified_folds(3, seed), 10))
+    pd.testing.assert_frame_equal(got, pd.DataFrame(expected))
+    defaults = {n: p.default for n, p in inspect.signature(selection_bias).parameters.items() if n != "data"}
+    assert defaults == {"k": 50, "n_permutations": 10, "cv_folds": 5, "random_state": 42, "n_jobs": None}
