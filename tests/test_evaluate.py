@@ -261,6 +261,10 @@ def test_protocol_summary_labels_every_row_with_what_chose_it(golub: GolubData, 
     assert by_cv["n_correct"] == table.loc[table["cv_accuracy"].idxmax(), "n_correct"]
     assert summary.iloc[-1]["chosen_on"] == NESTED_CV and summary.iloc[-1]["n_test"] == 38
     assert "seed protocol: k-NN" in summary.index, "display names used"
+    assert {f"seed protocol: {m}" for m in table.index if m != "knn"} < set(summary.index), "else model names"
+    assert f"honest protocol ({honest.choice.describe()})" in summary.index
+    unchosen = protocol_summary(seed, replace(honest, choice=None), nested)
+    assert "honest protocol" in unchosen.index
     assert (summary["ci_low"] <= summary["accuracy"]).all() and (
         summary["accuracy"] <= summary["ci_high"]
     ).all()
@@ -270,3 +274,42 @@ def test_protocol_summary_labels_every_row_with_what_chose_it(golub: GolubData, 
     assert len(protocol_summary(seed, honest, nested)) == 4, (
         "without each model: the three choices and nested CV"
     )
+
+
+def test_identical_predictions_by_hand() -> None:
+    predictions = pd.DataFrame(
+        {
+            "a": list("xyx"),
+            "b": list("xyx"),
+            "c": list("yyx"),
+            "d": list("yyx"),
+            "e": list("yyx"),
+            "f": list("xxx"),
+        }
+    )
+    evaluation = Evaluation(
+        table=pd.DataFrame(), predictions=predictions, scores=predictions, y_test=pd.Series(list("xyx")),
+        protocol="seed",
+    )  # fmt: skip
+    assert identical_predictions(evaluation) == [["a", "b"], ["c", "d", "e"]]
+
+
+def test_gene_importance_is_each_fitted_models_share(golub: GolubData) -> None:
+    settings = {"preprocessing": "standard", "selector": "signal_to_noise", "k": 20}
+    table = gene_importance(
+        golub, ["random_forest", "decision_tree"], min_share=0.0, random_state=3, **settings
+    )
+    assert table["model"].unique().tolist() == ["random_forest", "decision_tree"], "in the order given"
+    assert table.index.tolist() == list(range(len(table)))
+    y = encode_labels(golub.y_train, golub.classes)
+    forest = make_pipeline("random_forest", random_state=3, **settings).fit(golub.X_train.to_numpy(), y)
+    share = forest.named_steps["model"].feature_importances_
+    genes = golub.X_train.columns[forest.named_steps["select"].get_support()]
+    expected = pd.Series(share / share.sum(), index=genes).sort_values(ascending=False, kind="stable")
+    got = table[table["model"] == "random_forest"].set_index("gene")["share"]
+    pd.testing.assert_series_equal(got, expected, check_names=False)
+    # A share equal to min_share is kept: the tree's single split gene holds all of its importance.
+    tree = gene_importance(golub, ["decision_tree"], min_share=1.0, **settings)
+    assert len(tree) == 1 and tree["share"].iloc[0] == 1.0
+    empty = gene_importance(golub, ["knn"])
+    assert empty.empty and empty.columns.tolist() == ["model", "gene", "share"]
