@@ -196,15 +196,14 @@ def test_learning_curves_use_training_samples_only(golub: GolubData) -> None:
 def test_learning_curves_are_scikit_learns(golub: GolubData, protocol: str) -> None:
     models = ["logistic_regression", "knn", "random_forest", "weighted_voting"]
     sizes = (0.4, 0.7, 1.0)
-    curves = learning_curves(golub, models, protocol, train_sizes=sizes, cv_folds=3).set_index(
-        ["model", "set"]
-    )
+    curves = learning_curves(
+        golub, models, protocol, train_sizes=sizes, cv_folds=3, random_state=7
+    ).set_index(["model", "set"])
     y = encode_labels(golub.y_train, golub.classes).to_numpy()
     for name in models:
         n, train, test = learning_curve(
-            make_pipeline(name, **protocol_settings(protocol)), golub.X_train.to_numpy(), y,
-            train_sizes=np.array(sizes), cv=stratified_folds(3, config.RANDOM_SEED), shuffle=True,
-            random_state=config.RANDOM_SEED,
+            make_pipeline(name, random_state=7, **protocol_settings(protocol)), golub.X_train.to_numpy(), y,
+            train_sizes=np.array(sizes), cv=stratified_folds(3, 7), shuffle=True, random_state=7,
         )  # fmt: skip
         for label, scores in (("training", train), ("cross-validation", test)):
             ours = curves.loc[(name, label)]
@@ -313,3 +312,59 @@ def test_gene_importance_is_each_fitted_models_share(golub: GolubData) -> None:
     assert len(tree) == 1 and tree["share"].iloc[0] == 1.0
     empty = gene_importance(golub, ["knn"])
     assert empty.empty and empty.columns.tolist() == ["model", "gene", "share"]
+
+
+def test_learning_curves_stop_at_the_largest_training_part(golub: GolubData) -> None:
+    import inspect
+
+    curves = learning_curves(golub, ["knn"], train_sizes=(0.5, 1.5), cv_folds=3)
+    largest = len(golub.y_train) - int(np.ceil(len(golub.y_train) / 3))  # a 3-fold training part
+    assert sorted(curves["n_train"].unique()) == [largest // 2, largest]
+    assert inspect.signature(learning_curves).parameters["cv_folds"].default == 5
+
+
+def _hand_evaluation() -> Evaluation:
+    """Four test samples, three models: a and b each wrong once (on different samples), c always right."""
+    y_test = pd.Series(list("xyxy"), index=["p4", "p2", "p3", "p1"], name="cancer")
+    predictions = pd.DataFrame({"a": list("yyxy"), "b": list("xyxx"), "c": list("xyxy")}, index=y_test.index)
+    return Evaluation(
+        table=pd.DataFrame(), predictions=predictions, scores=predictions, y_test=y_test, protocol="seed"
+    )
+
+
+def test_correct_errors_and_mcnemar_by_hand() -> None:
+    evaluation = _hand_evaluation()
+    correct = evaluation.correct()
+    assert correct.to_dict("list") == {
+        "a": [False, True, True, True], "b": [True, True, True, False], "c": [True] * 4
+    }  # fmt: skip
+    errors = errors_by_sample(evaluation)
+    assert errors.index.tolist() == ["p1", "p4"], "one model wrong on each: by sample"
+    pairs = mcnemar_pairs(evaluation)
+    assert pairs.columns.tolist() == ["first", "second", "only_first_right", "only_second_right", "pvalue"]
+    assert pairs.index.tolist() == [0, 1, 2]
+    # All three p-values are 1 (one discordant sample at most): the pairs keep their order.
+    assert list(zip(pairs["first"], pairs["second"], strict=True)) == [("a", "b"), ("a", "c"), ("b", "c")]
+    assert pairs[["only_first_right", "only_second_right"]].to_numpy().tolist() == [[1, 1], [0, 1], [0, 1]]
+    matrix = mcnemar_table(evaluation)
+    assert matrix.index.name == "model" and matrix.columns.tolist() == ["a", "b", "c"]
+
+
+def test_mcnemar_pairs_with_equal_p_values_keep_their_order() -> None:
+    from leukemia.stats import mcnemar_exact
+
+    # Model i is wrong on the first i of 12 samples: pairs with the same |i − j| share a p-value.
+    predictions = pd.DataFrame({f"m{i}": ["y"] * i + ["x"] * (12 - i) for i in range(7)})
+    evaluation = Evaluation(
+        table=pd.DataFrame(), predictions=predictions, scores=predictions, y_test=pd.Series(["x"] * 12),
+        protocol="seed",
+    )  # fmt: skip
+    pairs = mcnemar_pairs(evaluation)
+    names = list(predictions.columns)
+    generated = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
+    pvalue = {
+        (a, b): mcnemar_exact(predictions[a].eq("x").to_numpy(), predictions[b].eq("x").to_numpy()).pvalue
+        for a, b in generated
+    }
+    expected = sorted(generated, key=lambda pair: pvalue[pair])  # Python's sort is stable
+    assert list(zip(pairs["first"], pairs["second"], strict=True)) == expected
