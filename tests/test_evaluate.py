@@ -264,6 +264,14 @@ def test_protocol_summary_labels_every_row_with_what_chose_it(golub: GolubData, 
     assert f"honest protocol ({honest.choice.describe()})" in summary.index
     unchosen = protocol_summary(seed, replace(honest, choice=None), nested)
     assert "honest protocol" in unchosen.index
+    shout = {m: m.upper() for m in table.index}  # every model has a display name
+    by_test, by_cv = table["accuracy"].idxmax(), table["cv_accuracy"].idxmax()
+    assert protocol_summary(seed, honest, nested, labels=shout).index.tolist() == [
+        f"seed protocol, best by test accuracy ({by_test.upper()})",
+        f"seed protocol, best by CV accuracy ({by_cv.upper()})",
+        f"honest protocol ({honest.choice.describe()})",
+        "nested CV of the honest protocol (training set, pooled)",
+    ]
     assert (summary["ci_low"] <= summary["accuracy"]).all() and (
         summary["accuracy"] <= summary["ci_high"]
     ).all()
@@ -318,6 +326,7 @@ def test_learning_curves_stop_at_the_largest_training_part(golub: GolubData) -> 
     import inspect
 
     curves = learning_curves(golub, ["knn"], train_sizes=(0.5, 1.5), cv_folds=3)
+    assert curves.index.tolist() == list(range(len(curves)))
     largest = len(golub.y_train) - int(np.ceil(len(golub.y_train) / 3))  # a 3-fold training part
     assert sorted(curves["n_train"].unique()) == [largest // 2, largest]
     assert inspect.signature(learning_curves).parameters["cv_folds"].default == 5
@@ -368,3 +377,20 @@ def test_mcnemar_pairs_with_equal_p_values_keep_their_order() -> None:
     }
     expected = sorted(generated, key=lambda pair: pvalue[pair])  # Python's sort is stable
     assert list(zip(pairs["first"], pairs["second"], strict=True)) == expected
+
+
+def test_evaluate_models_builds_every_model_with_the_seed(
+    golub: GolubData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leukemia import evaluate
+
+    seeds: list[object] = []
+    factory = evaluate.make_pipeline
+    monkeypatch.setattr(
+        evaluate,
+        "make_pipeline",
+        lambda name, **kw: seeds.append(kw.get("random_state")) or factory(name, **kw),
+    )
+    small = replace(golub, X_train=golub.X_train.iloc[:, :300], X_test=golub.X_test.iloc[:, :300])
+    evaluate_models(small, "seed", models=["random_forest", "knn"], random_state=7)
+    assert seeds == [7, 7]
