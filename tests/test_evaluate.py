@@ -394,3 +394,50 @@ def test_evaluate_models_builds_every_model_with_the_seed(
     small = replace(golub, X_train=golub.X_train.iloc[:, :300], X_test=golub.X_test.iloc[:, :300])
     evaluate_models(small, "seed", models=["random_forest", "knn"], random_state=7)
     assert seeds == [7, 7]
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_training_accuracy_and_scores_are_the_fitted_pipelines(n_classes: int, tmp_path) -> None:
+    """Each model's training accuracy and test scores equal a plain pipeline fitted on the training set."""
+    from leukemia.spec import load_dataset
+    from leukemia.synthetic import make_study, write_study
+
+    X, y = make_study(60, 45, n_classes, n_informative=6, effect=0.8, random_state=n_classes)
+    data = load_dataset(write_study(tmp_path, X, y))
+    models = ["logistic_regression", "knn", "naive_bayes"]  # decision function, probabilities, both
+    settings = {"preprocessing": "standard", "selector": "f_test", "k": 10}
+    evaluation = evaluate_models(data, "seed", models=models, **settings)
+    table = evaluation.table.set_index("model")
+    y_train = encode_labels(data.y_train, data.classes).to_numpy()
+    for name in models:
+        pipeline = make_pipeline(name, **settings).fit(data.X_train.to_numpy(), y_train)
+        trained = (pipeline.predict(data.X_train.to_numpy()) == y_train).mean()
+        assert table.loc[name, "train_accuracy"] == pytest.approx(trained)
+        X_test = data.X_test.to_numpy()
+        predicted = pipeline.predict(X_test)
+        if hasattr(pipeline, "decision_function"):
+            score = pipeline.decision_function(X_test)
+        else:
+            score = pipeline.predict_proba(X_test)
+            score = score[:, 1] if n_classes == 2 else score
+        if n_classes > 2:  # the score of the class called
+            score = score[np.arange(len(predicted)), predicted]
+        np.testing.assert_allclose(evaluation.scores[name].to_numpy(), score)
+    assert evaluation.scores.index.equals(data.y_test.index)
+
+
+def test_a_model_without_scores_gets_empty_scores(tmp_path) -> None:
+    from sklearn.neighbors import NearestCentroid
+
+    from leukemia.honest import SearchSpace
+    from leukemia.spec import load_dataset
+    from leukemia.synthetic import make_study, write_study
+
+    X, y = make_study(60, 45, 2, n_informative=6, effect=0.8)
+    data = load_dataset(write_study(tmp_path, X, y))
+    space = SearchSpace(
+        preprocessing=("standard",), selectors=("f_test",), ks=(10,), models=(NearestCentroid(),)
+    )
+    evaluation = evaluate_models(data, "honest", space=space)
+    assert evaluation.scores.shape == (len(data.y_test), 1) and evaluation.scores.isna().all().all()
+    assert np.isnan(evaluation.table["roc_auc"].iloc[0])
