@@ -8,7 +8,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.model_selection import cross_val_score, learning_curve
 
 from leukemia import config
@@ -426,18 +426,27 @@ def test_training_accuracy_and_scores_are_the_fitted_pipelines(n_classes: int, t
     assert evaluation.scores.index.equals(data.y_test.index)
 
 
-def test_a_model_without_scores_gets_empty_scores(tmp_path) -> None:
-    from sklearn.neighbors import NearestCentroid
+class CallsOnly(ClassifierMixin, BaseEstimator):
+    """A classifier with neither decision_function nor predict_proba: nearest centroid, calls only."""
 
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        self.centroids_ = np.stack([np.asarray(X)[y == c].mean(axis=0) for c in self.classes_])
+        return self
+
+    def predict(self, X):
+        distances = ((np.asarray(X)[:, None, :] - self.centroids_[None]) ** 2).sum(axis=2)
+        return self.classes_[distances.argmin(axis=1)]
+
+
+def test_a_model_without_scores_gets_empty_scores(tmp_path) -> None:
     from leukemia.honest import SearchSpace
     from leukemia.spec import load_dataset
     from leukemia.synthetic import make_study, write_study
 
     X, y = make_study(60, 45, 2, n_informative=6, effect=0.8)
     data = load_dataset(write_study(tmp_path, X, y))
-    space = SearchSpace(
-        preprocessing=("standard",), selectors=("f_test",), ks=(10,), models=(NearestCentroid(),)
-    )
+    space = SearchSpace(preprocessing=("standard",), selectors=("f_test",), ks=(10,), models=(CallsOnly(),))
     evaluation = evaluate_models(data, "honest", space=space)
     assert evaluation.scores.shape == (len(data.y_test), 1) and evaluation.scores.isna().all().all()
     assert np.isnan(evaluation.table["roc_auc"].iloc[0])
