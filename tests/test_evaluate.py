@@ -450,3 +450,52 @@ def test_a_model_without_scores_gets_empty_scores(tmp_path) -> None:
     evaluation = evaluate_models(data, "honest", space=space)
     assert evaluation.scores.shape == (len(data.y_test), 1) and evaluation.scores.isna().all().all()
     assert np.isnan(evaluation.table["roc_auc"].iloc[0])
+
+
+def test_evaluate_models_records_its_protocol_settings_and_seed(
+    golub: GolubData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import inspect
+
+    from leukemia import evaluate
+    from leukemia.honest import SearchSpace
+
+    small = replace(golub, X_train=golub.X_train.iloc[:, :300], X_test=golub.X_test.iloc[:, :300])
+    fixed = evaluate_models(
+        small, "seed", models=["knn"], selector="signal_to_noise", k=7, cv_folds=3, random_state=7
+    )
+    assert fixed.protocol == "seed" and fixed.settings == protocol_settings(
+        "seed", selector="signal_to_noise", k=7
+    )
+    assert fixed.settings["selector"] == "signal_to_noise" and fixed.settings["k"] == 7
+    assert fixed.table["protocol"].tolist() == ["seed"]
+    assert fixed.table["chosen_on"].tolist() == ["fixed in advance (seed protocol)"]
+    y = encode_labels(small.y_train, small.classes).to_numpy()
+    pipeline = make_pipeline("knn", random_state=7, **fixed.settings)
+    cv = cross_val_score(pipeline, small.X_train.to_numpy(), y, cv=stratified_folds(3, 7))
+    assert fixed.table["cv_accuracy"].iloc[0] == pytest.approx(cv.mean())
+    assert inspect.signature(evaluate_models).parameters["cv_folds"].default == 5
+    assert protocol_settings("seed", selector="signal_to_noise")["selector"] == "signal_to_noise"
+
+    seeds: list[object] = []
+    choose, pipeline_of = evaluate.choose_configuration, SearchSpace.pipeline
+    monkeypatch.setattr(
+        evaluate,
+        "choose_configuration",
+        lambda d, s, **kw: seeds.append(kw["random_state"]) or choose(d, s, **kw),
+    )
+    monkeypatch.setattr(
+        SearchSpace, "pipeline", lambda self, c, r=42: seeds.append(r) or pipeline_of(self, c, r)
+    )
+    space = SearchSpace(
+        preprocessing=("none",), selectors=("f_test",), ks=(5, 10), models=("knn",), cv_folds=3
+    )
+    honest = evaluate_models(small, "honest", space=space, random_state=7)
+    assert seeds == [7, 7]
+    assert honest.settings == honest.choice.settings and honest.protocol == "honest"
+    assert honest.table["chosen_on"].tolist() == ["training data only (repeated CV)"]
+    with pytest.raises(
+        ValueError,
+        match=r"^the honest protocol chooses the model and its settings; set the choices with space=\.$",
+    ):
+        evaluate_models(small, "honest", models=["knn"])
