@@ -297,3 +297,47 @@ def test_neighbourhood_defaults_are_golubs_radii_and_a_progress_bar(
     assert capsys.readouterr().err == "", "progress=False: no bar"
     neighbourhood_analysis(X, y, radii=np.array([1.0]))
     assert "0/400" in capsys.readouterr().err, "400 permutations by default, as Golub et al."
+
+
+def test_weighted_voting_calls_equal_a_plain_leave_one_out_loop(tmp_path) -> None:
+    import inspect
+
+    from leukemia.golub import calls_from_decision, weighted_voting_calls
+    from leukemia.preprocessing import make_preprocessor
+    from leukemia.spec import load_dataset
+    from leukemia.synthetic import make_study, write_study
+
+    X, y = make_study(40, 36, 2, n_informative=5, effect=0.9, random_state=2)
+    data = load_dataset(write_study(tmp_path, X, y))
+    table = weighted_voting_calls(data, ("none", "standard"), k=6, threshold=0.25, sigma_floor=0.2)
+    assert table.index.tolist() == ["none", "standard"]
+    X_train, y_train = data.X_train.to_numpy(), data.y_train.astype(str).to_numpy()
+    X_test, y_test = data.X_test.to_numpy(), data.y_test.astype(str).to_numpy()
+    for option in ("none", "standard"):
+
+        def fitted(rows: np.ndarray, option: str = option):
+            scaler = make_preprocessor(option).fit(X_train[rows])
+            model = WeightedVoting(k=6, sigma_floor=0.2).fit(scaler.transform(X_train[rows]), y_train[rows])
+            return lambda Z: model.decision_function(scaler.transform(Z)), model.classes_
+
+        loo = []
+        for i in range(len(y_train)):
+            decide, classes = fitted(np.arange(len(y_train)) != i)
+            loo.append(decide(X_train[i : i + 1])[0])
+        decide, classes = fitted(np.ones(len(y_train), dtype=bool))
+        expected = {}
+        for split, decision, truth in (("train", np.array(loo), y_train), ("test", decide(X_test), y_test)):
+            call, strength = calls_from_decision(decision, classes)
+            strong, right = strength >= 0.25, call == truth
+            expected |= {
+                f"{split}_strong": int(strong.sum()),
+                f"{split}_strong_correct": int((strong & right).sum()),
+                f"{split}_uncertain": int((~strong).sum()),
+            }
+        expected["test_correct"] = int((calls_from_decision(decide(X_test), classes)[0] == y_test).sum())
+        assert table.loc[option].to_dict() == expected, option
+        assert 0 < expected["train_uncertain"] < len(y_train), "the threshold splits the calls"
+    defaults = inspect.signature(weighted_voting_calls).parameters
+    assert defaults["k"].default == 50 and defaults["threshold"].default == 0.3
+    assert defaults["preprocessing"].default == ("none", "standard", "dudoit")
+    assert defaults["sigma_floor"].default == 0.0
