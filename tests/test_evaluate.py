@@ -499,3 +499,16 @@ def test_evaluate_models_records_its_protocol_settings_and_seed(
         match=r"^the honest protocol chooses the model and its settings; set the choices with space=\.$",
     ):
         evaluate_models(small, "honest", models=["knn"])
+
+
+def test_fold_defaults_are_what_they_say(golub: GolubData) -> None:
+    """A call that leaves cv_folds out equals one that passes the documented 5."""
+    small = replace(golub, X_train=golub.X_train.iloc[:, :200], X_test=golub.X_test.iloc[:, :200])
+    pd.testing.assert_frame_equal(
+        evaluate_models(small, "seed", models=["knn"]).table,
+        evaluate_models(small, "seed", models=["knn"], cv_folds=5).table,
+    )
+    pd.testing.assert_frame_equal(
+        learning_curves(small, ["knn"], train_sizes=(0.5, 1.0)),
+        learning_curves(small, ["knn"], train_sizes=(0.5, 1.0), cv_folds=5),
+    )

@@ -534,3 +534,19 @@ def test_selection_bias_equals_a_plain_loop_over_its_permutations(golub: GolubDa
     pd.testing.assert_frame_equal(got, pd.DataFrame(expected))
     defaults = {n: p.default for n, p in inspect.signature(selection_bias).parameters.items() if n != "data"}
     assert defaults == {"k": 50, "n_permutations": 10, "cv_folds": 5, "random_state": 42, "n_jobs": None}
+
+
+def test_defaults_are_what_they_say(golub: GolubData) -> None:
+    """A call that leaves an argument out equals one that passes the documented default."""
+    small = replace(golub, X_train=golub.X_train.iloc[:, :200], X_test=golub.X_test.iloc[:, :200])
+    space = replace(SMALL, ks=(5,), models=("weighted_voting",))
+    pd.testing.assert_frame_equal(nested_cv(small, space), nested_cv(small, space, outer_folds=5))
+    pd.testing.assert_frame_equal(
+        selection_bias(small, n_permutations=2), selection_bias(small, k=50, n_permutations=2, cv_folds=5)
+    )
+    assert len(selection_bias(small, k=5, cv_folds=3)) == 10, "ten permutations by default"
+    settings = {"preprocessing": "none", "selector": "signal_to_noise", "k": 20}
+    pd.testing.assert_frame_equal(
+        abstention(small, ["weighted_voting"], settings),
+        abstention(small, ["weighted_voting"], settings, cv_folds=5),
+    )

@@ -284,3 +284,11 @@ def test_one_vs_rest_passes_its_settings_for_three_classes() -> None:
         expected = signal_to_noise(X, np.where(y == c, 0, 1), ddof=1, sigma_floor=0.5)[0]
         np.testing.assert_array_equal(row, expected)
     assert not np.array_equal(scores, signal_to_noise_ovr(X, y)[0])
+
+
+def test_compare_selectors_keeps_50_genes_by_default() -> None:
+    rng = np.random.default_rng(6)
+    X = pd.DataFrame(rng.normal(size=(12, 80)))
+    y = pd.Series(np.repeat(["a", "b"], 6))
+    table = compare_selectors(X, y)
+    assert table["f_test"].sum() == table["signal_to_noise"].sum() == 50
