@@ -362,7 +362,9 @@ def gene_importance(
         importance = getattr(pipeline.named_steps["model"], "feature_importances_", None)
         if importance is None:
             continue
-        genes = data.X_train.columns[pipeline.named_steps["select"].get_support(indices=True)]
+        # The genes reaching the model, named through every step before it: a filter (Dudoit's) drops genes
+        # before the selector, so the selector's positions do not index the data's columns.
+        genes = pipeline[:-1].get_feature_names_out(data.X_train.columns.to_numpy())
         share = importance / importance.sum()
         rows += [
             {"model": name, "gene": g, "share": float(v)}

@@ -302,7 +302,11 @@ def test_identical_predictions_by_hand() -> None:
 
 
 def test_gene_importance_is_each_fitted_models_share(golub: GolubData) -> None:
-    settings = {"preprocessing": "standard", "selector": "signal_to_noise", "k": 20}
+    settings = {
+        "preprocessing": "dudoit",
+        "selector": "signal_to_noise",
+        "k": 20,
+    }  # the filter changes the genes
     table = gene_importance(
         golub, ["random_forest", "decision_tree"], min_share=0.0, random_state=3, **settings
     )
@@ -311,7 +315,9 @@ def test_gene_importance_is_each_fitted_models_share(golub: GolubData) -> None:
     y = encode_labels(golub.y_train, golub.classes)
     forest = make_pipeline("random_forest", random_state=3, **settings).fit(golub.X_train.to_numpy(), y)
     share = forest.named_steps["model"].feature_importances_
-    genes = golub.X_train.columns[forest.named_steps["select"].get_support()]
+    kept = golub.X_train.columns[forest[0].support_]  # Dudoit's filter first drops genes
+    genes = kept[forest.named_steps["select"].get_support()]
+    assert len(kept) < golub.X_train.shape[1]
     expected = pd.Series(share / share.sum(), index=genes).sort_values(ascending=False, kind="stable")
     got = table[table["model"] == "random_forest"].set_index("gene")["share"]
     pd.testing.assert_series_equal(got, expected, check_names=False)
@@ -512,3 +518,12 @@ def test_fold_defaults_are_what_they_say(golub: GolubData) -> None:
         learning_curves(small, ["knn"], train_sizes=(0.5, 1.0)),
         learning_curves(small, ["knn"], train_sizes=(0.5, 1.0), cv_folds=5),
     )
+
+
+def test_two_folds_are_enough(golub: GolubData) -> None:
+    small = replace(golub, X_train=golub.X_train.iloc[:, :200], X_test=golub.X_test.iloc[:, :200])
+    assert len(evaluate_models(small, "seed", models=["knn"], cv_folds=2).table) == 1
+    with pytest.raises(
+        ValueError, match=r"cv_folds must be between 2 and the smallest training class \(11\), got 1"
+    ):
+        evaluate_models(small, "seed", models=["knn"], cv_folds=1)

@@ -253,3 +253,11 @@ def test_a_file_the_fast_path_cannot_take_is_read_the_checked_way(
         read_table(write(tmp_path / "a.tsv", body))
     clean = read_table(write(tmp_path / "b.tsv", body.replace("\t" + cell + "\n", "\t2\n", 1)))
     assert clean.X.loc["S2", "G1"] == 0 and not np.signbit(clean.X.loc["S2", "G1"]), "-0 becomes 0"
+
+
+def test_a_csv_is_told_apart_and_its_byte_order_mark_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_bytes("\ufeffgene,S1,S2\nG1,1,2\nG2,3,4\n".encode())
+    assert detect_format(path) == "csv"
+    matrix = read_table(path)
+    assert matrix.X.index.tolist() == ["S1", "S2"] and matrix.X.columns.tolist() == ["G1", "G2"]
