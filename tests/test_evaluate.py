@@ -264,6 +264,9 @@ def test_protocol_summary_labels_every_row_with_what_chose_it(golub: GolubData, 
     assert f"honest protocol ({honest.choice.describe()})" in summary.index
     unchosen = protocol_summary(seed, replace(honest, choice=None), nested)
     assert "honest protocol" in unchosen.index
+    by_name = protocol_summary(seed, honest, nested, labels={}).index
+    assert by_name[0] == f"seed protocol, best by test accuracy ({table['accuracy'].idxmax()})"
+    assert by_name[1] == f"seed protocol, best by CV accuracy ({table['cv_accuracy'].idxmax()})"
     shout = {m: m.upper() for m in table.index}  # every model has a display name
     by_test, by_cv = table["accuracy"].idxmax(), table["cv_accuracy"].idxmax()
     assert protocol_summary(seed, honest, nested, labels=shout).index.tolist() == [
@@ -383,6 +386,9 @@ def test_mcnemar_pairs_with_equal_p_values_keep_their_order() -> None:
     }
     expected = sorted(generated, key=lambda pair: pvalue[pair])  # Python's sort is stable
     assert list(zip(pairs["first"], pairs["second"], strict=True)) == expected
+    assert pairs.index.tolist() == list(range(len(expected))), "renumbered after sorting"
+    one = replace(evaluation, predictions=predictions[["m0"]], scores=predictions[["m0"]])
+    assert mcnemar_pairs(one).empty and mcnemar_pairs(one).columns.tolist() == list(pairs.columns)
 
 
 def test_evaluate_models_builds_every_model_with_the_seed(
@@ -456,6 +462,7 @@ def test_a_model_without_scores_gets_empty_scores(tmp_path) -> None:
     evaluation = evaluate_models(data, "honest", space=space)
     assert evaluation.scores.shape == (len(data.y_test), 1) and evaluation.scores.isna().all().all()
     assert np.isnan(evaluation.table["roc_auc"].iloc[0])
+    assert (evaluation.scores.dtypes == "float64").all()
 
 
 def test_evaluate_models_records_its_protocol_settings_and_seed(

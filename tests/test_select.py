@@ -239,6 +239,7 @@ def test_compare_selectors_by_hand(toy) -> None:
     assert table.index.tolist() == ["g_all", "g_aml", "g_all2", "g_noise", "g_flat"]  # by F
     np.testing.assert_array_equal(table["f_score"], f[[0, 1, 3, 2, 4]])
     assert table["f_rank"].tolist() == [1, 2, 3, 4, 5] and table["f_rank"].dtype.kind == "i"
+    assert table["snr_rank"].dtype.kind == "i"
     np.testing.assert_array_equal(table["snr"], snr[[0, 1, 3, 2, 4]])
     # |P(g)| ranks: g_all and g_aml tie (first wins), then g_all2; noise and the flat gene score 0.
     assert table["snr_rank"].to_dict() == {"g_all": 1, "g_aml": 2, "g_all2": 3, "g_noise": 4, "g_flat": 5}
