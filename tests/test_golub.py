@@ -337,6 +337,13 @@ def test_weighted_voting_calls_equal_a_plain_leave_one_out_loop(tmp_path) -> Non
         expected["test_correct"] = int((calls_from_decision(decide(X_test), classes)[0] == y_test).sum())
         assert table.loc[option].to_dict() == expected, option
         assert 0 < expected["train_uncertain"] < len(y_train), "the threshold splits the calls"
+    # Defaults by behaviour: leaving k and the σ floor out equals passing Golub's 50 and no floor.
+    wide = load_dataset(
+        write_study(tmp_path / "wide", *make_study(80, 36, 2, n_informative=5, random_state=3))
+    )
+    pd.testing.assert_frame_equal(
+        weighted_voting_calls(wide, ("none",)), weighted_voting_calls(wide, ("none",), k=50, sigma_floor=0.0)
+    )
     defaults = inspect.signature(weighted_voting_calls).parameters
     assert defaults["k"].default == 50 and defaults["threshold"].default == 0.3
     assert defaults["preprocessing"].default == ("none", "standard", "dudoit")
