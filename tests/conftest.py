@@ -99,6 +99,17 @@ def golub(data_dir: Path) -> GolubData:
 
 
 @pytest.fixture
+def golub_genes(golub: GolubData):
+    """Golub's data cut to its first ``n`` genes (training and test alike): quick runs of slow functions."""
+    from dataclasses import replace
+
+    def first(n: int) -> GolubData:
+        return replace(golub, X_train=golub.X_train.iloc[:, :n], X_test=golub.X_test.iloc[:, :n])
+
+    return first
+
+
+@pytest.fixture
 def data_copy(data_dir: Path, tmp_path: Path) -> Path:
     """A writable copy of the real files, for tests that alter or remove one."""
     target = tmp_path / "copy"

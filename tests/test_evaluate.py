@@ -392,7 +392,7 @@ def test_mcnemar_pairs_with_equal_p_values_keep_their_order() -> None:
 
 
 def test_evaluate_models_builds_every_model_with_the_seed(
-    golub: GolubData, monkeypatch: pytest.MonkeyPatch
+    golub: GolubData, golub_genes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from leukemia import evaluate
 
@@ -403,7 +403,7 @@ def test_evaluate_models_builds_every_model_with_the_seed(
         "make_pipeline",
         lambda name, **kw: seeds.append(kw.get("random_state")) or factory(name, **kw),
     )
-    small = replace(golub, X_train=golub.X_train.iloc[:, :300], X_test=golub.X_test.iloc[:, :300])
+    small = golub_genes(300)
     evaluate_models(small, "seed", models=["random_forest", "knn"], random_state=7)
     assert seeds == [7, 7]
 
@@ -466,14 +466,14 @@ def test_a_model_without_scores_gets_empty_scores(tmp_path) -> None:
 
 
 def test_evaluate_models_records_its_protocol_settings_and_seed(
-    golub: GolubData, monkeypatch: pytest.MonkeyPatch
+    golub: GolubData, golub_genes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import inspect
 
     from leukemia import evaluate
     from leukemia.honest import SearchSpace
 
-    small = replace(golub, X_train=golub.X_train.iloc[:, :300], X_test=golub.X_test.iloc[:, :300])
+    small = golub_genes(300)
     fixed = evaluate_models(
         small, "seed", models=["knn"], selector="signal_to_noise", k=7, cv_folds=3, random_state=7
     )
@@ -514,9 +514,9 @@ def test_evaluate_models_records_its_protocol_settings_and_seed(
         evaluate_models(small, "honest", models=["knn"])
 
 
-def test_fold_defaults_are_what_they_say(golub: GolubData) -> None:
+def test_fold_defaults_are_what_they_say(golub: GolubData, golub_genes) -> None:
     """A call that leaves cv_folds out equals one that passes the documented 5."""
-    small = replace(golub, X_train=golub.X_train.iloc[:, :200], X_test=golub.X_test.iloc[:, :200])
+    small = golub_genes(200)
     pd.testing.assert_frame_equal(
         evaluate_models(small, "seed", models=["knn"]).table,
         evaluate_models(small, "seed", models=["knn"], cv_folds=5).table,
@@ -527,8 +527,8 @@ def test_fold_defaults_are_what_they_say(golub: GolubData) -> None:
     )
 
 
-def test_two_folds_are_enough(golub: GolubData) -> None:
-    small = replace(golub, X_train=golub.X_train.iloc[:, :200], X_test=golub.X_test.iloc[:, :200])
+def test_two_folds_are_enough(golub: GolubData, golub_genes) -> None:
+    small = golub_genes(200)
     assert len(evaluate_models(small, "seed", models=["knn"], cv_folds=2).table) == 1
     with pytest.raises(
         ValueError, match=r"cv_folds must be between 2 and the smallest training class \(11\), got 1"

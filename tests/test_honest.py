@@ -422,7 +422,7 @@ def test_estimators_are_described_on_one_line() -> None:
     assert describe_estimator(pipeline) == "StandardScaler()+KNeighborsClassifier()"
 
 
-def test_the_seed_reaches_every_fit(golub: GolubData, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_seed_reaches_every_fit(golub: GolubData, golub_genes, monkeypatch: pytest.MonkeyPatch) -> None:
     """choose_configuration, nested_cv and abstention pass their random_state to the folds and the models."""
     from leukemia import honest
 
@@ -431,7 +431,7 @@ def test_the_seed_reaches_every_fit(golub: GolubData, monkeypatch: pytest.Monkey
     monkeypatch.setattr(
         honest, "cv_scores", lambda *a, **kw: seen.append(kw["random_state"]) or scores(*a, **kw)
     )
-    small = replace(golub, X_train=golub.X_train.iloc[:, :200], X_test=golub.X_test.iloc[:, :200])
+    small = golub_genes(200)
     honest.choose_configuration(small, SMALL, random_state=7)
     assert seen == [7]
     pipeline = SearchSpace.pipeline
@@ -516,13 +516,13 @@ def test_cv_scores_match_labels_by_sample(golub: GolubData) -> None:
     pd.testing.assert_frame_equal(cv_scores(X, shuffled, SMALL), cv_scores(X, golub.y_train, SMALL))
 
 
-def test_selection_bias_equals_a_plain_loop_over_its_permutations(golub: GolubData) -> None:
+def test_selection_bias_equals_a_plain_loop_over_its_permutations(golub: GolubData, golub_genes) -> None:
     import inspect
 
     from leukemia.dataset import stratified_folds
     from leukemia.honest import _one_permutation
 
-    small = replace(golub, X_train=golub.X_train.iloc[:, :400])
+    small = golub_genes(400)
     shuffled = replace(small, y_train=small.y_train.sample(frac=1, random_state=4))  # matched by sample
     got = selection_bias(shuffled, k=10, n_permutations=3, cv_folds=3, random_state=9)
     rng = np.random.default_rng(9)
@@ -536,9 +536,9 @@ def test_selection_bias_equals_a_plain_loop_over_its_permutations(golub: GolubDa
     assert defaults == {"k": 50, "n_permutations": 10, "cv_folds": 5, "random_state": 42, "n_jobs": None}
 
 
-def test_defaults_are_what_they_say(golub: GolubData) -> None:
+def test_defaults_are_what_they_say(golub: GolubData, golub_genes) -> None:
     """A call that leaves an argument out equals one that passes the documented default."""
-    small = replace(golub, X_train=golub.X_train.iloc[:, :200], X_test=golub.X_test.iloc[:, :200])
+    small = golub_genes(200)
     space = replace(SMALL, ks=(5,), models=("weighted_voting",))
     pd.testing.assert_frame_equal(nested_cv(small, space), nested_cv(small, space, outer_folds=5))
     pd.testing.assert_frame_equal(
