@@ -355,3 +355,101 @@ def test_null_summary_and_discovery_table_fields(two_groups) -> None:
     ]  # fmt: skip
     assert summary.name == "hierarchical, k=2" and summary["n_permutations"] == 5
     assert discovery_table(X, y, ("kmeans",), 2).index.name == "method"
+
+
+def test_variable_genes_takes_one_gene_up_to_every_gene() -> None:
+    X = pd.DataFrame({"a": [0.0, 1.0, 2.0], "b": [0.0, 5.0, 10.0], "c": [1.0, 1.0, 1.5]})
+    assert variable_genes(X, 1).tolist() == ["b"]
+    assert variable_genes(X, 3).tolist() == ["b", "a", "c"]
+
+
+@pytest.mark.parametrize("n_clusters", [3, 4])
+def test_the_som_is_minisom_trained_as_documented(noise, n_clusters: int) -> None:
+    """1 × k map, width 1 shrinking asymptotically, rate 0.5 falling linearly to 0, epochs in random order."""
+    from minisom import MiniSom
+
+    from leukemia.discovery import som_epochs
+
+    values = noise.to_numpy()
+    som = MiniSom(
+        1, n_clusters, values.shape[1], sigma=1.0, learning_rate=0.5, decay_function="linear_decay_to_zero",
+        sigma_decay_function="asymptotic_decay", random_seed=11,
+    )  # fmt: skip
+    som.random_weights_init(values)
+    som.train(values, som_epochs(len(values)), random_order=True, use_epochs=True)
+    expected = canonical_labels([som.winner(sample)[1] for sample in values], noise.index)
+    pd.testing.assert_series_equal(cluster_samples(noise, "som", n_clusters, random_state=11), expected)
+
+
+def test_hierarchical_says_why_a_constant_sample_is_refused(two_groups) -> None:
+    X = two_groups[0].copy()
+    X.iloc[[2, 7]] = 0.5
+    message = r"^the correlation distance is undefined for samples whose values are all equal: \['s02', 's07"
+    with pytest.raises(ValueError, match=message):
+        cluster_samples(X, "hierarchical", 2)
+
+
+def test_canonical_labels_are_integers() -> None:
+    labels = canonical_labels(np.array(["b", "a", "b"]))
+    assert labels.dtype.kind == "i" and labels.tolist() == [0, 1, 0]
+
+
+def test_silhouette_and_contingency_match_clusters_and_classes_by_sample(two_groups) -> None:
+    X, y = two_groups
+    clusters = cluster_samples(X, "kmeans", 3)
+    shuffled = clusters.sample(frac=1.0, random_state=3)
+    assert silhouette(X, shuffled) == silhouette(X, clusters)
+    shuffled_classes = y.sample(frac=1.0, random_state=4)
+    pd.testing.assert_frame_equal(contingency(clusters, shuffled_classes), contingency(clusters, y))
+
+
+def test_the_null_permutes_each_gene_across_samples_with_the_seed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every clustering (observed, null) gets random_state; a null matrix is X with each column shuffled."""
+    import leukemia.discovery as discovery
+
+    real, seen = discovery.cluster_samples, []
+
+    def spy(X, method, n_clusters, *, random_state):
+        seen.append((X, random_state))
+        return real(X, method, n_clusters, random_state=random_state)
+
+    monkeypatch.setattr(discovery, "cluster_samples", spy)
+    X, y = _planted(2, n_samples=12, n_genes=6)
+    discovery.null_distribution(X, y, "kmeans", 2, n_permutations=4, random_state=9)
+    assert len(seen) == 5 and all(seed == 9 for _, seed in seen)
+    assert seen[0][0] is X
+    for permuted, _ in seen[1:]:
+        assert permuted.index.equals(X.index) and permuted.columns.equals(X.columns)
+        for gene in X:  # the same values in every gene, in another order
+            np.testing.assert_array_equal(np.sort(permuted[gene]), np.sort(X[gene]))
+        assert not permuted.equals(X)
+    rows = np.sort(X.to_numpy(), axis=1)
+    assert any(not np.array_equal(np.sort(p.to_numpy(), axis=1), rows) for p, _ in seen[1:]), "not row-wise"
+    seen.clear()
+    discovery.discovery_table(X, y, ("kmeans", "som"), random_state=9)
+    assert [seed for _, seed in seen] == [9, 9]
+
+
+def test_null_distribution_defaults_and_ties(two_groups) -> None:
+    X, y = two_groups[0].iloc[:10, :4], two_groups[1].iloc[:10]
+    default = null_distribution(X, y, "hierarchical", 2)
+    assert len(default.null_silhouettes) == len(default.null_aris) == 100, "100 permutations by default"
+    one = null_distribution(X, y, "hierarchical", 2, n_permutations=1)
+    assert len(one.null_aris) == 1 and one.p_agreement in (0.5, 1.0)
+    result = null_distribution(X, y, "hierarchical", 2, n_permutations=40)
+    ties = np.count_nonzero(result.null_aris == result.observed_ari)
+    assert ties > 0, "this small case must have null values equal to the observed one"
+    assert result.p_agreement == (1 + np.count_nonzero(result.null_aris >= result.observed_ari)) / 41
+    again = null_distribution(X, y.iloc[::-1], "hierarchical", 2, n_permutations=40)
+    np.testing.assert_array_equal(again.null_aris, result.null_aris)  # labels matched to X by sample
+    summary = result.summary()
+    assert summary["null_ari_q95"] == np.percentile(result.null_aris, 95)
+    assert summary["null_silhouette_q95"] == np.percentile(result.null_silhouettes, 95)
+
+
+def test_discovery_table_columns_and_default_clusters(two_groups) -> None:
+    X, y = two_groups
+    table = discovery_table(X, y, ("kmeans",))
+    assert table.columns.tolist() == ["n_clusters", "n_found", "ari", "silhouette", "sizes"]
+    pd.testing.assert_frame_equal(table, discovery_table(X, y, ("kmeans",), 2))
+    assert table.loc["kmeans", "n_clusters"] == 2

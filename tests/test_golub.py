@@ -145,6 +145,12 @@ def test_significant_from_reads_the_table() -> None:
     # The sides keep the table's order (its class order), not the alphabet's.
     reordered = table.assign(side=table["side"].map({"ALL": "normal", "AML": "cancer"}))
     assert significant_from(reordered).index.tolist() == ["normal", "cancer"]
+    assert significant_from(table).name == "significant from (above the 1% level)"
+    # Above at every radius: from the first. Equal to the level is not above it.
+    every = table.assign(observed=[50, 30, 20, 5, 0, 50, 36, 20, 4, 1])
+    assert significant_from(every).to_dict() == {"ALL": 0.2, "AML": 0.1}
+    tie = every.assign(observed=[61, 30, 20, 5, 0, 50, 35, 20, 4, 1])
+    assert significant_from(tie).to_dict() == {"ALL": 0.1, "AML": 0.3}
 
 
 def test_permuted_scores_are_exact_for_values_far_from_zero() -> None:
@@ -337,6 +343,9 @@ def test_weighted_voting_calls_equal_a_plain_leave_one_out_loop(tmp_path) -> Non
         expected["test_correct"] = int((calls_from_decision(decide(X_test), classes)[0] == y_test).sum())
         assert table.loc[option].to_dict() == expected, option
         assert 0 < expected["train_uncertain"] < len(y_train), "the threshold splits the calls"
+        weakest = calls_from_decision(decide(X_test), classes)[1].min()  # equal to the threshold: strong
+        at = weighted_voting_calls(data, (option,), k=6, threshold=weakest, sigma_floor=0.2)
+        assert at.loc[option, "test_strong"] == len(y_test), option
     # Defaults by behaviour: leaving k and the σ floor out equals passing Golub's 50 and no floor.
     wide = load_dataset(
         write_study(tmp_path / "wide", *make_study(80, 36, 2, n_informative=5, random_state=3))
@@ -348,3 +357,23 @@ def test_weighted_voting_calls_equal_a_plain_leave_one_out_loop(tmp_path) -> Non
     assert defaults["k"].default == 50 and defaults["threshold"].default == 0.3
     assert defaults["preprocessing"].default == ("none", "standard", "dudoit")
     assert defaults["sigma_floor"].default == 0.0
+
+
+def test_neighbourhood_constant_genes_count_nowhere_and_raise_no_warning() -> None:
+    """A gene constant overall (0/0) scores 0, in the real and in the permuted labels; a gene constant
+    within each class of a permutation that equals the labels (x/0) scores ±inf. Neither warns."""
+    import warnings
+
+    rng = np.random.default_rng(3)
+    y = pd.Series(list("aabb"))  # 6 orderings: 40 permutations repeat the real labels
+    X = pd.DataFrame(rng.normal(size=(4, 6)))
+    radii = np.array([0.2, 0.9])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plain = neighbourhood_analysis(X, y, n_permutations=40, radii=radii, progress=False)
+        flat = neighbourhood_analysis(X.assign(flat=1.5), y, n_permutations=40, radii=radii, progress=False)
+        step = neighbourhood_analysis(
+            X.assign(step=[1.0, 1.0, 2.0, 2.0]), y, n_permutations=40, radii=radii, progress=False
+        )
+    pd.testing.assert_frame_equal(flat, plain)
+    np.testing.assert_array_equal(step["observed"] - plain["observed"], [0, 0, 1, 1])  # class b: +inf
