@@ -124,7 +124,7 @@ def _numbers(text: pd.DataFrame, path: Path, first_line: int, missing: str) -> p
             )
         warnings.warn(
             f"{path.name}: left out {n_genes} gene(s) with missing values (missing: drop-genes).",
-            stacklevel=3,
+            stacklevel=4,  # _numbers < _matrix < the reader < its caller (the date warning: 3 from _matrix)
         )
         numbers = numbers[~gaps.any(axis=1)]
     if not np.isfinite(numbers.to_numpy()).all():

@@ -261,3 +261,86 @@ def test_a_csv_is_told_apart_and_its_byte_order_mark_dropped(tmp_path: Path) -> 
     assert detect_format(path) == "csv"
     matrix = read_table(path)
     assert matrix.X.index.tolist() == ["S1", "S2"] and matrix.X.columns.tolist() == ["G1", "G2"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("3 2 1\n# A B\n", "a CLS file has three lines (counts, '# class names', labels); found 2."),
+        ("three 2 1\n# A B\nA B B\n", "line 1 must be '<samples> <classes> 1', found 'three 2 1'."),
+        (
+            "3 2 1\nNormal Tumour and a long remark after the names\nA B B\n",
+            "line 2 must list the class names after '#', found 'Normal Tumour and a long remark after th'.",
+        ),
+        ("3 3 1\n# A B\nA B B\n", "line 1 says 3 classes, line 2 names 2: ['A', 'B']."),
+        ("3 2 1\n# A B\n0 2 1\n", "a label number is larger than the 2 class names allow."),
+        (
+            "7 2 1\n# A B\nC D E F G H I\n",
+            "label(s) ['C', 'D', 'E', 'F', 'G'] are not among the class names ['A', 'B'].",
+        ),
+        (
+            "2 2 1\n# A B\nA B\n",
+            "2 labels for 3 samples in the expression file (a CLS file lists one label per sample, in the "
+            "expression file's order).",
+        ),
+    ],
+)
+def test_cls_refusals_name_the_file_and_quote_what_they_found(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    with pytest.raises(DataError) as refused:
+        read_cls(write(tmp_path / "x.cls", text), ["S1", "S2", "S3"])
+    assert str(refused.value) == f"x.cls: {message}"
+
+
+def test_geo_sample_fields_keep_their_values_whole(tmp_path: Path) -> None:
+    geo = (
+        '!Sample_title\t"Case X"\tControl X\n'  # a value may end in X, and the last one is unquoted
+        '!Sample_geo_accession\t"GSM1"\t"GSM2"\n'
+        '!Sample_description\t"first"\t\n'  # an empty last value is a value
+        '!Sample_characteristics_ch1\t"time: 10:30"\t"time: 9:05"\n'  # a colon inside the value
+        '!series_matrix_table_begin\n"ID_REF"\t"GSM1"\t"GSM2"\n"G1"\t1\t2\n!series_matrix_table_end\n'
+    )
+    _, samples = read_geo_series_matrix(write(tmp_path / "a_series_matrix.txt", geo))
+    assert samples.index.name == "sample" and samples.index.tolist() == ["GSM1", "GSM2"]
+    assert samples.columns.tolist() == ["title", "description", "time"], "the accession is the index"
+    assert samples["title"].tolist() == ["Case X", "Control X"]
+    assert samples["description"].tolist() == ["first", ""]
+    assert samples["time"].tolist() == ["10:30", "9:05"]
+
+
+def test_geo_samples_without_accessions_take_the_tables_names(tmp_path: Path) -> None:
+    geo = (
+        '!Sample_title\t"a"\t"b"\n'
+        '!series_matrix_table_begin\n"ID_REF"\t"S1"\t"S2"\n"G1"\t1\t2\n!series_matrix_table_end\n'
+    )
+    _, samples = read_geo_series_matrix(write(tmp_path / "a_series_matrix.txt", geo))
+    assert samples.index.name == "sample" and samples.index.tolist() == ["S1", "S2"]
+    assert samples["title"].tolist() == ["a", "b"]
+
+
+def test_dropped_genes_are_reported_at_the_callers_line_and_minus_zero_read_as_zero(tmp_path: Path) -> None:
+    """The slow path (a gap sends the file there) turns -0 into 0 as the fast path does."""
+    path = write(tmp_path / "a.tsv", "gene\tS1\tS2\nG1\t1\t\nG2\t-0\t4\n")
+    with pytest.warns(UserWarning) as record:
+        matrix = read_table(path, missing="drop-genes")
+    assert [str(w.message) for w in record] == [
+        "a.tsv: left out 1 gene(s) with missing values (missing: drop-genes)."
+    ]
+    assert record[0].filename == __file__, "the warning points at the read_table call, not into the package"
+    assert matrix.X.loc["S1", "G2"] == 0 and not np.signbit(matrix.X.loc["S1", "G2"])
+    with pytest.warns(UserWarning, match="look like dates") as record:
+        read_table(write(tmp_path / "b.csv", "gene,S1,S2\n1-Mar,1,2\nTP53,5,6\n"))
+    assert record[0].filename == __file__
+    with pytest.raises(DataError) as refused:
+        read_table(path)
+    assert str(refused.value).endswith(
+        "Fill them, or set `missing: drop-genes` in dataset.yaml to leave those genes out."
+    )
+
+
+def test_a_broken_tab_separated_table_is_called_tab_separated(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="not a readable tab-separated table"):
+        read_table(write(tmp_path / "a.tsv", "gene\tS1\nG1\t1\nG2\t3\t4\t5\n"))
+    with pytest.raises(DataError, match="not a readable comma-separated table"):
+        read_table(write(tmp_path / "a.csv", "gene,S1\nG1,1\nG2,3,4,5\n"))

@@ -482,3 +482,19 @@ def test_a_geo_series_matrix_passes_on_the_missing_value_policy(tmp_path: Path) 
     with pytest.warns(UserWarning, match=r"left out 1 gene\(s\) with missing values"):
         data = load_dataset(describe(tmp_path, **fields, split_column="role", missing="drop-genes"))
     assert data.X_train.columns.tolist() == ["G0", "G1", "G2", "G3"]
+
+
+def test_a_readers_warning_is_passed_on_with_its_category_at_the_callers_line(
+    tmp_path: Path, small: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import leukemia.spec as spec_module
+
+    path = describe(tmp_path, **small, split_column="role")
+    data = load_dataset(path)
+    monkeypatch.setattr(
+        spec_module, "cached_in", lambda *args: (data, [("a reader's remark", RuntimeWarning)])
+    )
+    with pytest.warns(RuntimeWarning, match="a reader's remark") as record:
+        load_dataset(path)
+    assert [w.category for w in record] == [RuntimeWarning]
+    assert record[0].filename == __file__, "the warning points at the load_dataset call"
