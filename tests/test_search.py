@@ -244,3 +244,54 @@ def test_knn_takes_the_one_pass_path_when_it_can(monkeypatch: pytest.MonkeyPatch
     # More neighbours than training samples: declined, so the estimator raises its own error.
     assert one_pass(KNeighborsClassifier(n_neighbors=31), X[:30], y[:30], X[30:], [5]) is None
     assert one_pass(KNeighborsClassifier(n_neighbors=30), X[:30], y[:30], X[30:], [5]) is not None
+
+
+@pytest.mark.parametrize(
+    "model",
+    [WeightedVoting(k=None, ddof=1), WeightedVoting(k=None, sigma_floor=0.35)],
+    ids=["ddof 1", "σ floor"],
+)
+def test_weighted_voting_one_pass_keeps_its_ddof_and_sigma_floor(model: WeightedVoting) -> None:
+    X, y = _toy(1)
+    X += 3.0  # means near 3: a σ floor of 0.35·|μ| binds for some genes
+    train = np.r_[0:12, 20:23]  # 12 and 3 samples: ddof = 1 moves the two classes' σ unequally
+    test = np.setdiff1d(np.arange(40), train)
+    order = nested_ranking("signal_to_noise", X[train], y[train], 60)
+    ks = [1, 3, 10, 60]
+    fast = predictions_by_k(model, X[train], y[train], X[test], order, ks)
+    assert search._voting_by_k(model, X[train][:, order], y[train], X[test][:, order], ks) is not None
+    for row, k in zip(fast, ks, strict=True):
+        pipeline = Pipeline([("select", make_selector("signal_to_noise", k)), ("model", clone(model))])
+        assert np.array_equal(row, pipeline.fit(X[train], y[train]).predict(X[test])), f"k={k}"
+    plain = predictions_by_k(WeightedVoting(k=None), X[train], y[train], X[test], order, ks)
+    assert not np.array_equal(fast, plain), "the setting changes some calls here"
+
+
+@pytest.mark.parametrize("n_classes", [2, 5])
+def test_weighted_voting_one_pass_at_a_class_midpoint(n_classes: int) -> None:
+    """A sample exactly on class 0's midpoint: a 0 margin (two classes), no votes for or against (K)."""
+    from leukemia.golub import class_midpoints
+
+    X, y = _toy_classes(n_classes) if n_classes > 2 else _toy(4)
+    labels = np.array(["T", "B", "M", "X", "Y"])[y]  # text labels, as a run's
+    train = np.arange(0, len(y), 2)
+    order = nested_ranking("signal_to_noise", X[train], labels[train], 5)
+    on_midpoint = class_midpoints(X[train], labels[train] == np.unique(labels)[0])[None, :]
+    X_test = np.vstack([on_midpoint, X[1::2][:5]])
+    ks = [1, 2, 5]
+    model = WeightedVoting(k=None)
+    fast = predictions_by_k(model, X[train], labels[train], X_test, order, ks)
+    for row, k in zip(fast, ks, strict=True):
+        pipeline = Pipeline([("select", make_selector("signal_to_noise", k)), ("model", clone(model))])
+        assert np.array_equal(row, pipeline.fit(X[train], labels[train]).predict(X_test)), f"k={k}"
+
+
+def test_knn_one_pass_takes_one_neighbour_and_text_labels() -> None:
+    X, y = _toy(5)
+    labels = np.where(y == 1, "AML", "ALL")
+    one = KNeighborsClassifier(n_neighbors=1)
+    fast = search._knn_by_k(one, X[:30], labels[:30], X[30:], [5, 20])
+    assert fast is not None and fast.dtype == labels.dtype
+    for row, k in zip(fast, [5, 20], strict=True):
+        fitted = KNeighborsClassifier(1).fit(X[:30, :k], labels[:30])
+        np.testing.assert_array_equal(row, fitted.predict(X[30:, :k]))
