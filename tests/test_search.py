@@ -295,3 +295,10 @@ def test_knn_one_pass_takes_one_neighbour_and_text_labels() -> None:
     for row, k in zip(fast, [5, 20], strict=True):
         fitted = KNeighborsClassifier(1).fit(X[:30, :k], labels[:30])
         np.testing.assert_array_equal(row, fitted.predict(X[30:, :k]))
+
+
+def test_float_keeps_float32_uncopied_and_turns_the_rest_into_float64() -> None:
+    X32 = np.arange(6, dtype=np.float32).reshape(2, 3)
+    assert search._float(X32) is X32 or np.shares_memory(search._float(X32), X32)
+    as64 = search._float(np.arange(6).reshape(2, 3))
+    assert as64.dtype == np.float64 and as64.tolist() == [[0, 1, 2], [3, 4, 5]]
