@@ -498,3 +498,123 @@ def test_a_readers_warning_is_passed_on_with_its_category_at_the_callers_line(
         load_dataset(path)
     assert [w.category for w in record] == [RuntimeWarning]
     assert record[0].filename == __file__, "the warning points at the load_dataset call"
+
+
+def test_check_report_states_every_count_in_order(tmp_path: Path, small: dict[str, object]) -> None:
+    """``leukemia data check``'s text, line by line: a confounded batch, one sample left out."""
+    _edit_labels(
+        tmp_path,
+        lambda t: pd.concat([t, pd.DataFrame({"sample": ["S99"], "kind": ["A"], "role": ["train"]})]).assign(
+            lab=["x"] * 5 + ["y"] * 5 + ["x"]
+        ),
+    )
+    data = load_dataset(describe(tmp_path, **small, split_column="role", batch_column="lab"))
+    lines = check_report(data).split("\n")
+    assert lines[:3] == [
+        "data set: small",
+        "genes: 6",
+        "samples: 10 (training 6, test 4); split: given by the column 'role'",
+    ]
+    table = [line.split() for line in lines[4:9]]
+    assert table == [
+        ["train", "test", "all"],
+        ["class"],
+        ["A", "3", "2", "5"],
+        ["B", "3", "2", "5"],
+        ["total", "6", "4", "10"],
+    ]
+    assert lines[9:13] == [
+        "",
+        f"scale: detected {data.scale_detected}, used {data.scale_used}",
+        "",
+        "class × batch:",
+    ]
+    assert [line.split() for line in lines[13:17]] == [
+        ["batch", "x", "y"],
+        ["class"],
+        ["A", "5", "0"],
+        ["B", "0", "5"],
+    ]
+    assert lines[17:19] == [
+        "Cramér's V (class, batch) = 1.00",
+        "WARNING: class and batch are confounded: a classifier can score by recognising the batch, "
+        "not the biology.",
+    ]
+    assert lines[19:22] == ["", "left out: 1 sample(s)", "  1 in the labels but not in the matrix"]
+    assert lines[22:24] == ["", "files:"]
+    assert lines[24:] == [f"  {name}  sha256 {digest}" for name, digest in data.checksums.items()]
+    assert len(lines) == 26, "two files"
+
+
+def test_a_class_without_samples_is_refused_with_the_values_to_name(
+    tmp_path: Path, small: dict[str, object]
+) -> None:
+    with pytest.raises(DataError) as refused:
+        load_dataset(describe(tmp_path, **{**small, "classes": ["A", "Z"]}))
+    assert str(refused.value) == (
+        "dataset.yaml: no sample of class(es) ['Z'] among the samples in both files; the column 'kind' holds "
+        "['A', 'B']. Name those values in classes: e.g. classes: {A: [value, ...], B: [value, ...]}."
+    )
+    samples = [f"S{i}" for i in range(12)]  # twelve raw values: the message shows the first ten
+    matrix = pd.DataFrame(np.arange(36.0).reshape(3, 12), index=["G0", "G1", "G2"], columns=samples)
+    matrix.rename_axis("gene").to_csv(tmp_path / "m.tsv", sep="\t")
+    pd.DataFrame({"sample": samples, "kind": list("ABCDEFGHIJKL")}).to_csv(tmp_path / "s.csv", index=False)
+    with pytest.raises(DataError, match=r"holds \['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J'\]\. Name"):
+        load_dataset(describe(tmp_path, **{**small, "classes": ["A", "Z"]}))
+
+
+def test_a_missing_column_lists_twelve_of_the_columns_there(tmp_path: Path, small: dict[str, object]) -> None:
+    _edit_labels(tmp_path, lambda t: t.assign(**{f"c{i:02d}": "x" for i in range(12)}))
+    with pytest.raises(DataError) as refused:
+        load_dataset(describe(tmp_path, **{**small, "class_column": "type"}))
+    twelve = sorted(["kind", "role", *(f"c{i:02d}" for i in range(12))])[:12]
+    assert str(refused.value) == f"s.csv: no column 'type' (field 'class_column'); it has {twelve}."
+
+
+def test_a_geo_files_missing_column_is_named_after_the_geo_file(tmp_path: Path) -> None:
+    names = [f"GSM{i}" for i in range(6)]
+    geo = (
+        "!Sample_geo_accession\t" + "\t".join(f'"{n}"' for n in names) + "\n"
+        "!Sample_characteristics_ch1\t" + "\t".join(f'"kind: {k}"' for k in "AAABBB") + "\n"
+        '!series_matrix_table_begin\n"ID_REF"\t'
+        + "\t".join(f'"{n}"' for n in names)
+        + "\n"
+        + "".join(f'"G{g}"\t' + "\t".join(str(g + i) for i in range(6)) + "\n" for g in range(4))
+        + "!series_matrix_table_end\n"
+    )
+    (tmp_path / "x_series_matrix.txt").write_text(geo)
+    fields = {
+        "name": "geo",
+        "expression": "x_series_matrix.txt",
+        "class_column": "type",
+        "classes": ["A", "B"],
+    }
+    with pytest.raises(DataError, match=r"^x_series_matrix.txt: no column 'type' \(field 'class_column'\)"):
+        load_dataset(describe(tmp_path, **fields))
+
+
+def test_the_given_format_overrides_what_the_name_suggests(tmp_path: Path, small: dict[str, object]) -> None:
+    pd.read_csv(tmp_path / "m.tsv", sep="\t").to_csv(tmp_path / "m.txt", index=False)  # commas in a .txt
+    fields = {**small, "expression": "m.txt"}
+    with pytest.raises(DataError, match="one column only"):
+        load_dataset(describe(tmp_path, **fields))  # read as tab-separated, from its name
+    assert load_dataset(describe(tmp_path, **fields, format="csv")).X_train.shape[1] == 6
+
+
+def test_a_gct_passes_on_the_missing_value_policy(tmp_path: Path, small: dict[str, object]) -> None:
+    matrix = pd.read_csv(tmp_path / "m.tsv", sep="\t", index_col=0)
+    body = matrix.round(3).astype(str)
+    body.iloc[2, 4] = ""
+    lines = ["#1.2", f"{len(body)}\t{body.shape[1]}", "Name\tDescription\t" + "\t".join(body.columns)]
+    lines += [f"{gene}\tna\t" + "\t".join(row) for gene, row in body.iterrows()]
+    (tmp_path / "m.gct").write_text("\n".join(lines) + "\n")
+    with pytest.warns(UserWarning, match=r"left out 1 gene\(s\) with missing values"):
+        data = load_dataset(describe(tmp_path, **{**small, "expression": "m.gct", "missing": "drop-genes"}))
+    assert data.X_train.columns.tolist() == ["G0", "G1", "G3", "G4", "G5"]
+
+
+def test_a_tab_separated_labels_file_is_split_on_tabs_only(tmp_path: Path, small: dict[str, object]) -> None:
+    table = pd.read_csv(tmp_path / "s.csv", dtype=str).assign(**{"note, a, b": "x, y, z, w"})
+    table.to_csv(tmp_path / "s.tsv", sep="\t", index=False)  # as many commas as tabs on every line
+    data = load_dataset(describe(tmp_path, **{**small, "labels": "s.tsv"}))
+    assert data.y.value_counts().to_dict() == {"A": 5, "B": 5}
