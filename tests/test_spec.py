@@ -618,3 +618,34 @@ def test_a_tab_separated_labels_file_is_split_on_tabs_only(tmp_path: Path, small
     table.to_csv(tmp_path / "s.tsv", sep="\t", index=False)  # as many commas as tabs on every line
     data = load_dataset(describe(tmp_path, **{**small, "labels": "s.tsv"}))
     assert data.y.value_counts().to_dict() == {"A": 5, "B": 5}
+
+
+def test_labels_keep_their_text_and_their_refusals_say_what_is_missing(
+    tmp_path: Path, small: dict[str, object]
+) -> None:
+    """Ids like 007 and a class called NA stay text; a missing sample column or labels file is named."""
+    matrix = pd.read_csv(tmp_path / "m.tsv", sep="\t", index_col=0)
+    ids = [f"{i:03d}" for i in range(10)]
+    matrix.set_axis(ids, axis=1).to_csv(tmp_path / "m.tsv", sep="\t")
+    _edit_labels(tmp_path, lambda t: t.assign(sample=ids, kind=["NA"] * 5 + ["B"] * 5))
+    data = load_dataset(describe(tmp_path, **{**small, "classes": ["NA", "B"]}))
+    assert sorted(data.y.index) == ids and data.y.value_counts().to_dict() == {"NA": 5, "B": 5}
+    with pytest.raises(DataError) as refused:
+        load_dataset(describe(tmp_path, **small, sample_column="id"))
+    assert str(refused.value) == "s.csv: no sample column 'id' (columns: ['sample', 'kind', 'role'])."
+    without = {key: value for key, value in small.items() if key != "labels"}
+    with pytest.raises(DataError) as refused:
+        load_dataset(describe(tmp_path, **without))
+    assert str(refused.value) == (
+        "dataset.yaml: field 'labels' is required unless the matrix is a GEO series matrix."
+    )
+
+
+def test_a_table_passes_on_the_missing_value_policy(tmp_path: Path, small: dict[str, object]) -> None:
+    text = (tmp_path / "m.tsv").read_text().split("\n")
+    cells = text[3].split("\t")
+    text[3] = "\t".join([*cells[:4], "", *cells[5:]])  # gene G2 loses a value
+    (tmp_path / "m.tsv").write_text("\n".join(text))
+    with pytest.warns(UserWarning, match=r"left out 1 gene\(s\) with missing values"):
+        data = load_dataset(describe(tmp_path, **small, missing="drop-genes"))
+    assert data.X_train.columns.tolist() == ["G0", "G1", "G3", "G4", "G5"]
