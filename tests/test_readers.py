@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 from pathlib import Path
 
@@ -344,3 +345,22 @@ def test_a_broken_tab_separated_table_is_called_tab_separated(tmp_path: Path) ->
         read_table(write(tmp_path / "a.tsv", "gene\tS1\nG1\t1\nG2\t3\t4\t5\n"))
     with pytest.raises(DataError, match="not a readable comma-separated table"):
         read_table(write(tmp_path / "a.csv", "gene,S1\nG1,1\nG2,3,4,5\n"))
+
+
+@pytest.mark.parametrize("gap", [False, True], ids=["fast path", "checked path"])
+def test_gene_ids_stay_text_on_both_paths(tmp_path: Path, gap: bool) -> None:
+    """Ids such as NA, null or 007 are names, not missing values or numbers, in a table and a GEO file."""
+    last = "\t" if gap else "\t5"
+    table = f"gene\tS1\tS2\nNA\t1\t2\nnull\t3\t4\n007\t5{last}\n"
+    geo = (
+        '!Sample_geo_accession\t"S1"\t"S2"\n!series_matrix_table_begin\n"ID_REF"\t"S1"\t"S2"\n'
+        f'"NA"\t1\t2\n"null"\t3\t4\n"007"\t5{last}\n!series_matrix_table_end\n'
+    )
+    with pytest.warns(UserWarning, match="left out 1 gene") if gap else contextlib.nullcontext():
+        matrix = read_table(write(tmp_path / "a.tsv", table), missing="drop-genes")
+    with pytest.warns(UserWarning, match="left out 1 gene") if gap else contextlib.nullcontext():
+        from_geo, _ = read_geo_series_matrix(
+            write(tmp_path / "b_series_matrix.txt", geo), missing="drop-genes"
+        )
+    expected = ["NA", "null"] if gap else ["NA", "null", "007"]
+    assert matrix.X.columns.tolist() == expected and from_geo.X.columns.tolist() == expected
