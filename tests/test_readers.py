@@ -364,3 +364,39 @@ def test_gene_ids_stay_text_on_both_paths(tmp_path: Path, gap: bool) -> None:
         )
     expected = ["NA", "null"] if gap else ["NA", "null", "007"]
     assert matrix.X.columns.tolist() == expected and from_geo.X.columns.tolist() == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("x.gct", "Name\tDescription\tS1\n", "gct"),  # by its name
+        ("X.GCT.GZ", "Name\tDescription\tS1\n", "gct"),  # any case, gzipped
+        ("x.data", "#1.2\n3\t2\nName\tDescription\tS1\tS2\n", "gct"),  # by its first line
+        ("x.data", "gene\t#1.2\n#1.2\t1\n", "tsv"),  # the first line only
+        ("GSE1_series_matrix.txt.gz", "gene\tS1\n", "geo-series-matrix"),
+        ("x.data", '!Sample_title\t"a"\n!Series_title\t"t"\n', "geo-series-matrix"),
+        ("x.data", "!series_title,x\n", "csv"),  # GEO writes !Series_, capitalised
+        ("x.tsv", "gene,S1,S2\n", "tsv"),
+        ("X.TXT", "gene,S1,S2\n", "tsv"),
+        ("x.tab", "gene,S1,S2\n", "tsv"),
+        ("x.data", "gene\tS1\nG1,1,2,3\n", "tsv"),  # more tabs than commas on the first line
+        ("x.data", "gene\tS1,x\n", "csv"),  # as many: not tab-separated
+        ("x.csv", "gene\n", "csv"),  # by its name alone
+        ("X.CSV.gz", "gene\n", "csv"),
+        ("x.data", "gene,S1\nG1\t1\t2\t3\n", "csv"),
+    ],
+)
+def test_a_format_is_told_from_the_name_then_the_first_lines(
+    tmp_path: Path, name: str, text: str, expected: str
+) -> None:
+    assert detect_format(write(tmp_path / name, text)) == expected
+
+
+def test_a_file_neither_name_nor_content_explains_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.data", "gene S1 S2\n")
+    with pytest.raises(DataError) as refused:
+        detect_format(path)
+    assert str(refused.value) == (
+        f"{path}: cannot tell its format from the name or content; set format: one of "
+        "['csv', 'tsv', 'gct', 'geo-series-matrix']."
+    )
