@@ -606,11 +606,12 @@ def test_a_gct_passes_on_the_missing_value_policy(tmp_path: Path, small: dict[st
     body = matrix.round(3).astype(str)
     body.iloc[2, 4] = ""
     lines = ["#1.2", f"{len(body)}\t{body.shape[1]}", "Name\tDescription\t" + "\t".join(body.columns)]
-    lines += [f"{gene}\tna\t" + "\t".join(row) for gene, row in body.iterrows()]
+    lines += [f"{gene}\tprobe {gene}\t" + "\t".join(row) for gene, row in body.iterrows()]
     (tmp_path / "m.gct").write_text("\n".join(lines) + "\n")
     with pytest.warns(UserWarning, match=r"left out 1 gene\(s\) with missing values"):
         data = load_dataset(describe(tmp_path, **{**small, "expression": "m.gct", "missing": "drop-genes"}))
     assert data.X_train.columns.tolist() == ["G0", "G1", "G3", "G4", "G5"]
+    assert data.genes.loc["G4", "description"] == "probe G4", "the GCT's descriptions annotate the genes"
 
 
 def test_a_tab_separated_labels_file_is_split_on_tabs_only(tmp_path: Path, small: dict[str, object]) -> None:
@@ -649,3 +650,38 @@ def test_a_table_passes_on_the_missing_value_policy(tmp_path: Path, small: dict[
     with pytest.warns(UserWarning, match=r"left out 1 gene\(s\) with missing values"):
         data = load_dataset(describe(tmp_path, **small, missing="drop-genes"))
     assert data.X_train.columns.tolist() == ["G0", "G1", "G3", "G4", "G5"]
+
+
+def test_linear_values_below_one_are_floored_before_the_log(tmp_path: Path) -> None:
+    values = {
+        f"S{i}": [2.0**k for k in range(6, 12)] + [0.5, 1.5, -3.0, 4.0][i % 4 : i % 4 + 1] for i in range(8)
+    }
+    table = pd.DataFrame(values, index=[f"G{j}" for j in range(7)]).rename_axis("gene")
+    table.to_csv(tmp_path / "m.csv")
+    pd.DataFrame({"sample": list(values), "kind": list("AABBABAB")}).to_csv(tmp_path / "s.csv", index=False)
+    fields = {
+        "name": "t",
+        "expression": "m.csv",
+        "labels": "s.csv",
+        "class_column": "kind",
+        "classes": ["A", "B"],
+    }
+    data = load_dataset(describe(tmp_path, **fields))
+    assert data.scale_detected == "linear"
+    logged = pd.concat([data.X_train, data.X_test])["G6"]
+    np.testing.assert_allclose(logged, np.log2(np.maximum(table.loc["G6", logged.index].to_numpy(), 1.0)))
+
+
+def test_a_missing_batch_column_is_named_as_the_batch_column(
+    tmp_path: Path, small: dict[str, object]
+) -> None:
+    with pytest.raises(DataError) as refused:
+        load_dataset(describe(tmp_path, **small, batch_column="run"))
+    assert str(refused.value) == "s.csv: no column 'run' (field 'batch_column'); it has ['kind', 'role']."
+
+
+def test_only_the_first_repeated_sample_is_located(tmp_path: Path, small: dict[str, object]) -> None:
+    _edit_labels(tmp_path, lambda t: pd.concat([t, t.iloc[[6, 3]]]))  # S6 and S3 twice; S6 repeats first
+    with pytest.raises(DataError) as refused:
+        load_dataset(describe(tmp_path, **small))
+    assert str(refused.value) == "s.csv: sample 'S6' is listed more than once (lines [8, 12])."
