@@ -100,7 +100,21 @@ def mangled_gene_ids(ids: Sequence[str]) -> list[str]:
     return [i for i in ids if _DATE_LIKE.match(str(i).strip())]
 
 
-def _numbers(text: pd.DataFrame, path: Path, first_line: int, missing: str) -> pd.DataFrame:
+def _where(text: pd.DataFrame, row: int, column: str, first_line: int, transposed: bool) -> str:
+    """Where cell (``row``, ``column``) of the genes × samples ``text`` is in its file.
+
+    ``transposed``: the file holds samples in rows and genes in columns (it was transposed on reading).
+    """
+    gene = text.index[row]
+    if transposed:
+        line = first_line + text.columns.get_loc(column)
+        return f"gene column '{gene}', line {line} (sample {column})"
+    return f"sample column '{column}', line {first_line + row} (gene {gene})"
+
+
+def _numbers(
+    text: pd.DataFrame, path: Path, first_line: int, missing: str, transposed: bool = False
+) -> pd.DataFrame:
     """Convert a genes × samples frame of text to floats; refuse non-numbers and (unless told) gaps."""
     stripped = text.apply(lambda column: column.str.strip())
     gaps = stripped.isna() | stripped.apply(lambda column: column.str.lower().isin(_MISSING_TEXT))
@@ -110,16 +124,16 @@ def _numbers(text: pd.DataFrame, path: Path, first_line: int, missing: str) -> p
         row, column = _first_true(bad)
         found = text.iloc[row][column]
         raise DataError(
-            f"{path.name}: {int(bad.to_numpy().sum())} value(s) are not numbers; the first is in sample "
-            f"column '{column}', line {first_line + row} (gene {text.index[row]}): {found!r}."
+            f"{path.name}: {int(bad.to_numpy().sum())} value(s) are not numbers; the first is in "
+            f"{_where(text, row, column, first_line, transposed)}: {found!r}."
         )
     if gaps.to_numpy().any():
         row, column = _first_true(gaps)
-        n_genes, n_values, gene = int(gaps.any(axis=1).sum()), int(gaps.to_numpy().sum()), text.index[row]
+        n_genes, n_values = int(gaps.any(axis=1).sum()), int(gaps.to_numpy().sum())
         if missing != "drop-genes":
             raise DataError(
-                f"{path.name}: {n_values} missing value(s) in {n_genes} gene(s); the first is in sample "
-                f"column '{column}', line {first_line + row} (gene {gene}). Fill them, or set "
+                f"{path.name}: {n_values} missing value(s) in {n_genes} gene(s); the first is in "
+                f"{_where(text, row, column, first_line, transposed)}. Fill them, or set "
                 "`missing: drop-genes` in dataset.yaml to leave those genes out."
             )
         warnings.warn(
@@ -130,7 +144,8 @@ def _numbers(text: pd.DataFrame, path: Path, first_line: int, missing: str) -> p
     if not np.isfinite(numbers.to_numpy()).all():
         row, column = _first_true(~np.isfinite(numbers))
         raise DataError(
-            f"{path.name}: infinite value in sample column '{column}' (gene {numbers.index[row]})."
+            f"{path.name}: infinite value in "
+            f"{_where(text, text.index.get_loc(numbers.index[row]), column, first_line, transposed)}."
         )
     return numbers + 0.0  # -0 becomes 0
 
@@ -191,9 +206,17 @@ def _check_ids(ids: pd.Index, path: Path, what: str) -> None:
 
 
 def _matrix(
-    text: pd.DataFrame, descriptions: pd.Series | None, path: Path, first_line: int, missing: str
+    text: pd.DataFrame,
+    descriptions: pd.Series | None,
+    path: Path,
+    first_line: int,
+    missing: str,
+    transposed: bool = False,
 ) -> ExpressionMatrix:
-    """genes × samples text (index: gene ids) → checked :class:`ExpressionMatrix`."""
+    """genes × samples text (index: gene ids) → checked :class:`ExpressionMatrix`.
+
+    ``transposed``: the file has samples in rows (errors then name a gene column and a sample's line).
+    """
     if missing not in MISSING_POLICIES:
         raise DataError(f"missing must be one of {list(MISSING_POLICIES)}, got {missing!r}.")
     if text.shape[0] == 0 or text.shape[1] == 0:
@@ -212,7 +235,7 @@ def _matrix(
     if all(dtype == np.float64 for dtype in text.dtypes):  # read by _fast_numbers: clean already
         numbers = text + 0.0  # -0 becomes 0, as in _numbers
     else:
-        numbers = _numbers(text, path, first_line, missing)
+        numbers = _numbers(text, path, first_line, missing, transposed)
     X = numbers.T
     X.index.name, X.columns.name = "sample", "gene"
     if descriptions is None:
@@ -235,7 +258,7 @@ def _read_text_table(path: Path, sep: str, skiprows: int = 0, text_columns: int 
     header = _header(path, sep, skiprows)
     repeated = sorted({cell for cell in header[1:] if header.count(cell) > 1})
     if repeated:
-        raise DataError(f"{path.name}: duplicated sample id(s) {repeated[:5]} in the header line.")
+        raise DataError(f"{path.name}: duplicated id(s) {repeated[:5]} in the header line.")
     if len(header) > text_columns:
         fast = _fast_numbers(path, sep, skiprows, text_columns, len(header))
         if fast is not None:
@@ -281,7 +304,7 @@ def read_table(
         )
     raw = raw.set_index(raw.columns[0])
     if orientation == "samples-by-genes":
-        return _matrix(raw.T, None, path, first_line=2, missing=missing)
+        return _matrix(raw.T, None, path, first_line=2, missing=missing, transposed=True)
     return _matrix(raw, None, path, first_line=2, missing=missing)
 
 

@@ -78,7 +78,7 @@ def test_small_csv_either_orientation(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("gene,S1,S2\nG1,1,2\nG1,3,4\n", r"a.csv: duplicated gene id\(s\) \['G1'\]"),
-        ("gene,S1,S1\nG1,1,2\nG2,3,4\n", r"a.csv: duplicated sample id\(s\) \['S1'\]"),
+        ("gene,S1,S1\nG1,1,2\nG2,3,4\n", r"a.csv: duplicated id\(s\) \['S1'\] in the header line"),
         (
             "gene,S1,S2\nG1,1,x\nG2,3,y\n",
             r"2 value\(s\) are not numbers; the first is in sample column 'S2', line 2 \(gene G1\): 'x'",
@@ -237,7 +237,7 @@ def test_the_fast_path_gives_the_checked_paths_numbers_bit_for_bit(
             "oops",
             r"1 value\(s\) are not numbers; the first is in sample column 'S2', line 3 \(gene G2\): 'oops'",
         ),
-        ("inf", r"infinite value in sample column 'S2' \(gene G2\)"),
+        ("inf", r"infinite value in sample column 'S2', line 3 \(gene G2\)"),
         ("", r"1 missing value\(s\) in 1 gene\(s\); the first is in sample column 'S2', line 3"),
     ],
 )
@@ -399,4 +399,55 @@ def test_a_file_neither_name_nor_content_explains_is_refused(tmp_path: Path) -> 
     assert str(refused.value) == (
         f"{path}: cannot tell its format from the name or content; set format: one of "
         "['csv', 'tsv', 'gct', 'geo-series-matrix']."
+    )
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        (
+            "x",
+            r"1 value\(s\) are not numbers; the first is in gene column 'G2', line 3 \(sample S2\): 'x'\.$",
+        ),
+        (
+            "",
+            r"1 missing value\(s\) in 1 gene\(s\); the first is in gene column 'G2', line 3 \(sample S2\)",
+        ),
+        ("-inf", r"infinite value in gene column 'G2', line 3 \(sample S2\)\.$"),
+    ],
+)
+def test_a_samples_by_genes_file_names_the_gene_column_and_the_samples_line(
+    tmp_path: Path, cell: str, message: str
+) -> None:
+    path = write(tmp_path / "a.csv", f"sample,G1,G2,G3\nS1,1,2,3\nS2,4,{cell},6\nS3,7,8,9\n")
+    with pytest.raises(DataError, match=message):
+        read_table(path, orientation="samples-by-genes")
+
+
+def test_an_infinite_value_is_located_after_genes_with_gaps_are_dropped(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.tsv", "gene\tS1\tS2\nG1\t1\t\nG2\t3\tinf\n")
+    with pytest.warns(UserWarning, match="left out 1 gene"), pytest.raises(DataError) as refused:
+        read_table(path, missing="drop-genes")
+    assert str(refused.value) == "a.tsv: infinite value in sample column 'S2', line 3 (gene G2)."
+
+
+def test_reading_rules_of_a_plain_table(tmp_path: Path) -> None:
+    """The separator, the header's repeated ids, an empty file, the orientation: each refusal in full."""
+    with pytest.raises(DataError, match="not numbers"):  # as many tabs as commas: comma-separated
+        read_table(write(tmp_path / "a.data", "gene,S1\tS2\nG1,1\t2\n"))
+    assert read_table(write(tmp_path / "b.data", "id\tnote,S1,S2\nG1\tn,1,2\n")).X.shape == (2, 1)
+    with pytest.raises(DataError) as refused:
+        read_table(write(tmp_path / "c.csv", "S1,S1,S2\nG1,1,2\n"))  # the id column's name repeated
+    assert str(refused.value) == "c.csv: duplicated id(s) ['S1'] in the header line."
+    many = "gene," + ",".join(f"S{i},S{i}" for i in range(6)) + "\n"
+    with pytest.raises(DataError) as refused:
+        read_table(write(tmp_path / "d.csv", many + "G1" + ",1" * 12 + "\n"))
+    assert str(refused.value) == "d.csv: duplicated id(s) ['S0', 'S1', 'S2', 'S3', 'S4'] in the header line."
+    with pytest.raises(DataError) as refused:
+        read_table(write(tmp_path / "e.csv", ""))
+    assert str(refused.value) == f"{tmp_path / 'e.csv'}: the file is empty."
+    with pytest.raises(DataError) as refused:
+        read_table(write(tmp_path / "f.csv", "gene,S1\nG1,1\n"), orientation="genes by samples")
+    assert str(refused.value) == (
+        "orientation must be genes-by-samples or samples-by-genes, got 'genes by samples'."
     )
