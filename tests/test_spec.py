@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from leukemia import config
 from leukemia.data import DataError
 from leukemia.dataset import cramers_v, detect_scale, quantile_exceeds
 from leukemia.spec import check_report, load_dataset, read_spec
@@ -685,3 +686,24 @@ def test_only_the_first_repeated_sample_is_located(tmp_path: Path, small: dict[s
     with pytest.raises(DataError) as refused:
         load_dataset(describe(tmp_path, **small))
     assert str(refused.value) == "s.csv: sample 'S6' is listed more than once (lines [8, 12])."
+
+
+def test_classes_take_a_single_raw_value_and_refuse_a_repeated_class(
+    tmp_path: Path, small: dict[str, object]
+) -> None:
+    _edit_labels(tmp_path, lambda t: t.assign(kind=["B-ALL"] * 5 + ["T-ALL"] * 5))
+    data = load_dataset(describe(tmp_path, **{**small, "classes": {"B": "B-ALL", "T": ["T-ALL"]}}))
+    assert data.y.value_counts().to_dict() == {"B": 5, "T": 5}, "a raw value need not be in a list"
+    with pytest.raises(DataError) as refused:
+        load_dataset(describe(tmp_path, **{**small, "classes": ["A", "B", "A"]}))
+    assert str(refused.value) == "dataset.yaml: classes repeats a class: ['A', 'B', 'A']."
+
+
+def test_golub_is_named_in_any_case_and_its_verification_is_passed_on(data_copy: Path) -> None:
+    with open(data_copy / config.LABELS_FILE, "a") as labels:
+        labels.write("\n")  # another copy of the files: its sha256 differs
+    with pytest.raises(DataError, match="sha256"):
+        load_dataset(" Golub ", data_dir=data_copy, verify=True)
+    with pytest.warns(UserWarning, match=config.LABELS_FILE):
+        data = load_dataset(" Golub ", data_dir=data_copy, verify=False)
+    assert data.X_train.shape == (38, 7129)
