@@ -451,3 +451,23 @@ def test_reading_rules_of_a_plain_table(tmp_path: Path) -> None:
     assert str(refused.value) == (
         "orientation must be genes-by-samples or samples-by-genes, got 'genes by samples'."
     )
+
+
+def test_ids_must_be_present_and_unique(tmp_path: Path) -> None:
+    with pytest.raises(DataError) as refused:
+        read_table(write(tmp_path / "a.csv", "gene,S1,S2\nG1,1,2\n ,3,4\nG3,5,6\n"))
+    assert str(refused.value) == "a.csv: an empty gene id (the gene at position 2)."
+    five = "".join(f"G{i},{i},{i}\nG{i},{i},{i}\n" for i in range(5))
+    with pytest.raises(DataError) as refused:
+        read_table(write(tmp_path / "b.csv", "gene,S1,S2\n" + five))
+    assert str(refused.value) == "b.csv: duplicated gene id(s) ['G0', 'G1', 'G2', 'G3', 'G4']."
+    with pytest.raises(DataError) as refused:
+        read_table(write(tmp_path / "c.csv", "gene,S1,S2\n" + five + "G5,1,1\nG5,1,1\n"))
+    assert str(refused.value) == "c.csv: duplicated gene id(s) ['G0', 'G1', 'G2', 'G3', 'G4'] …."
+
+
+def test_a_file_that_is_not_text_is_refused_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"gene,S1\n\xff\xfe\xfa,1\n")
+    with pytest.raises(DataError, match=r"a.csv: cannot be read as text \(.*codec can't decode"):
+        detect_format(path)
