@@ -18,6 +18,10 @@ from leukemia.kernels import KERNEL_ENVIRONMENT
 #: The checkout these tests run in.
 ROOT = Path(__file__).resolve().parents[1]
 
+#: True when the package is mutmut's copy (``make mutation``): its trampolines add stack frames, so a
+#: warning's stack level cannot be checked there; the normal test run checks it.
+UNDER_MUTMUT = Path(config.__file__).resolve().parents[1].name == "mutants"
+
 #: Set by the process that starts the test session, to the disk cache it made for the session.
 OWN_CACHE_VAR = "LEUKEMIA_TESTS_OWN_CACHE"
 
