@@ -353,6 +353,10 @@ def test_weighted_voting_calls_equal_a_plain_leave_one_out_loop(tmp_path) -> Non
     pd.testing.assert_frame_equal(
         weighted_voting_calls(wide, ("none",)), weighted_voting_calls(wide, ("none",), k=50, sigma_floor=0.0)
     )
+    fifty = load_dataset(
+        write_study(tmp_path / "fifty", *make_study(50, 36, 2, n_informative=5, random_state=4))
+    )
+    assert len(weighted_voting_calls(fifty, ("none",))) == 1, "k = 50 fits a study of exactly 50 genes"
     defaults = inspect.signature(weighted_voting_calls).parameters
     assert defaults["k"].default == 50 and defaults["threshold"].default == 0.3
     assert defaults["preprocessing"].default == ("none", "standard", "dudoit")

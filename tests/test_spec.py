@@ -517,6 +517,7 @@ def test_check_report_states_every_count_in_order(tmp_path: Path, small: dict[st
         "genes: 6",
         "samples: 10 (training 6, test 4); split: given by the column 'role'",
     ]
+    assert lines[3] == ""
     table = [line.split() for line in lines[4:9]]
     assert table == [
         ["train", "test", "all"],
