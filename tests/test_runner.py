@@ -364,8 +364,8 @@ def test_interrupted_run_claims_nothing_and_the_next_starts_clean(signal_name: s
         time.sleep(0.2)
     assert (out / "05_modeling.ipynb").exists(), "the run reached notebook 05"
     process.send_signal(getattr(signal, signal_name))
-    _, stderr = process.communicate(timeout=120)
-    assert process.returncode != 0
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode != 0, f"not interrupted; stdout: {stdout[-1000:]!r} stderr: {stderr[-3000:]!r}"
     assert "interrupted" in stderr
     assert not (out / "report.html").exists() and not (out / "metrics.csv").exists()
     assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
