@@ -355,9 +355,12 @@ def test_interrupted_run_claims_nothing_and_the_next_starts_clean(signal_name: s
     import time
 
     out = tmp_path / "run"
+    # As in a terminal: SIGINT at its default even when this test runs in a background job, which a
+    # shell without job control starts with SIGINT ignored (and Python keeps ignoring it then).
     process = subprocess.Popen(
         [sys.executable, "-m", "leukemia.cli", "run", "--notebooks", "01,05", "--out", str(out), "-q"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     deadline = time.monotonic() + 120
     while not (out / "05_modeling.ipynb").exists() and time.monotonic() < deadline:
