@@ -112,9 +112,7 @@ def _where(text: pd.DataFrame, row: int, column: str, first_line: int, transpose
     return f"sample column '{column}', line {first_line + row} (gene {gene})"
 
 
-def _numbers(
-    text: pd.DataFrame, path: Path, first_line: int, missing: str, transposed: bool = False
-) -> pd.DataFrame:
+def _numbers(text: pd.DataFrame, path: Path, first_line: int, missing: str, transposed: bool) -> pd.DataFrame:
     """Convert a genes × samples frame of text to floats; refuse non-numbers and (unless told) gaps."""
     stripped = text.apply(lambda column: column.str.strip())
     gaps = stripped.isna() | stripped.apply(lambda column: column.str.lower().isin(_MISSING_TEXT))
