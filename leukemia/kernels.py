@@ -65,6 +65,76 @@ class FigureError(RuntimeError):
     """A notebook drew figures that did not reach its output."""
 
 
+#: The papermill engine that also evaluates the prose's inline expressions (:mod:`leukemia.inline`).
+ENGINE_NAME = "leukemia-inline"
+
+
+def _inline_engine() -> type:
+    """A papermill engine whose client evaluates each Markdown cell's ``{eval}`` expressions in the kernel.
+
+    papermill and nbclient execute code cells only. At a Markdown cell with inline expressions this
+    client sends the kernel an empty, silent ``execute_request`` carrying the expressions as
+    ``user_expressions`` — the kernel state is that of the code cells above, as when a student runs
+    the cell in JupyterLab — and stores the reply in the cell's ``metadata.user_expressions`` in
+    jupyterlab-myst's format. An expression that raises is stored as the error it is;
+    :func:`execute_notebook` then fails the notebook.
+    """
+    from nbclient.util import run_sync
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine
+    from papermill.log import logger
+    from papermill.utils import merge_kwargs, remove_args
+
+    from leukemia import inline
+
+    no_reply = {"status": "error", "ename": "NoReply", "evalue": "the kernel sent no result", "traceback": []}
+
+    class InlineClient(PapermillNotebookClient):
+        async def async_execute_cell(
+            self, cell: nbformat.NotebookNode, cell_index: int, execution_count: int | None = None,
+            store_history: bool = True,
+        ) -> nbformat.NotebookNode:  # fmt: skip
+            if cell.cell_type != "markdown":
+                return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+            found = inline.expressions(cell.source)
+            if found:
+                keys = {f"e{i}": expression for i, expression in enumerate(found)}
+                msg_id = self.kc.execute("", silent=True, store_history=False, user_expressions=keys)
+                reply = await self.async_wait_for_reply(msg_id, cell)
+                results = (reply or {}).get("content", {}).get("user_expressions", {})
+                cell.metadata[inline.METADATA_KEY] = [
+                    {"expression": expression, "result": results.get(key, no_reply)}
+                    for key, expression in keys.items()
+                ]
+            else:
+                cell.metadata.pop(inline.METADATA_KEY, None)
+            return cell
+
+        execute_cell = run_sync(async_execute_cell)  # nbclient binds the sync name to its own coroutine
+
+    class InlineEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(
+            cls, nb_man: object, kernel_name: str, **kwargs: object
+        ) -> nbformat.NotebookNode:
+            # papermill's NBClientEngine.execute_managed_notebook, with this client
+            start, timeout = kwargs.pop("start_timeout", 60), kwargs.pop("execution_timeout", None)
+            kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
+            options = merge_kwargs(
+                kwargs, timeout=timeout, startup_timeout=start, kernel_name=kernel_name, log=logger
+            )
+            return InlineClient(nb_man, **options).execute()
+
+    return InlineEngine
+
+
+def _register_engine() -> None:
+    from papermill.engines import papermill_engines
+
+    if ENGINE_NAME not in papermill_engines._engines:
+        papermill_engines.register(ENGINE_NAME, _inline_engine())
+
+
 class _ThisInterpreterSpecs(KernelSpecManager):
     """Kernel specs in which ``python3`` is always this interpreter, with :data:`KERNEL_ENVIRONMENT`."""
 
@@ -193,18 +263,25 @@ def execute_notebook(
         notebook.cells = [c for c in notebook.cells if not set(drop_tags) & set(c.metadata.get("tags", []))]
         run_from = target.with_name(f".{target.stem}.source.ipynb")
         nbformat.write(notebook, run_from)
+    _register_engine()
     try:
         papermill.execute_notebook(
             str(run_from), str(target), parameters=dict(parameters or {}), kernel_name=KERNEL_NAME,
-            progress_bar=False, cwd=str(cwd or source.parent),
+            progress_bar=False, cwd=str(cwd or source.parent), engine_name=ENGINE_NAME,
             kernel_manager_class=_manager_with(environment or {}, log),
         )  # fmt: skip
     finally:
         if run_from != source:
             run_from.unlink(missing_ok=True)
-    lost = missing_figures(nbformat.read(target, as_version=4))
+    executed = nbformat.read(target, as_version=4)
+    lost = missing_figures(executed)
     if lost:
         raise FigureError(
             f"{target.name}: cell(s) {lost} drew a figure but no image reached the notebook; the kernel's "
             "matplotlib backend is not the inline one."
         )
+    from leukemia.inline import InlineExpressionError, failures
+
+    problems = failures(executed)
+    if problems:
+        raise InlineExpressionError(f"{target.name}: " + "; ".join(str(p) for p in problems))

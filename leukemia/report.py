@@ -19,6 +19,7 @@ from nbconvert import HTMLExporter
 from pygments.formatters import HtmlFormatter
 
 from leukemia.config import NOTEBOOKS_DIR
+from leukemia.inline import with_values
 from leukemia.rundir import REPORT_FILE, write_atomic
 
 __all__ = ["render_report", "render_sweep"]
@@ -103,7 +104,7 @@ def render_report(directory: Path, *, show_code: bool = False, title: str | None
     exporter = HTMLExporter(template_name="basic", exclude_input=not show_code)
     entries, sections = [], []
     for path in notebooks:
-        notebook = nbformat.read(path, as_version=4)
+        notebook = with_values(nbformat.read(path, as_version=4))  # the prose's values, not its expressions
         body, _ = exporter.from_notebook_node(notebook)
         heading = _title(notebook, path.stem)
         anchor = f"nb-{path.stem}"

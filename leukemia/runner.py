@@ -30,6 +30,7 @@ from leukemia import config
 from leukemia.cluster import ClusterError, connect, scheduler_address
 from leukemia.data import DataError
 from leukemia.dataset import Dataset
+from leukemia.inline import InlineExpressionError
 from leukemia.kernels import FigureError, execute_notebook, kill_kernels
 from leukemia.provenance import provenance_table
 from leukemia.rundir import (
@@ -612,12 +613,12 @@ def _execute(plan: _Plan, manifest: dict[str, object], progress: bool) -> Datase
                     failure = (path, error)
         if failure is not None:
             raise failure[1]
-    except (papermill.PapermillExecutionError, FigureError) as exc:
+    except (papermill.PapermillExecutionError, FigureError, InlineExpressionError) as exc:
         failed = failure[0] if failure is not None else plan.paths[0]
         manifest |= {"status": "failed", "failed_notebook": failed.name, "finished": _now()}
         _write_manifest(plan.directory, manifest)
         where = plan.directory / failed.name
-        if isinstance(exc, FigureError):
+        if isinstance(exc, (FigureError, InlineExpressionError)):
             raise RunError(f"{exc} The executed notebook is {where}") from exc
         raise RunError(
             f"{failed.name} failed ({exc.ename}: {exc.evalue}); the executed notebook with its traceback is "

@@ -1,0 +1,144 @@
+"""leukemia.inline and the runner's engine: the prose's {eval} expressions are evaluated, stored, shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from leukemia.inline import (
+    METADATA_KEY,
+    InlineExpressionError,
+    display_text,
+    expressions,
+    failures,
+    with_values,
+)
+
+
+def _ok(text: str, mime: str = "text/plain") -> dict[str, object]:
+    return {"status": "ok", "data": {mime: text}, "metadata": {}}
+
+
+def _markdown(source: str, stored: dict[str, dict[str, object]] | None = None) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_markdown_cell(source)
+    if stored is not None:
+        cell.metadata[METADATA_KEY] = [{"expression": e, "result": r} for e, r in stored.items()]
+    return cell
+
+
+def test_expressions_are_found_once_each_in_order() -> None:
+    source = "A {eval}`f'{x}/{n}'` and {eval}`n - x`; again {eval}`n - x`. Code `x` and {eval} alone are not."
+    assert expressions(source) == ["f'{x}/{n}'", "n - x"]
+    assert expressions("no values here") == []
+
+
+@pytest.mark.parametrize(
+    ("result", "shown"),
+    [
+        (_ok("'31/34'"), "31/34"),  # a string shows its value, not its repr
+        (_ok('"it\'s"'), "it's"),
+        (_ok("32"), "32"),
+        (_ok("np.float64(0.5)"), "np.float64(0.5)"),  # not a string literal: as the kernel printed it
+        (_ok("'a' + 'b'"), "'a' + 'b'"),
+        (
+            {"status": "ok", "data": {"text/plain": "<M>", "text/markdown": "**bold**"}, "metadata": {}},
+            "**bold**",
+        ),
+        ({"status": "ok", "data": {"text/plain": ["'par", "ts'"]}, "metadata": {}}, "parts"),
+    ],
+)
+def test_display_text_is_what_jupyterlab_myst_shows(result: dict[str, object], shown: str) -> None:
+    assert display_text(result) == shown
+
+
+def test_display_text_refuses_errors_and_results_without_text() -> None:
+    with pytest.raises(ValueError, match="ZeroDivisionError: division by zero"):
+        display_text({"status": "error", "ename": "ZeroDivisionError", "evalue": "division by zero"})
+    with pytest.raises(ValueError, match=r"no text representation among \['image/png'\]"):
+        display_text({"status": "ok", "data": {"image/png": "..."}, "metadata": {}})
+
+
+def test_with_values_shows_the_values_and_leaves_the_notebook_alone() -> None:
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("x = 1"),
+            _markdown(
+                "Scores {eval}`f'{x}/{n}'`, twice: {eval}`f'{x}/{n}'`.", {"f'{x}/{n}'": _ok("'31/34'")}
+            ),
+            _markdown("No value here."),
+        ]
+    )
+    shown = with_values(notebook)
+    assert shown.cells[1].source == "Scores 31/34, twice: 31/34."
+    assert shown.cells[2].source == "No value here."
+    assert notebook.cells[1].source.startswith("Scores {eval}"), "the input is not modified"
+
+
+def test_an_expression_without_a_good_value_is_a_failure() -> None:
+    error = {"status": "error", "ename": "NameError", "evalue": "name 'y' is not defined", "traceback": []}
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            _markdown("{eval}`x` and {eval}`y`", {"x": _ok("1"), "y": error}),
+            nbformat.v4.new_code_cell("{eval}`not markdown`"),
+            _markdown("{eval}`z`"),  # never evaluated
+        ]
+    )
+    assert [str(f) for f in failures(notebook)] == [
+        "Markdown cell 0: {eval}`y` raised NameError: name 'y' is not defined",
+        "Markdown cell 2: {eval}`z` raised NotEvaluated: no stored result",
+    ]
+    with pytest.raises(InlineExpressionError, match=r"cell 0: \{eval\}`y` raised NameError"):
+        with_values(notebook)
+
+
+PROSE_NOTEBOOK = nbformat.v4.new_notebook(
+    cells=[
+        nbformat.v4.new_code_cell("x, n = 31, 34"),
+        _markdown("Scores {eval}`f'{x}/{n}'`, so {eval}`n - x` errors."),
+        nbformat.v4.new_code_cell("x = 5"),
+        _markdown("Now {eval}`x`."),
+        _markdown("Plain prose.", {"stale": _ok("1")}),
+    ],
+    metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+)
+
+
+@pytest.mark.slow
+def test_the_runner_evaluates_each_cells_expressions_after_the_code_above_it(tmp_path: Path) -> None:
+    from leukemia.kernels import execute_notebook
+    from leukemia.report import render_report
+
+    source = tmp_path / "01_prose.ipynb"
+    nbformat.write(PROSE_NOTEBOOK, source)
+    run = tmp_path / "run"
+    run.mkdir()
+    execute_notebook(source, run / source.name)
+    executed = nbformat.read(run / source.name, as_version=4)
+    assert executed.cells[1].metadata[METADATA_KEY] == [
+        {"expression": "f'{x}/{n}'", "result": _ok("'31/34'")},
+        {"expression": "n - x", "result": _ok("3")},
+    ]
+    assert executed.cells[3].metadata[METADATA_KEY] == [{"expression": "x", "result": _ok("5")}]
+    assert METADATA_KEY not in executed.cells[4].metadata, "a cell without expressions keeps no stale values"
+    html = render_report(run).read_text()
+    assert "Scores 31/34, so 3 errors." in html and "Now 5." in html and "{eval}" not in html
+
+
+@pytest.mark.slow
+def test_an_expression_that_raises_fails_the_notebook(tmp_path: Path) -> None:
+    from leukemia.kernels import execute_notebook
+
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("x = 1"), _markdown("{eval}`x / 0` is not a number")],
+        metadata=PROSE_NOTEBOOK.metadata,
+    )
+    source = tmp_path / "bad.ipynb"
+    nbformat.write(notebook, source)
+    with pytest.raises(
+        InlineExpressionError, match=r"out.ipynb: Markdown cell 1: \{eval\}`x / 0` raised Zero"
+    ):
+        execute_notebook(source, tmp_path / "out.ipynb")
+    stored = nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[1].metadata[METADATA_KEY]
+    assert stored[0]["result"]["ename"] == "ZeroDivisionError", "the executed notebook keeps the error"
