@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb)) $(sort $(wildcard notebooks/solutions/[0-9][0-9]_*.ipynb))
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 # The data folder: $LEUKEMIA_DATA_DIR if set (CI points it at ../shared/data/golub1999), else
@@ -80,11 +80,14 @@ lab: data
 	cd notebooks && ../$(BIN)/jupyter lab
 
 # Maintainers: after editing a notebook, re-execute it with default parameters and strip
-# volatile metadata, so the committed outputs are what nbval checks against.
+# volatile metadata, so the committed outputs are what nbval checks against. The engine (the package's
+# papermill entry point) also evaluates the prose's {eval} expressions into the Markdown cells' metadata.
+# One notebook: make notebooks NOTEBOOKS=notebooks/05_modeling.ipynb
 notebooks: data
 	@set -e; for nb in $(NOTEBOOKS); do \
 	  echo "executing $$nb"; \
-	  $(BIN)/papermill --kernel python3 --log-level WARNING --no-progress-bar "$$nb" "$$nb"; \
+	  $(BIN)/papermill --engine leukemia-inline --kernel python3 --log-level WARNING --no-progress-bar "$$nb" "$$nb"; \
+	  $(BIN)/python -m leukemia.inline "$$nb"; \
 	  $(BIN)/nbstripout --keep-output --keep-count \
 	    --extra-keys "metadata.papermill cell.metadata.papermill cell.metadata.execution" "$$nb"; \
 	done

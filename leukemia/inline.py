@@ -146,3 +146,20 @@ def with_values(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def _substituted(source: str, stored: Mapping[str, Mapping[str, object]]) -> str:
     return ROLE.sub(lambda match: display_text(stored[match.group(1)]), source)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m leukemia.inline NOTEBOOK...``: exit 1, naming each, if an inline expression has no value."""
+    import sys
+
+    paths = sys.argv[1:] if argv is None else argv
+    status = 0
+    for path in paths:
+        for problem in failures(nbformat.read(path, as_version=4)):
+            print(f"{path}: {problem}", file=sys.stderr)
+            status = 1
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -40,6 +40,7 @@ __all__ = [
     "FigureError",
     "ThisInterpreterKernelManager",
     "execute_notebook",
+    "inline_engine",
     "kill_kernels",
     "missing_figures",
 ]
@@ -69,7 +70,7 @@ class FigureError(RuntimeError):
 ENGINE_NAME = "leukemia-inline"
 
 
-def _inline_engine() -> type:
+def inline_engine() -> type:
     """A papermill engine whose client evaluates each Markdown cell's ``{eval}`` expressions in the kernel.
 
     papermill and nbclient execute code cells only. At a Markdown cell with inline expressions this
@@ -132,7 +133,7 @@ def _register_engine() -> None:
     from papermill.engines import papermill_engines
 
     if ENGINE_NAME not in papermill_engines._engines:
-        papermill_engines.register(ENGINE_NAME, _inline_engine())
+        papermill_engines.register(ENGINE_NAME, inline_engine())
 
 
 class _ThisInterpreterSpecs(KernelSpecManager):
