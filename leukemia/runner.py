@@ -224,7 +224,7 @@ def _check_ranges(values: Mapping[str, Any], limits: DataLimits | None = None) -
         need(
             values["N_CLUSTERS"] == 0 or 2 <= values["N_CLUSTERS"] <= 10, "N_CLUSTERS", "must be 0 or 2 to 10"
         )
-    if "N_GENES" in values:  # notebook 08 clusters on genes left after its PREPROCESSING
+    if "N_GENES" in values:  # notebook 10 clusters on genes left after its PREPROCESSING
         most = genes if values.get("PREPROCESSING", "dudoit") == "dudoit" else 100_000
         rule = (
             f"must be between 2 and {most}, the genes Dudoit's filter keeps"
@@ -542,12 +542,12 @@ def _kernel_environment(plan: _Plan) -> dict[str, str]:
 
 
 #: Notebooks that reuse, through the cache, what an earlier one computed early on: they start after it,
-#: so that the work is done once (05's seed evaluation; 07's honest search and nested CV). 05 itself reads
-#: the seed evaluation that 07 computes in its first cells: 07 starts first (:data:`CRITICAL_PATH`) and
+#: so that the work is done once (05's seed evaluation; 09's honest search and nested CV). 05 itself reads
+#: the seed evaluation that 09 computes in its first cells: 09 starts first (:data:`CRITICAL_PATH`) and
 #: 05 only after 02-04, by when it is cached (were it not, 05 would compute the same numbers itself).
-AFTER: dict[str, tuple[str, ...]] = {"06": ("05",), "09": ("05", "07")}
-#: Started first when several could start: the run's longest chain (07, the honest search, then 09).
-CRITICAL_PATH: tuple[str, ...] = ("07", "09")
+AFTER: dict[str, tuple[str, ...]] = {"07": ("05",), "11": ("05", "09")}
+#: Started first when several could start: the run's longest chain (09, the honest search, then 11).
+CRITICAL_PATH: tuple[str, ...] = ("09", "11")
 
 
 def default_parallel() -> int:

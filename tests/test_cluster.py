@@ -128,7 +128,7 @@ def test_a_run_sends_its_search_to_the_cluster(golub: GolubData, scheduler: str,
         result = _cli(
             "run",
             "--notebooks",
-            "07",
+            "09",
             *options,
             "--scheduler",
             scheduler,

@@ -224,22 +224,22 @@ CHECKS: dict[str, list[tuple[str, str]]] = {
             r"SVM \(RBF\), Gaussian naive Bayes\*\* make the same prediction",
         ),
     ],
-    "06_comparison-1": [
+    "07_comparison-1": [
         ("0.950", r"30\s+0\.925\s+0\.960\s+0\.950\s+1\.0"),
         ("0.843 at 25", r"25\s+0\.843\s+0\.976\s+0\.950"),
         ("0.893 at 21", r"21\s+0\.893"),
     ],
-    "06_comparison-2": [
+    "07_comparison-2": [
         ("0 of 45", r"0 of 45 pairs differ at p < 0\.05"),
         ("only 14 pairs", r"only\s+14 of the 45 pairs have enough"),
         ("0.125", r"logistic_regression\s+rbf_svm\s+0\s+4\s+0\.125"),
         ("7 pairs", r"7 pairs have \*\*no\*\* discordant patient"),
     ],
-    "07_honest-1": [
+    "09_honest-1": [
         ("0.852", r"genes chosen before CV\s+0\.852"),
         ("0.560", r"genes chosen inside CV\s+0\.560"),
     ],
-    "07_honest-2": [
+    "09_honest-2": [
         (
             "24 configurations",
             r"24 configurations scored on the training set; chosen: weighted_voting on 50 signal_to_noise genes after standard",
@@ -250,7 +250,7 @@ CHECKS: dict[str, list[tuple[str, str]]] = {
             r"nested CV, pooled over the outer folds: 38/38 = 1\.000 \(Clopper–Pearson 95% CI 0\.907–1\.000",
         ),
     ],
-    "07_honest-3": [
+    "09_honest-3": [
         ("Still 5", r"0\s+0\s+4\s+4\s+1\.00\s+dudoit\s+signal_to_noise\s+50\s+weighted_voting\s+5"),
         (
             "37/38 = 0.974",
@@ -258,7 +258,7 @@ CHECKS: dict[str, list[tuple[str, str]]] = {
         ),
         ("7 different configurations", r"The 10 outer folds choose 7 different configurations"),
     ],
-    "08_discovery-1": [
+    "10_discovery-1": [
         (
             "0.21 (SOM), 0.03 (k-means) and 0.32",
             r"classes with ARI som 0\.21, kmeans 0\.03, hierarchical 0\.32",
@@ -269,23 +269,23 @@ CHECKS: dict[str, list[tuple[str, str]]] = {
             r"0\s+17\s+0\s+14\s+11\s+8\s+11\s*\n1\s+10\s+11\s+13\s+0\s+19\s+0",
         ),
     ],
-    "08_discovery-2": [
+    "10_discovery-2": [
         ("ARI 0.70", r"hierarchical\s+2\s+2\s+0\.699"),
         ("35 / 3", r"kmeans\s+2\s+2\s+-0\.073\s+0\.286\s+35 / 3"),
         ("0.16", r"som\s+2\s+2\s+0\.155"),
     ],
-    "08_discovery-3": [
+    "10_discovery-3": [
         ("SOM 14 and 13", r"0\s+14\s+0\s+17\s+0\s+16\s+0\s*\n1\s+13\s+1\s+9\s+0\s+9\s+0"),
         ("0.42–0.49", r"ranges from ARI 0\.42 to 0\.49"),
     ],
-    "09_summary-1": [
+    "11_summary-1": [
         ("5 of the seed's 10 figures", r"5 of the seed's 10 figures are reproduced"),
         ("32/34", r"best seed model's independent-set accuracy is 32/34 = 0\.9412"),
         ("decision tree, 0.975", r"picked Decision tree \(best cross-validated accuracy, 0\.975\)"),
         ("1 fewer", r"1 fewer than the test-set choice"),
         ("still scores 31/34", r"The honest protocol scores 31/34 \(0\.9118"),
     ],
-    "09_summary-2": [
+    "11_summary-2": [
         ("33/34", r"\*\*Independent set:\*\* 33/34 correct = \*\*0\.9706\*\*"),
         ("38/38", r"\*\*38/38 = 1\.000\*\*"),
         ("50 signal-to-noise genes", r"weighted_voting on 50 signal_to_noise genes after standard"),
@@ -345,13 +345,13 @@ def run_exercise(exercise: Exercise, workdir: Path, cache: Path) -> None:
 # Two classes, so that pytest-xdist (--dist loadscope) runs them on both cores.
 @pytest.mark.slow
 class TestExercisesOfTheFirstNotebooks:
-    @pytest.mark.parametrize("exercise", [e for e in ALL_EXERCISES if e.notebook < "06"], ids=str)
+    @pytest.mark.parametrize("exercise", [e for e in ALL_EXERCISES if e.notebook < "07"], ids=str)
     def test_exercise(self, exercise: Exercise, tmp_path: Path, shared_cache: Path, data_dir: Path) -> None:
         run_exercise(exercise, tmp_path, shared_cache)
 
 
 @pytest.mark.slow
 class TestExercisesOfTheLaterNotebooks:
-    @pytest.mark.parametrize("exercise", [e for e in ALL_EXERCISES if e.notebook >= "06"], ids=str)
+    @pytest.mark.parametrize("exercise", [e for e in ALL_EXERCISES if e.notebook >= "07"], ids=str)
     def test_exercise(self, exercise: Exercise, tmp_path: Path, shared_cache: Path, data_dir: Path) -> None:
         run_exercise(exercise, tmp_path, shared_cache)

@@ -262,7 +262,7 @@ def test_k_class_figures() -> None:
 
 
 def test_course_figures() -> None:
-    """The summary figure, and the two figures of class discovery (notebook 08)."""
+    """The summary figure, and the two figures of class discovery (notebook 10)."""
     import matplotlib
     import pandas as pd
 

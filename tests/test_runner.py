@@ -144,7 +144,7 @@ print(before - rss())
 
 def test_search_space_parameters_are_checked() -> None:
     with pytest.raises(RunError, match=r"SEARCH_MODELS: unknown model"):
-        validate({"SEARCH_MODELS": "svm"}, parameters(select_notebooks("07")))
+        validate({"SEARCH_MODELS": "svm"}, parameters(select_notebooks("09")))
 
 
 def test_run_name_and_notebook_selection() -> None:
@@ -462,11 +462,11 @@ def test_class_discovery_looks_for_one_cluster_per_class_past_ten_classes(tmp_pa
     spec = write_study(tmp_path / "study", X, y)
     out = tmp_path / "run"
     result = cli(
-        "run", "--data", str(spec), "--notebooks", "08", "--out", str(out), "-q",
+        "run", "--data", str(spec), "--notebooks", "10", "--out", str(out), "-q",
         "-p", "N_GENES", "100", "-p", "STABILITY_RUNS", "5", "-p", "CLUSTER_PERMUTATIONS", "20",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    notebook = json.loads((out / "08_discovery.ipynb").read_text())
+    notebook = json.loads((out / "10_discovery.ipynb").read_text())
     shown = "".join(
         "".join(output.get("text", "")) + "".join(output.get("data", {}).get("text/plain", ""))
         for cell in notebook["cells"]
@@ -553,9 +553,9 @@ def test_class_discovery_parameters_are_checked_before_the_run(
     given: dict[str, str], message: str, golub
 ) -> None:
     with pytest.raises(RunError, match=message):
-        validate(given, parameters(select_notebooks("08")), DataLimits.of(golub))
+        validate(given, parameters(select_notebooks("10")), DataLimits.of(golub))
     ok = {"N_GENES": "3051", "N_CLUSTERS": "0", "STABILITY_RUNS": "5", "CLUSTER_PERMUTATIONS": "20"}
-    assert validate(ok, parameters(select_notebooks("08")), DataLimits.of(golub))["N_GENES"] == 3051
+    assert validate(ok, parameters(select_notebooks("10")), DataLimits.of(golub))["N_GENES"] == 3051
 
 
 def test_notebooks_start_two_at_a_time_after_the_ones_whose_results_they_reuse(tmp_path: Path) -> None:
@@ -564,14 +564,14 @@ def test_notebooks_start_two_at_a_time_after_the_ones_whose_results_they_reuse(t
     paths = select_notebooks(None)
     plan = _Plan(paths, {}, {}, tmp_path, False, None, True, data_ready=True, parallel=2)
     first = [p.name[:2] for p in _startable(list(paths), set(), plan)]
-    assert first[0] == "07", "the longest chain starts first"
-    assert "06" not in first and "09" not in first, "they reuse 05's and 07's cached results"
-    assert "06" in [p.name[:2] for p in _startable(list(paths), {"05"}, plan)]
-    assert "09" in [p.name[:2] for p in _startable(list(paths), {"05", "07"}, plan)]
-    only_some = select_notebooks("06,09")  # prerequisites outside the run do not hold anything back
+    assert first[0] == "09", "the longest chain starts first"
+    assert "07" not in first and "11" not in first, "they reuse 05's and 09's cached results"
+    assert "07" in [p.name[:2] for p in _startable(list(paths), {"05"}, plan)]
+    assert "11" in [p.name[:2] for p in _startable(list(paths), {"05", "09"}, plan)]
+    only_some = select_notebooks("07,11")  # prerequisites outside the run do not hold anything back
     assert [p.name[:2] for p in _startable(list(only_some), set(), replace(plan, paths=only_some))] == [
-        "09",
-        "06",
+        "11",
+        "07",
     ]
     fetching = replace(plan, data_ready=False)  # notebook 01 fetches Golub's files: it runs alone, first
     assert [p.name[:2] for p in _startable(list(paths), set(), fetching)] == ["01"]
