@@ -142,3 +142,77 @@ def test_an_expression_that_raises_fails_the_notebook(tmp_path: Path) -> None:
         execute_notebook(source, tmp_path / "out.ipynb")
     stored = nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[1].metadata[METADATA_KEY]
     assert stored[0]["result"]["ename"] == "ZeroDivisionError", "the executed notebook keeps the error"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_jupyterlab_shows_the_stored_values_in_headless_chromium(tmp_path: Path) -> None:
+    """`make lab`: jupyterlab-myst renders a Markdown cell's stored values in place of its expressions."""
+    import contextlib
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from find_browser import find_browser, install_hint
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
+
+    chromium = find_browser()
+    if chromium is None:
+        pytest.fail(f"The JupyterLab browser test needs Chrome or Chromium. {install_hint()}", pytrace=False)
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    prose = _markdown(
+        "The model scores {eval}`f'{right}/{n}'` on the test set.", {"f'{right}/{n}'": _ok("'31/34'")}
+    )
+    notebook.cells = [nbformat.v4.new_code_cell("right, n = 31, 34"), prose]
+    nbformat.write(notebook, tmp_path / "prose.ipynb")
+    port = _free_port()
+    home = {name: str(tmp_path / name) for name in ("config", "data", "runtime")}
+    environment = os.environ | {
+        "JUPYTER_CONFIG_DIR": home["config"], "JUPYTER_RUNTIME_DIR": home["runtime"],
+        "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"), "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws"),
+    }  # fmt: skip
+    server = subprocess.Popen(
+        [
+            sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+            "--IdentityProvider.token=", "--ServerApp.password=", f"--ServerApp.root_dir={tmp_path}",
+            "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--allow-root",  # CI's containers run as root
+        ],
+        env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+        start_new_session=True,  # the server and the kernel it starts, stopped together
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api", timeout=2)
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "JupyterLab did not start"
+                time.sleep(0.5)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(f"http://127.0.0.1:{port}/lab/tree/prose.ipynb")
+            shown = "() => document.querySelector('.jp-Notebook')?.innerText ?? ''"  # visible text only
+            rendered = f"(text => text.includes('on the test set') && !text.includes('{{eval}}'))(({shown})())"
+            with contextlib.suppress(PlaywrightTimeout):  # the assertion below says what showed instead
+                page.wait_for_function(rendered, timeout=90_000)
+            text = page.evaluate(shown)
+            browser.close()
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=30)
+    assert "The model scores 31/34 on the test set." in text and "{eval}" not in text, text
