@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from leukemia import config
 from leukemia.inline import (
     METADATA_KEY,
     InlineExpressionError,
     display_text,
     expressions,
     failures,
+    values,
     with_values,
 )
 
@@ -181,7 +184,8 @@ def test_jupyterlab_shows_the_stored_values_in_headless_chromium(tmp_path: Path)
     home = {name: str(tmp_path / name) for name in ("config", "data", "runtime")}
     environment = os.environ | {
         "JUPYTER_CONFIG_DIR": home["config"], "JUPYTER_RUNTIME_DIR": home["runtime"],
-        "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"), "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws"),
+        "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws"),
     }  # fmt: skip
     server = subprocess.Popen(
         [
@@ -203,11 +207,14 @@ def test_jupyterlab_shows_the_stored_values_in_headless_chromium(tmp_path: Path)
                 assert server.poll() is None and time.monotonic() < deadline, "JupyterLab did not start"
                 time.sleep(0.5)
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"])
+            browser = playwright.chromium.launch(
+                executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"]
+            )
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(f"http://127.0.0.1:{port}/lab/tree/prose.ipynb")
             shown = "() => document.querySelector('.jp-Notebook')?.innerText ?? ''"  # visible text only
-            rendered = f"(text => text.includes('on the test set') && !text.includes('{{eval}}'))(({shown})())"
+            done = "text => text.includes('on the test set') && !text.includes('{eval}')"
+            rendered = f"({done})(({shown})())"
             with contextlib.suppress(PlaywrightTimeout):  # the assertion below says what showed instead
                 page.wait_for_function(rendered, timeout=90_000)
             text = page.evaluate(shown)
@@ -216,3 +223,62 @@ def test_jupyterlab_shows_the_stored_values_in_headless_chromium(tmp_path: Path)
         os.killpg(server.pid, signal.SIGKILL)
         server.wait(timeout=30)
     assert "The model scores 31/34 on the test set." in text and "{eval}" not in text, text
+
+
+# ---------------------------------------------------------------- the committed values are a rerun's
+
+LESSONS = sorted(config.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+SOLUTIONS = sorted((config.NOTEBOOKS_DIR / "solutions").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _prose(path: Path) -> list[tuple[str, dict[str, str]]]:
+    """Each Markdown cell with inline expressions: its source and what each expression shows."""
+
+    def shown(result: Mapping[str, object]) -> str:
+        try:
+            return display_text(result)
+        except ValueError as error:
+            return f"<{error}>"
+
+    cells = nbformat.read(path, as_version=4).cells
+    return [
+        (cell.source, {expression: shown(result) for expression, result in values(cell).items()})
+        for cell in cells
+        if cell.cell_type == "markdown" and expressions(cell.source)
+    ]
+
+
+@pytest.fixture(scope="module")
+def rerun(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
+    """Every lesson rerun as `leukemia run` runs it (default parameters); every solution as well."""
+    import subprocess
+    import sys
+
+    from leukemia.kernels import execute_notebook
+
+    out = tmp_path_factory.mktemp("rerun") / "run"
+    result = subprocess.run(
+        [sys.executable, "-m", "leukemia.cli", "run", "--out", str(out), "-q"],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=3000,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    for path in SOLUTIONS:
+        (out / "solutions").mkdir(exist_ok=True)
+        execute_notebook(path, out / "solutions" / path.name)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "path", LESSONS + SOLUTIONS, ids=lambda p: p.relative_to(config.NOTEBOOKS_DIR).with_suffix("").as_posix()
+)
+def test_every_inline_value_is_what_a_rerun_computes(path: Path, rerun: Path) -> None:
+    """nbval's counterpart for the prose: the values committed with a notebook are the ones a rerun shows."""
+    committed = _prose(path)
+    fresh = _prose(rerun / path.relative_to(config.NOTEBOOKS_DIR))
+    assert committed, "the notebook's prose has inline values"
+    assert [source for source, _ in fresh] == [source for source, _ in committed], "the same prose cells"
+    for (source, now), (_, then) in zip(fresh, committed, strict=True):
+        differ = [e for e in now.keys() | then.keys() if now.get(e) != then.get(e)]
+        changed = {e: (then.get(e), now.get(e)) for e in sorted(differ)}
+        assert not changed, f"committed → rerun {changed} in: {source[:200]}"
