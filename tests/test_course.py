@@ -1,9 +1,11 @@
 """The notebooks as a course: every notebook's teaching sections, and every exercise answered by running it.
 
-Each notebook opens with what the reader will learn and ends with What we learned, Try it yourself
-(exercises with worked answers in collapsible blocks) and References. The exercises are commands; the tests
-below run each command as written and look in what it produced for every figure its worked answer states
-(``CHECKS``).
+Each lesson opens with what the reader will learn and ends with What we learned (its numbers inline), Try it
+yourself and References; the appendix holds the course's provenance. Two or three exercises are done in the
+notebook — predict first, then code, in an empty cell — with worked solutions in ``notebooks/solutions/``
+(executed; nbval and the inline-value test check them as they check the lessons). At most one exercise per
+lesson is a command-line rerun with a worked answer in a collapsible block: the tests below run each command
+as written and look in what it produced for every figure its answer states (``CHECKS``).
 """
 
 from __future__ import annotations
@@ -20,9 +22,12 @@ import nbformat
 import pytest
 
 from leukemia import config
+from leukemia.inline import expressions, with_values
 from leukemia.report import GLOSSARY_FILE, render_report
 
 NOTEBOOKS = sorted(config.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+#: The lessons: every notebook but the appendix, which holds reference material and the provenance.
+LESSONS = [path for path in NOTEBOOKS if not path.stem.endswith("_appendix")]
 DOI = re.compile(r"https://doi\.org/(10\.\d{4,9}/[^\s)>\]]+)")
 EXERCISE = re.compile(
     r"\*\*(?P<number>\d+)\.[^*]*\*\*.*?```bash\n(?P<command>.+?)\n```(?P<question>.*?)"
@@ -57,16 +62,18 @@ class Exercise:
 
 
 def exercises(path: Path) -> list[Exercise]:
-    """The exercises of a notebook's Try it yourself cell, in order."""
+    """The command-line exercise of a notebook's Try it yourself section (none or one), in order."""
     cells = _cells(path)
-    text = cells[_heading_index(cells, "## Try it yourself")].source
+    start, end = _heading_index(cells, "## Try it yourself"), _heading_index(cells, "## References")
     return [
         Exercise(path.stem, int(m["number"]), m["command"].strip(), m["answer"].strip())
-        for m in EXERCISE.finditer(text)
+        for cell in cells[start:end]
+        if cell.cell_type == "markdown" and "```bash" in cell.source
+        for m in EXERCISE.finditer(cell.source)
     ]
 
 
-ALL_EXERCISES = [exercise for path in NOTEBOOKS for exercise in exercises(path)]
+ALL_EXERCISES = [exercise for path in LESSONS for exercise in exercises(path)]
 
 
 # --------------------------------------------------------------------------------------- structure
@@ -82,28 +89,77 @@ def test_every_notebook_opens_with_its_question_and_what_you_will_learn(path: Pa
     assert 2 <= len(points) <= 5, f"two to four (or five) points to learn, found {len(points)}"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_every_notebook_ends_with_learned_exercises_references_then_provenance(path: Path) -> None:
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_every_lesson_ends_with_what_we_learned_exercises_then_references(path: Path) -> None:
     cells = _cells(path)
     learned = _heading_index(cells, "## What we learned")
     tried = _heading_index(cells, "## Try it yourself")
     cited = _heading_index(cells, "## References")
+    assert learned < tried < cited == len(cells) - 1, "learned, try, references last"
+    summary = [c for c in cells[learned:tried] if c.cell_type == "markdown"]
+    assert any(expressions(c.source) for c in summary), "What we learned states the numbers, inline"
+    assert not any(c.source.startswith("## Provenance") for c in cells), "provenance once, in the appendix"
+
+
+def test_the_appendix_holds_the_one_provenance_section() -> None:
+    (appendix,) = [p for p in NOTEBOOKS if p not in LESSONS]
+    cells = _cells(appendix)
     provenance = _heading_index(cells, "## Provenance")
-    assert learned < tried < cited < provenance == len(cells) - 2, "learned, try, references, provenance last"
-    computed = [c for c in cells[learned:tried] if c.cell_type == "code"]
-    assert computed and all(c.outputs for c in computed), (
-        "What we learned is computed, with its output committed"
-    )
-    assert all(c.cell_type == "markdown" for c in cells[learned : learned + 1]), "a heading, then the code"
+    shown = cells[provenance + 1 :]
+    assert shown and all(c.cell_type == "code" and c.outputs for c in shown), "the table, computed"
+    assert "provenance_table" in shown[0].source
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_every_exercise_is_a_command_and_a_question_with_a_worked_answer(path: Path) -> None:
+def _in_notebook_exercises(
+    cells: list[nbformat.NotebookNode],
+) -> list[tuple[int, str, nbformat.NotebookNode]]:
+    """(number, text, the cell after it) of each exercise done in the notebook."""
+    start, end = _heading_index(cells, "## Try it yourself"), _heading_index(cells, "## References")
+    found = []
+    for index in range(start + 1, end):
+        cell = cells[index]
+        heading = re.match(r"\*\*(\d+)\.", cell.source) if cell.cell_type == "markdown" else None
+        if heading and "```bash" not in cell.source:
+            found.append((int(heading[1]), cell.source, cells[index + 1]))
+    return found
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_every_lesson_has_exercises_done_in_the_notebook_with_an_empty_cell_each(path: Path) -> None:
     cells = _cells(path)
-    text = cells[_heading_index(cells, "## Try it yourself")].source
+    tasks = _in_notebook_exercises(cells)
+    commands = exercises(path)
+    assert 2 <= len(tasks) <= 3, f"two or three exercises done in the notebook, found {len(tasks)}"
+    assert len(commands) <= 1, "at most one command-line rerun"
+    numbers = [number for number, _, _ in tasks] + [e.number for e in commands]
+    assert numbers == list(range(1, len(numbers) + 1)), "numbered 1, 2, … (the command-line one last)"
+    for number, text, after in tasks:
+        assert "*Predict first:*" in text and "*Then code:*" in text, f"exercise {number}: predict, then code"
+        assert after.cell_type == "code" and after.source == "", f"exercise {number}: an empty cell follows"
+        assert "exercise" in after.metadata.get("tags", []), f"exercise {number}: its cell is tagged"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_every_exercise_done_in_a_notebook_has_a_worked_solution(path: Path) -> None:
+    solution = config.NOTEBOOKS_DIR / "solutions" / path.name
+    assert solution.is_file(), f"notebooks/solutions/{path.name}"
+    cells = _cells(solution)
+    assert cells[0].source.startswith("# Solutions"), "titled as the solutions of its lesson"
+    headings = [
+        c.source.split("\n")[0] for c in cells if c.cell_type == "markdown" and c.source.startswith("## ")
+    ]
+    expected = [f"## Exercise {number}" for number, _, _ in _in_notebook_exercises(_cells(path))]
+    assert [h for h in headings if h.startswith("## Exercise")] == expected
+    computed = [c for c in cells if c.cell_type == "code"]
+    assert computed and all(c.execution_count for c in computed), "executed, outputs committed"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_the_command_line_exercise_is_a_command_and_a_question_with_a_worked_answer(path: Path) -> None:
+    cells = _cells(path)
+    start, end = _heading_index(cells, "## Try it yourself"), _heading_index(cells, "## References")
+    text = "".join(c.source for c in cells[start:end] if c.cell_type == "markdown")
     found = exercises(path)
-    assert 2 <= len(found) <= 4, f"two to four exercises, found {len(found)}"
-    assert [e.number for e in found] == list(range(1, len(found) + 1)), "numbered 1, 2, …"
     assert text.count("<details>") == len(found) == text.count("</details>"), "one answer block per exercise"
     assert "<details open" not in text, "answers start collapsed"
     for exercise in found:
@@ -143,10 +199,11 @@ def test_the_glossary_defines_every_term_the_notebooks_link_to() -> None:
 
 
 def test_the_report_carries_the_glossary_and_collapsed_answers(tmp_path: Path) -> None:
-    for path in NOTEBOOKS[:2]:
+    for path in NOTEBOOKS:
         (tmp_path / path.name).write_bytes(path.read_bytes())
     page = render_report(tmp_path).read_text()
     assert page.count("<details>") >= 4 and "<details open" not in page, "answers render collapsed"
+    assert "{eval}" not in page, "the prose shows its values"
     assert '<section id="glossary">' in page and 'href="#glossary"' in page
     assert 'href="glossary.md' not in page, "links into the glossary file point into the page"
     ids = set(re.findall(r'id="([^"]+)"', page))
@@ -310,6 +367,8 @@ def _produced(run: subprocess.CompletedProcess[str], out: Path) -> str:
                 else:
                     data = output.get("data", {})
                     parts.append(data.get("text/markdown", "") or data.get("text/plain", ""))
+            if cell.cell_type == "markdown" and expressions(cell.source):
+                parts.append(with_values(nbformat.v4.new_notebook(cells=[cell])).cells[0].source)
     if (out / "manifest.json").exists():
         parts.append(json.dumps(json.loads((out / "manifest.json").read_text()), indent=1))
     return "\n".join(parts)
