@@ -480,6 +480,8 @@ def test_class_discovery_looks_for_one_cluster_per_class_past_ten_classes(tmp_pa
 def test_all_notebooks_run_on_the_bladder_data_with_k_classes(bladder_run) -> None:
     import nbformat
 
+    from leukemia.inline import failures, with_values
+
     run, name, classes = bladder_run
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["dataset"]["name"] == name
@@ -501,7 +503,14 @@ def test_all_notebooks_run_on_the_bladder_data_with_k_classes(bladder_run) -> No
     assert f"With <strong>{len(classes)} classes</strong>" in page  # 04 says what changes for K classes
     # What the notebooks computed speaks of this data set's classes, never of Golub's, and warns of nothing.
     for path in sorted(run.glob("[0-9][0-9]_*.ipynb")):
-        for cell in nbformat.read(path, as_version=4).cells:
+        executed = nbformat.read(path, as_version=4)
+        assert not failures(executed), f"{path.name}: every inline value evaluated"
+        for cell in with_values(executed).cells:
+            if cell.cell_type == "markdown":  # the prose, with its values
+                assert not re.search(r"\b(ALL|AML)\b", cell.source) or "golub" in cell.source.lower(), (
+                    f"{path.name}: {cell.source[:300]}"
+                )
+                assert not re.search(r"\bnan\b|<NA>", cell.source, flags=re.IGNORECASE), cell.source[:300]
             for output in cell.get("outputs", []):
                 assert output.get("name") != "stderr", f"{path.name}: {output.get('text', '')[:300]}"
                 text = output.get("text", "") + "".join(
