@@ -149,7 +149,7 @@ def _substituted(source: str, stored: Mapping[str, Mapping[str, object]]) -> str
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m leukemia.inline NOTEBOOK...``: exit 1, naming each, if an inline expression has no value."""
+    """``python -m leukemia.inline NOTEBOOK...``: exit 1, naming each expression that has no value."""
     import sys
 
     paths = sys.argv[1:] if argv is None else argv

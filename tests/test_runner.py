@@ -46,7 +46,7 @@ def test_parameters_come_from_the_notebooks() -> None:
 
 
 def test_validate_converts_by_the_defaults_type() -> None:
-    specs = parameters(select_notebooks("01,05"))
+    specs = parameters(select_notebooks("01,05,06"))
     typed = validate({"K_GENES": "20", "FETCH": "false", "PS_THRESHOLD": "0.25"}, specs)
     assert typed == {"K_GENES": 20, "FETCH": False, "PS_THRESHOLD": 0.25}
 
@@ -68,7 +68,7 @@ def test_validate_converts_by_the_defaults_type() -> None:
 )
 def test_bad_parameters_are_refused(given: dict[str, str], message: str, golub) -> None:
     with pytest.raises(RunError, match=message):
-        validate(given, parameters(select_notebooks("01,05")), DataLimits.of(golub))
+        validate(given, parameters(select_notebooks("01,05,06")), DataLimits.of(golub))
 
 
 def test_bounds_come_from_the_data(golub, bladder_dir: Path, tmp_path: Path) -> None:
