@@ -16,6 +16,7 @@ from leukemia.dataset import Dataset, class_order
 from leukemia.preprocessing import make_preprocessor
 
 __all__ = [
+    "LINEAGE_MARKERS",
     "MARKER_GENES",
     "PCAProjection",
     "class_agreement",
@@ -37,6 +38,18 @@ MARKER_GENES: dict[str, tuple[str, str]] = {
     "U05259_rna1_at": ("MB-1", "CD79A, B-cell receptor component (B-lineage ALL)"),
     "U22376_cds2_s_at": ("c-myb", "transcription factor, lymphoid progenitors"),
 }
+
+#: The markers of :data:`MARKER_GENES` whose lineage role was established apart from Golub's samples (clinical
+#: immunophenotyping, cytochemistry, the biology of blood cells): CD33, cystatin C, myeloperoxidase, MB-1 and
+#: c-myb. Zyxin and the leptin receptor are left out: they are known as AML genes because Golub et al. found
+#: them by ranking these very samples, so their rank here cannot confirm anything.
+LINEAGE_MARKERS: tuple[str, ...] = (
+    "M23197_at",
+    "M27891_at",
+    "M19507_at",
+    "U05259_rna1_at",
+    "U22376_cds2_s_at",
+)
 
 
 def intensity_summary(X: pd.DataFrame, *, floor: float = 100.0, ceiling: float = 16000.0) -> pd.DataFrame:
@@ -157,8 +170,9 @@ def marker_table(data: Dataset) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Indexed by accession: ``symbol``, ``role``, ``mean_<class>`` for both classes,
-        ``higher_in``, ``r_<second class>`` (correlation with its indicator) and
+        Indexed by accession: ``symbol``, ``role``, ``lineage_marker`` (True for the
+        :data:`LINEAGE_MARKERS`, known apart from these samples), ``mean_<class>`` for both
+        classes, ``higher_in``, ``r_<second class>`` (correlation with its indicator) and
         ``rank_abs_r`` (1 = the most class-correlated of all genes), all on the
         training samples only.
     """
@@ -170,6 +184,7 @@ def marker_table(data: Dataset) -> pd.DataFrame:
         {
             "symbol": [MARKER_GENES[a][0] for a in accessions],
             "role": [MARKER_GENES[a][1] for a in accessions],
+            "lineage_marker": [a in LINEAGE_MARKERS for a in accessions],
             **{f"mean_{c}": means[c].round(0) for c in (first, second)},
         },
         index=pd.Index(accessions, name="probe"),

@@ -8,6 +8,7 @@ import pytest
 
 from leukemia.data import GolubData
 from leukemia.eda import (
+    LINEAGE_MARKERS,
     MARKER_GENES,
     class_agreement,
     class_correlation,
@@ -74,6 +75,19 @@ def test_marker_table_on_training_data(golub: GolubData) -> None:
     zyxin = golub.X_train["X95735_at"]
     assert table.loc["X95735_at", "mean_AML"] == round(zyxin[golub.y_train == "AML"].mean())
     assert table.loc["X95735_at", "rank_abs_r"] <= 5
+
+
+def test_lineage_markers_leave_out_golubs_own_genes(golub: GolubData) -> None:
+    # Zyxin and the leptin receptor were found by ranking these samples: they cannot confirm the ranking.
+    assert set(LINEAGE_MARKERS) < set(MARKER_GENES)
+    assert {MARKER_GENES[a][0] for a in LINEAGE_MARKERS} == {"CD33", "CST3", "MPO", "MB-1", "c-myb"}
+    table = marker_table(golub)
+    lineage = [a for a in MARKER_GENES if a in LINEAGE_MARKERS]
+    assert table.loc[table["lineage_marker"]].index.tolist() == lineage
+    assert not table.loc[["X95735_at", "Y12670_at"], "lineage_marker"].any()
+    # the ranks the course quotes: CD33 6, CST3 15, c-myb 40, MPO 81, MB-1 158 of 7129 (training samples)
+    ranks = table.set_index("symbol").loc[["CD33", "CST3", "c-myb", "MPO", "MB-1"], "rank_abs_r"]
+    assert ranks.tolist() == [6, 15, 40, 81, 158]
 
 
 def test_pca_is_fitted_on_training_only(golub: GolubData) -> None:
