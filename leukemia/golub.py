@@ -19,6 +19,8 @@ from leukemia.select import signal_to_noise_ovr, top_genes_per_class
 
 __all__ = [
     "GENEPATTERN_SIGMA_FLOOR",
+    "NULL_LEVELS",
+    "NULL_MEDIAN",
     "PAPER_INDEPENDENT_CALLS",
     "PAPER_TRAINING_CALLS",
     "WeightedVoting",
@@ -33,6 +35,11 @@ __all__ = [
 PAPER_INDEPENDENT_CALLS = {"strong": 29, "strong_correct": 29, "uncertain": 5, "threshold": 0.3}
 #: ... and for leave-one-out cross-validation on the 38 training samples.
 PAPER_TRAINING_CALLS = {"strong": 36, "strong_correct": 36, "uncertain": 2}
+#: Columns of :func:`neighbourhood_analysis` holding the permutation null's 95th and 99th percentiles, by the
+#: significance level each stands for: a count that only 5% (1%) of the permutations reach.
+NULL_LEVELS = {"5%": "null 95th pct (5% level)", "1%": "null 99th pct (1% level)"}
+#: ... and the null's median.
+NULL_MEDIAN = "null median"
 #: GenePattern's weighted voting floors each class's σ at this fraction of |μ| (Slonim et al. 2000).
 GENEPATTERN_SIGMA_FLOOR = 0.2
 
@@ -234,14 +241,15 @@ def neighbourhood_analysis(
     ``P_c(g)`` exceeds ``r``: genes that look like the idealised pattern "high in ``c``, low in the
     rest". For two classes these are Golub's two sides, ``P(g) > r`` (the first class, ALL) and
     ``P(g) < −r`` (the second, AML). The counts are made on the real labels and on ``n_permutations``
-    random permutations of them; the 1% and 5% significance levels are the counts that only 1% / 5%
-    of the permutations reach.
+    random permutations of them (the permutation null); the 5% and 1% significance levels are the
+    counts that only 5% / 1% of the permutations reach: the null's 95th and 99th percentiles.
 
     Returns
     -------
     pandas.DataFrame
-        One row per radius and class (``side``): ``radius``, ``side``, ``observed``, ``median``,
-        ``5%`` and ``1%`` (the 95th and 99th percentiles of the permuted counts).
+        One row per radius and class (``side``): ``radius``, ``side``, ``observed``, and the null's
+        median and 95th and 99th percentiles, in the columns :data:`NULL_MEDIAN`,
+        ``NULL_LEVELS["5%"]`` (``"null 95th pct (5% level)"``) and ``NULL_LEVELS["1%"]``.
     """
     values = X.to_numpy(dtype=float)
     labels = y.reindex(X.index).to_numpy()
@@ -273,9 +281,9 @@ def neighbourhood_analysis(
                     "radius": radii,
                     "side": side,
                     "observed": observed[side_index],
-                    "median": np.median(sample, axis=0),
-                    "5%": np.percentile(sample, 95, axis=0),
-                    "1%": np.percentile(sample, 99, axis=0),
+                    NULL_MEDIAN: np.median(sample, axis=0),
+                    NULL_LEVELS["5%"]: np.percentile(sample, 95, axis=0),
+                    NULL_LEVELS["1%"]: np.percentile(sample, 99, axis=0),
                 }
             )
         )
@@ -294,13 +302,21 @@ def significant_from(table: pd.DataFrame, level: str = "1%") -> pd.Series:
     table
         :func:`neighbourhood_analysis` output.
     level
-        ``"1%"`` or ``"5%"``.
+        ``"1%"`` or ``"5%"``: the null's 99th or 95th percentile (:data:`NULL_LEVELS`).
+
+    Raises
+    ------
+    ValueError
+        For another level.
     """
+    if level not in NULL_LEVELS:
+        raise ValueError(f"level must be one of {sorted(NULL_LEVELS)}, got {level!r}.")
+    column = NULL_LEVELS[level]
     onset = {}
     for side, part in table.groupby("side", sort=False):
         part = part.sort_values("radius")
         part = part[part["radius"] <= part.loc[part["observed"] > 0, "radius"].max()]
-        above = (part["observed"] > part[level]).to_numpy()
+        above = (part["observed"] > part[column]).to_numpy()
         below = np.flatnonzero(~above)
         start = 0 if below.size == 0 else below[-1] + 1
         onset[side] = float(part["radius"].iloc[start]) if start < len(part) else np.nan

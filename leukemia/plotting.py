@@ -22,6 +22,7 @@ from matplotlib.patches import Patch
 from leukemia.data import CLASSES
 from leukemia.dataset import Dataset, class_order
 from leukemia.eda import PCAProjection
+from leukemia.golub import NULL_LEVELS, NULL_MEDIAN
 from leukemia.preprocessing import DudoitFilter
 
 __all__ = [
@@ -335,7 +336,7 @@ def plot_dudoit_filter(X_train: pd.DataFrame, fitted: DudoitFilter) -> Figure:
         yscale="log",
         title=f"Dudoit filter on the {len(X_train)} training samples",
         xlabel="max / min over the training samples (ratio, log scale)",
-        ylabel="max − min (avg. difference units, log scale)",
+        ylabel="max − min (intensity units, log scale)",
     )
     ax.legend(loc="lower right", markerscale=3)
     return fig
@@ -345,7 +346,7 @@ def plot_value_distributions(before: pd.DataFrame, after: pd.DataFrame, *, name:
     """Histograms of all training values before and after a preprocessing step."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
     for ax, frame, label in (
-        (axes[0], before, "raw intensity (avg. difference units)"),
+        (axes[0], before, "value as loaded (before preprocessing)"),
         (axes[1], after, f"value after '{name}'"),
     ):
         values = frame.to_numpy(dtype=float).ravel()
@@ -645,9 +646,9 @@ def plot_neighbourhood(table: pd.DataFrame) -> Figure:
     for ax, side in zip(axes.ravel(), sides, strict=False):
         part = table[table["side"] == side]
         ax.plot(part["radius"], part["observed"], color=palette[side], linewidth=2.5, label="observed")
-        ax.plot(part["radius"], part["1%"], color="0.2", linestyle="--", label="1% of permutations reach")
-        ax.plot(part["radius"], part["5%"], color="0.5", linestyle=":", label="5% of permutations reach")
-        ax.plot(part["radius"], part["median"], color="0.7", label="median permutation")
+        ax.plot(part["radius"], part[NULL_LEVELS["1%"]], color="0.2", linestyle="--", label=NULL_LEVELS["1%"])
+        ax.plot(part["radius"], part[NULL_LEVELS["5%"]], color="0.5", linestyle=":", label=NULL_LEVELS["5%"])
+        ax.plot(part["radius"], part[NULL_MEDIAN], color="0.7", label=NULL_MEDIAN)
         ax.set(
             yscale="symlog",
             title=f"Genes higher in {side}" + ("" if two else " than in the rest"),

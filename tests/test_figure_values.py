@@ -318,8 +318,8 @@ def test_neighbourhood_draws_observed_and_permutation_curves_per_class() -> None
     table = pd.concat(
         [
             pd.DataFrame(
-                {"side": side, "radius": radii, "observed": obs, "median": [20, 5, 1],
-                 "5%": [40, 10, 2], "1%": [60, 15, 3]}
+                {"side": side, "radius": radii, "observed": obs, "null median": [20, 5, 1],
+                 "null 95th pct (5% level)": [40, 10, 2], "null 99th pct (1% level)": [60, 15, 3]}
             )
             for side, obs in (("ALL", [300, 120, 30]), ("AML", [500, 200, 50]))
         ]
@@ -331,6 +331,9 @@ def test_neighbourhood_draws_observed_and_permutation_curves_per_class() -> None
         assert observed.get_xydata().tolist() == [[r, o] for r, o in zip(radii, obs, strict=True)]
         assert list(one.get_ydata()) == [60, 15, 3] and list(five.get_ydata()) == [40, 10, 2]
         assert list(median.get_ydata()) == [20, 5, 1]
+        assert [line.get_label() for line in (one, five)] == [
+            "null 99th pct (1% level)", "null 95th pct (5% level)",
+        ], "the legend names the percentiles of the permutation null"  # fmt: skip
         assert to_hex(observed.get_color()) == colours[side]
 
 

@@ -9,7 +9,9 @@ from sklearn.base import clone
 from sklearn.model_selection import cross_val_score
 
 from leukemia.data import GolubData
-from leukemia.golub import WeightedVoting, neighbourhood_analysis
+from leukemia.golub import NULL_LEVELS, NULL_MEDIAN, WeightedVoting, neighbourhood_analysis
+
+NULL_95, NULL_99 = NULL_LEVELS["5%"], NULL_LEVELS["1%"]
 
 
 @pytest.fixture
@@ -78,8 +80,11 @@ def test_neighbourhood_analysis_finds_planted_genes() -> None:
     X.iloc[:20, :10] += 3  # ten genes high in ALL
     table = neighbourhood_analysis(X, y, n_permutations=50, radii=np.array([0.5, 1.0]), progress=False)
     assert table.shape == (4, 6)
+    assert table.columns.tolist() == [
+        "radius", "side", "observed", "null median", "null 95th pct (5% level)", "null 99th pct (1% level)",
+    ], "the null's percentiles are named for what they are, not for the level alone"  # fmt: skip
     strong = table[(table["side"] == "ALL") & (table["radius"] == 1.0)].iloc[0]
-    assert strong["observed"] >= 10 > strong["1%"]
+    assert strong["observed"] >= 10 > strong[NULL_99]
     again = neighbourhood_analysis(X, y, n_permutations=50, radii=np.array([0.5, 1.0]), progress=False)
     pd.testing.assert_frame_equal(table, again)  # seeded
 
@@ -87,7 +92,7 @@ def test_neighbourhood_analysis_finds_planted_genes() -> None:
 def test_neighbourhood_analysis_on_real_data_exceeds_chance(golub: GolubData) -> None:
     table = neighbourhood_analysis(golub.X_train, golub.y_train, n_permutations=100, progress=False)
     at_half = table[table["radius"] == 0.5].set_index("side")
-    assert (at_half["observed"] > at_half["1%"]).all()
+    assert (at_half["observed"] > at_half[NULL_99]).all()
 
 
 def test_weighted_voting_passes_scikit_learns_estimator_checks() -> None:
@@ -134,7 +139,7 @@ def test_significant_from_reads_the_table() -> None:
             "radius": radii * 2,
             "side": ["ALL"] * 5 + ["AML"] * 5,
             "observed": [50, 30, 20, 5, 0, 50, 30, 20, 2, 1],
-            "1%": [60, 20, 10, 1, 0, 40, 35, 10, 3, 0],
+            NULL_99: [60, 20, 10, 1, 0, 40, 35, 10, 3, 0],
         }
     )
     onset = significant_from(table)
@@ -151,6 +156,13 @@ def test_significant_from_reads_the_table() -> None:
     assert significant_from(every).to_dict() == {"ALL": 0.2, "AML": 0.1}
     tie = every.assign(observed=[61, 30, 20, 5, 0, 50, 35, 20, 4, 1])
     assert significant_from(tie).to_dict() == {"ALL": 0.1, "AML": 0.3}
+    # The 5% level reads the null's 95th percentile, not its 99th; a level without a column is refused.
+    lower = every.assign(**{NULL_95: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0], NULL_99: [99] * 10})
+    assert significant_from(lower, "5%").to_dict() == {"ALL": 0.1, "AML": 0.1}
+    assert significant_from(lower, "5%").name == "significant from (above the 5% level)"
+    assert np.isnan(significant_from(lower, "1%")).all()
+    with pytest.raises(ValueError, match=r"level must be one of \['1%', '5%'\], got '10%'"):
+        significant_from(table, "10%")
 
 
 def test_permuted_scores_are_exact_for_values_far_from_zero() -> None:
@@ -221,7 +233,7 @@ def test_neighbourhood_analysis_counts_each_class_against_the_rest() -> None:
     table = neighbourhood_analysis(frame, labels, n_permutations=50, radii=np.array([1.0]), progress=False)
     assert table["side"].tolist() == ["C0", "C1", "C2"]
     assert (table["observed"] == 2).all()  # exactly the two planted genes of each class
-    assert (table["observed"] > table["1%"]).all()
+    assert (table["observed"] > table[NULL_99]).all()
 
 
 @pytest.mark.parametrize("batch", [None, 7], ids=["one batch", "batches of 7"])
@@ -260,18 +272,19 @@ def test_neighbourhood_null_is_a_plain_loop_over_fresh_permutations(
     null = np.array(permuted)  # (permutation, class, radius)
     for c, side in enumerate(classes):
         part = table[table["side"] == side]
-        assert part["median"].tolist() == np.median(null[:, c], axis=0).tolist(), side
-        assert part["5%"].tolist() == np.percentile(null[:, c], 95, axis=0).tolist(), side
-        assert part["1%"].tolist() == np.percentile(null[:, c], 99, axis=0).tolist(), side
+        assert part[NULL_MEDIAN].tolist() == np.median(null[:, c], axis=0).tolist(), side
+        assert part[NULL_95].tolist() == np.percentile(null[:, c], 95, axis=0).tolist(), side
+        assert part[NULL_99].tolist() == np.percentile(null[:, c], 99, axis=0).tolist(), side
     few = neighbourhood_analysis(X, y, n_permutations=3, radii=radii, random_state=11, progress=False)
     first_three = np.array(permuted[:3])
     for c, side in enumerate(classes):
         assert (
-            few.loc[few["side"] == side, "1%"].tolist()
+            few.loc[few["side"] == side, NULL_99].tolist()
             == np.percentile(first_three[:, c], 99, axis=0).tolist()
         )
     other = neighbourhood_analysis(X, y, n_permutations=n, radii=radii, random_state=12, progress=False)
-    assert not other[["median", "5%", "1%"]].equals(table[["median", "5%", "1%"]]), "the seed is used"
+    null_columns = [NULL_MEDIAN, NULL_95, NULL_99]
+    assert not other[null_columns].equals(table[null_columns]), "the seed is used"
 
 
 def test_neighbourhood_counts_genes_strictly_beyond_each_radius_and_aligns_labels_by_sample() -> None:
