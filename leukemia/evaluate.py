@@ -437,30 +437,39 @@ def learning_curves(
 ) -> pd.DataFrame:
     """Training and cross-validated accuracy against the number of training samples (training set only).
 
-    Each model is built with ``settings`` (preprocessing, selector, k) if given, else with ``protocol``'s.
-    The numbers are those of scikit-learn's ``learning_curve(pipeline, X, y, cv=folds, shuffle=True,
-    random_state=random_state)`` for each model (tested): in every fold the training part is shuffled and
-    its first ``n`` samples fit the pipeline, for each size ``n`` (the fractions of the largest training
-    part, repeated sizes dropped). Models that share their steps before the model share their fits per
-    fold and size, as in :func:`evaluate_models`. Because of the shuffle, a model whose fit depends on the
-    order of its samples can score differently at the full size than in :func:`evaluate_models`.
+    Each model is built with ``settings`` (preprocessing, selector, k) if given, else with ``protocol``'s,
+    and scored on the folds of :func:`evaluate_models` (same ``cv_folds`` and ``random_state``). Sizes are
+    relative to each fold: for a fraction ``f`` of ``train_sizes`` (values above 1 count as 1), a fold with
+    ``n`` training samples fits the pipeline on ``max(1, int(f * n))`` of them — the first ones of one
+    random permutation of its training part (drawn per fold with ``random_state``, as scikit-learn's
+    ``learning_curve(..., shuffle=True)`` draws it), kept in the fold's order. At ``f = 1`` every fold
+    fits on its whole training part, so the cross-validated accuracy there is :func:`evaluate_models`'s
+    ``cv_accuracy`` (tested). scikit-learn's ``learning_curve`` instead takes absolute sizes from the first
+    fold's training part, so a fold with one sample more never uses it. A fraction that gives every fold
+    the same size as a smaller fraction is dropped. Models that share their steps before the model share
+    their fits per fold and size, as in :func:`evaluate_models`.
 
     Returns
     -------
     pandas.DataFrame
-        Tidy: ``model``, ``n_train``, ``set`` (``"training"`` or ``"cross-validation"``),
-        ``mean``, ``std`` over the folds.
+        Tidy: ``model``, ``n_train`` (training samples fitted, the mean over the folds: folds of unequal
+        size fit unequal numbers), ``set`` (``"training"`` or ``"cross-validation"``), ``mean``, ``std``
+        over the folds.
     """
     settings = settings or protocol_settings(protocol)
     _check_folds(cv_folds, data.y_train)
     X, y = data.X_train.to_numpy(), encode_labels(data.y_train, data.classes).to_numpy()
     splits = list(stratified_folds(cv_folds, random_state).split(X, y))
-    largest = len(splits[0][0])
-    sizes = np.unique(np.clip((np.asarray(train_sizes) * largest).astype(int), 1, largest))
-    shuffle = np.random.RandomState(random_state)  # learning_curve's shuffle: one permutation per fold
+    fractions = np.clip(np.asarray(train_sizes, dtype=float), 0.0, 1.0)
+    # sizes × folds; unique rows come out in increasing order, since each fold's size grows with f
+    sizes = np.unique([[max(1, int(f * len(train))) for train, _ in splits] for f in fractions], axis=0)
+    shuffle = np.random.RandomState(random_state)  # one permutation per fold, as learning_curve draws them
+    orders = [shuffle.permutation(train) for train, _ in splits]
     parts = [
-        (order[:n], test) for train, test in splits for order in [shuffle.permutation(train)] for n in sizes
-    ]
+        (np.sort(order[:n]), test)
+        for (_, test), order, per_size in zip(splits, orders, sizes.T, strict=True)
+        for n in per_size
+    ]  # fold by fold, size by size
     pipelines = {name: make_pipeline(name, random_state=random_state, **settings) for name in models}
     accuracy: dict[str, np.ndarray] = {}  # model → (training, cross-validation) × parts
     for names in _sharing_steps(pipelines):
@@ -484,7 +493,7 @@ def learning_curves(
                 pd.DataFrame(
                     {
                         "model": name,
-                        "n_train": sizes,
+                        "n_train": sizes.mean(axis=1),
                         "set": label,
                         "mean": by_size.mean(axis=1),
                         "std": by_size.std(axis=1),

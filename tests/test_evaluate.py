@@ -8,7 +8,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.model_selection import cross_val_score, learning_curve
 
 from leukemia import config
@@ -193,23 +193,71 @@ def test_learning_curves_use_training_samples_only(golub: GolubData) -> None:
 
 
 @pytest.mark.parametrize("protocol", ["seed", "golub"])
-def test_learning_curves_are_scikit_learns(golub: GolubData, protocol: str) -> None:
+def test_learning_curves_fit_each_fold_on_a_share_of_its_own_part(golub: GolubData, protocol: str) -> None:
+    """Written out: per fold, one permutation of its training part; its first int(f · n) samples fit."""
     models = ["logistic_regression", "knn", "random_forest", "weighted_voting"]
     sizes = (0.4, 0.7, 1.0)
     curves = learning_curves(
         golub, models, protocol, train_sizes=sizes, cv_folds=3, random_state=7
     ).set_index(["model", "set"])
+    X, y = golub.X_train.to_numpy(), encode_labels(golub.y_train, golub.classes).to_numpy()
+    splits = list(stratified_folds(3, 7).split(X, y))
+    assert [len(train) for train, _ in splits] == [25, 25, 26], "unequal folds: the case that matters"
+    rng = np.random.RandomState(7)
+    orders = [rng.permutation(train) for train, _ in splits]
+    per_fold = [[int(f * len(train)) for train, _ in splits] for f in sizes]
+    for name in models:
+        pipeline = make_pipeline(name, random_state=7, **protocol_settings(protocol))
+        scores: dict[str, list[list[float]]] = {"training": [], "cross-validation": []}
+        for n_per_fold in per_fold:
+            train_acc, cv_acc = [], []
+            for (_, test), order, n in zip(splits, orders, n_per_fold, strict=True):
+                rows = np.sort(order[:n])
+                fitted = clone(pipeline).fit(X[rows], y[rows])
+                train_acc.append((fitted.predict(X[rows]) == y[rows]).mean())
+                cv_acc.append((fitted.predict(X[test]) == y[test]).mean())
+            scores["training"].append(train_acc)
+            scores["cross-validation"].append(cv_acc)
+        for label, values in scores.items():
+            ours = curves.loc[(name, label)]
+            assert ours["n_train"].tolist() == pytest.approx(np.mean(per_fold, axis=1).tolist())
+            assert np.allclose(ours["mean"], np.mean(values, axis=1)), (name, label)
+            assert np.allclose(ours["std"], np.std(values, axis=1)), (name, label)
+
+
+def test_learning_curves_end_at_the_cross_validated_accuracy(golub: GolubData) -> None:
+    """At the full size every fold fits on all of its training part: the numbers of evaluate_models.
+
+    38 samples in 5 folds train on 30, 30, 30, 31 and 31; sizes taken from the first fold (scikit-learn's
+    learning_curve) would leave one sample out of the last two folds, and the decision tree would score
+    0.839 instead of 0.925.
+    """
+    models = ["decision_tree", "logistic_regression", "knn"]
+    curves = learning_curves(golub, models, cv_folds=5)
+    cv = evaluate_models(golub, "seed", models=models, cv_folds=5).table.set_index("model")
+    full = curves[(curves["set"] == "cross-validation") & (curves["n_train"] == curves["n_train"].max())]
+    assert full.set_index("model").loc["decision_tree", "mean"] == pytest.approx(0.925)
+    assert np.allclose(full["mean"], cv.loc[models, "cv_accuracy"])
+    assert np.allclose(full["std"], cv.loc[models, "cv_std"])
+    assert full["n_train"].tolist() == [30.4] * 3, "the mean of 30, 30, 30, 31, 31"
+
+
+def test_learning_curves_match_scikit_learns_when_the_folds_are_equal(golub: GolubData) -> None:
+    """Two folds of 19: scikit-learn's sizes fit every fold whole, and models blind to sample order agree."""
+    models, sizes = ["knn", "naive_bayes", "weighted_voting"], (0.4, 0.7, 1.0)
+    curves = learning_curves(golub, models, train_sizes=sizes, cv_folds=2, random_state=3).set_index(
+        ["model", "set"]
+    )
     y = encode_labels(golub.y_train, golub.classes).to_numpy()
     for name in models:
         n, train, test = learning_curve(
-            make_pipeline(name, random_state=7, **protocol_settings(protocol)), golub.X_train.to_numpy(), y,
-            train_sizes=np.array(sizes), cv=stratified_folds(3, 7), shuffle=True, random_state=7,
+            make_pipeline(name, random_state=3, **protocol_settings("seed")), golub.X_train.to_numpy(), y,
+            train_sizes=np.array(sizes), cv=stratified_folds(2, 3), shuffle=True, random_state=3,
         )  # fmt: skip
         for label, scores in (("training", train), ("cross-validation", test)):
             ours = curves.loc[(name, label)]
             assert ours["n_train"].tolist() == n.tolist()
-            assert np.array_equal(ours["mean"], scores.mean(axis=1)), (name, label)
-            assert np.array_equal(ours["std"], scores.std(axis=1)), (name, label)
+            assert np.allclose(ours["mean"], scores.mean(axis=1)), (name, label)
 
 
 def test_evaluation_displays_as_its_table(seed: Evaluation) -> None:
@@ -334,10 +382,10 @@ def test_gene_importance_is_each_fitted_models_share(golub: GolubData) -> None:
 def test_learning_curves_stop_at_the_largest_training_part(golub: GolubData) -> None:
     import inspect
 
-    curves = learning_curves(golub, ["knn"], train_sizes=(0.5, 1.5), cv_folds=3)
+    curves = learning_curves(golub, ["knn"], train_sizes=(0.5, 1.5, 1.0, 0.51), cv_folds=3)
     assert curves.index.tolist() == list(range(len(curves)))
-    largest = len(golub.y_train) - int(np.ceil(len(golub.y_train) / 3))  # a 3-fold training part
-    assert sorted(curves["n_train"].unique()) == [largest // 2, largest]
+    # 3 folds train on 25, 25, 26: half is 12, 12, 13 (0.51 gives the same and is dropped); 1.5 counts as 1
+    assert sorted(curves["n_train"].unique()) == pytest.approx([37 / 3, 76 / 3])
     assert inspect.signature(learning_curves).parameters["cv_folds"].default == 5
 
 
