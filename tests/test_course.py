@@ -249,16 +249,12 @@ CHECKS: dict[str, list[tuple[str, str]]] = {
         ("27 strong calls, 26", r"strong calls: 27, of which correct: 26; uncertain: 7"),
         ("patient 66", r"strong but wrong: \[66\]"),
     ],
-    "07_comparison-1": [
-        ("0.950", r"30\s+0\.925\s+0\.960\s+0\.950\s+1\.0"),
-        ("0.843 at 25", r"25\s+0\.843\s+0\.976\s+0\.950"),
-        ("0.893 at 21", r"21\s+0\.893"),
-    ],
-    "07_comparison-2": [
-        ("0 of 45", r"0 of 45 pairs differ at p < 0\.05"),
-        ("only 14 pairs", r"only\s+14 of the 45 pairs have enough"),
-        ("0.125", r"logistic_regression\s+rbf_svm\s+0\s+4\s+0\.125"),
-        ("7 pairs", r"7 pairs have \*\*no\*\* discordant patient"),
+    "07_comparison-4": [
+        ("0 of 45", r"pairs at p < 0\.05 \(uncorrected\)\s+0\n"),
+        ("0 of 45", r"model pairs\s+45\n"),
+        ("only 14 pairs", r"pairs with 6 or more discordant patients\s+14\n"),
+        ("0.125", r"smallest p-value\s+0\.125\n"),
+        ("7 pairs", r"pairs with no discordant patient\s+7\n"),
     ],
     "09_honest-1": [
         ("0.852", r"genes chosen before CV\s+0\.852"),
