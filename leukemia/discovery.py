@@ -9,6 +9,8 @@ and asks of every result the questions that make it credible:
 - :func:`cluster_samples`: a SOM, k-means or average-linkage hierarchical clustering of the samples,
   with labels numbered canonically (:func:`canonical_labels`) so that a partition always reads the same;
 - :func:`contingency`, :func:`agreement`: how the clusters line up with the known classes;
+- :func:`silhouette`: how well separated the clusters are, measured with the distance the method
+  clustered with (:data:`DISTANCES`);
 - :func:`stability`: do the clusters survive leaving out some of the samples?
 - :func:`null_distribution`: is there more structure than in data without gene–gene correlation, and
   more agreement with the classes than by chance?
@@ -36,6 +38,7 @@ from threadpoolctl import threadpool_limits
 from leukemia.config import RANDOM_SEED
 
 __all__ = [
+    "DISTANCES",
     "METHODS",
     "SOM_EPOCHS",
     "SOM_MAX_UPDATES",
@@ -56,6 +59,11 @@ __all__ = [
 
 #: The clustering methods :func:`cluster_samples` knows.
 METHODS: tuple[str, ...] = ("som", "kmeans", "hierarchical")
+
+#: The distance each method clusters with, as a :func:`sklearn.metrics.silhouette_score` metric name:
+#: the SOM and k-means assign samples by Euclidean distance, the hierarchy joins them by 1 − Pearson r
+#: ("correlation"). A clustering's silhouette is measured with its own method's distance.
+DISTANCES: dict[str, str] = {"som": "euclidean", "kmeans": "euclidean", "hierarchical": "correlation"}
 
 #: Passes of the SOM over the samples (each pass in a new random order): 100 × n_samples updates, ...
 SOM_EPOCHS = 100
@@ -251,15 +259,33 @@ def agreement(clusters: pd.Series, y: pd.Series) -> float:
     return float(adjusted_rand_score(labels.astype(str).to_numpy(), clusters.to_numpy()))
 
 
-def silhouette(X: pd.DataFrame, clusters: pd.Series) -> float:
-    """Mean silhouette width (Euclidean distances on ``X``) of a clustering of its rows.
+def silhouette(X: pd.DataFrame, clusters: pd.Series, metric: str = "euclidean") -> float:
+    """Mean silhouette width of a clustering of the rows of ``X`` (Rousseeuw 1987).
 
-    NaN when the silhouette is undefined: a single cluster, or every sample in its own cluster.
+    Sample i's width is (b − a) / max(a, b), with a its mean distance to the other samples of its
+    cluster and b its mean distance to the samples of the nearest other cluster; 0 for a sample alone
+    in its cluster (:func:`sklearn.metrics.silhouette_score`).
+
+    Parameters
+    ----------
+    X
+        Samples × genes.
+    clusters
+        A cluster per sample, matched to the rows of ``X`` by index.
+    metric
+        The distance: ``"euclidean"`` or ``"correlation"`` (1 − Pearson r between samples), or any
+        other metric :func:`sklearn.metrics.silhouette_score` accepts. Use the distance the clustering
+        used (:data:`DISTANCES`).
+
+    Returns
+    -------
+    float
+        Between −1 and 1; NaN when undefined: a single cluster, or every sample in its own cluster.
     """
     labels = clusters.reindex(X.index).to_numpy()
     if not 2 <= len(np.unique(labels)) <= len(labels) - 1:
         return float("nan")
-    return float(silhouette_score(X.to_numpy(dtype=float), labels, metric="euclidean"))
+    return float(silhouette_score(X.to_numpy(dtype=float), labels, metric=metric))
 
 
 def stability(
@@ -370,7 +396,8 @@ def null_distribution(
     Structure null: every gene's values are permuted across the samples independently of the other
     genes, which keeps each gene's distribution but destroys the correlation between genes — and so
     any grouping of the samples. Each permuted matrix is clustered like ``X`` (same method, number of
-    clusters and seed); the statistic is the silhouette (:func:`silhouette`). A small ``p_structure``
+    clusters and seed); the statistic is the silhouette (:func:`silhouette`) with the method's own
+    distance (:data:`DISTANCES`: 1 − r for the hierarchy, Euclidean otherwise). A small ``p_structure``
     says that ``X`` has more structure than independent genes would give, not that the clusters are
     the classes (a batch effect is structure too).
 
@@ -394,7 +421,8 @@ def null_distribution(
     null_aris = np.array(
         [adjusted_rand_score(label_rng.permutation(labels), observed) for _ in range(n_permutations)]
     )
-    observed_silhouette, observed_ari = silhouette(X, observed), agreement(observed, y)
+    observed_silhouette = silhouette(X, observed, DISTANCES[method])
+    observed_ari = agreement(observed, y)
     return NullComparison(
         method=method,
         n_clusters=n_clusters,
@@ -411,7 +439,8 @@ def _permuted_silhouette(
     X: pd.DataFrame, method: str, n_clusters: int, *, rng: np.random.Generator, random_state: int
 ) -> float:
     permuted = pd.DataFrame(rng.permuted(X.to_numpy(dtype=float), axis=0), index=X.index, columns=X.columns)
-    return silhouette(permuted, cluster_samples(permuted, method, n_clusters, random_state=random_state))
+    clusters = cluster_samples(permuted, method, n_clusters, random_state=random_state)
+    return silhouette(permuted, clusters, DISTANCES[method])
 
 
 def discovery_table(
@@ -428,7 +457,8 @@ def discovery_table(
     -------
     pandas.DataFrame
         Indexed by ``method``: ``n_clusters``, ``n_found``, ``ari`` (:func:`agreement`), ``silhouette``
-        (:func:`silhouette`) and ``sizes``, the cluster sizes in label order, e.g. ``"25 / 13"``.
+        (:func:`silhouette` with the method's own distance), ``distance`` (its name, :data:`DISTANCES`)
+        and ``sizes``, the cluster sizes in label order, e.g. ``"25 / 13"``.
     """
     rows = {}
     for method in methods:
@@ -438,7 +468,8 @@ def discovery_table(
             "n_clusters": n_clusters,
             "n_found": len(sizes),
             "ari": agreement(clusters, y),
-            "silhouette": silhouette(X, clusters),
+            "silhouette": silhouette(X, clusters, DISTANCES[method]),
+            "distance": DISTANCES[method],
             "sizes": " / ".join(str(int(size)) for size in sizes),
         }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("method")

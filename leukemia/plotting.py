@@ -842,7 +842,7 @@ def plot_discovery_checks(nulls: dict[str, Any], stability: dict[str, pd.DataFra
             "silhouette",
             "null_silhouettes",
             "observed_silhouette",
-            "silhouette (genes permuted independently)",
+            "silhouette, each method's distance (genes permuted independently)",
         ),
         ("agreement with the classes", "null_aris", "observed_ari", "adjusted Rand index (labels permuted)"),
     )

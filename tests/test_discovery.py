@@ -10,6 +10,7 @@ import pytest
 from sklearn.metrics import silhouette_score
 
 from leukemia.discovery import (
+    DISTANCES,
     METHODS,
     agreement,
     canonical_labels,
@@ -450,6 +451,54 @@ def test_null_distribution_defaults_and_ties(two_groups) -> None:
 def test_discovery_table_columns_and_default_clusters(two_groups) -> None:
     X, y = two_groups
     table = discovery_table(X, y, ("kmeans",))
-    assert table.columns.tolist() == ["n_clusters", "n_found", "ari", "silhouette", "sizes"]
+    assert table.columns.tolist() == ["n_clusters", "n_found", "ari", "silhouette", "distance", "sizes"]
     pd.testing.assert_frame_equal(table, discovery_table(X, y, ("kmeans",), 2))
     assert table.loc["kmeans", "n_clusters"] == 2
+
+
+def test_every_method_has_the_distance_it_clusters_with() -> None:
+    assert DISTANCES == {"som": "euclidean", "kmeans": "euclidean", "hierarchical": "correlation"}
+    assert set(DISTANCES) == set(METHODS)
+
+
+def test_silhouette_takes_the_distance(two_groups) -> None:
+    X, y = two_groups
+    shifted = X.add(np.random.default_rng(6).normal(0, 5, len(X)), axis=0)  # a per-sample offset: r unchanged
+    for metric in ("euclidean", "correlation"):
+        assert silhouette(shifted, y, metric) == pytest.approx(silhouette_score(shifted, y, metric=metric))
+    assert silhouette(shifted, y) == silhouette(shifted, y, "euclidean"), "Euclidean by default"
+    assert silhouette(shifted, y, "correlation") > silhouette(shifted, y, "euclidean") + 0.1
+
+
+def test_each_method_is_scored_with_the_distance_it_clustered_with(
+    two_groups, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hierarchy joins samples by 1 − r: its silhouette is measured with 1 − r, in the discovery table
+    and in both the observed and every permuted clustering of the structure null; k-means and the SOM by
+    Euclidean distance."""
+    import leukemia.discovery as discovery
+
+    X, y = two_groups
+    X = X.add(np.random.default_rng(6).normal(0, 5, len(X)), axis=0)  # offsets change Euclidean, not 1 − r
+    table = discovery_table(X, y, METHODS, 2)
+    for method in METHODS:
+        clusters = cluster_samples(X, method, 2)
+        expected = silhouette_score(X, clusters, metric=DISTANCES[method])
+        assert table.loc[method, "silhouette"] == pytest.approx(expected), method
+        assert table.loc[method, "distance"] == DISTANCES[method]
+    assert table.loc["hierarchical", "silhouette"] != pytest.approx(
+        silhouette_score(X, cluster_samples(X, "hierarchical", 2))
+    )
+    real, metrics = discovery.silhouette_score, []
+
+    def spy(values, labels, *, metric):
+        metrics.append(metric)
+        return real(values, labels, metric=metric)
+
+    monkeypatch.setattr(discovery, "silhouette_score", spy)
+    result = null_distribution(X, y, "hierarchical", 2, n_permutations=4)
+    assert metrics == ["correlation"] * 5, "four permuted clusterings and the observed one"
+    assert result.observed_silhouette == pytest.approx(table.loc["hierarchical", "silhouette"])
+    metrics.clear()
+    null_distribution(X, y, "kmeans", 2, n_permutations=2)
+    assert metrics == ["euclidean"] * 3
