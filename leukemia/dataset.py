@@ -9,7 +9,7 @@ both return one.
 
 This module also holds the decisions that do not depend on the file format: the log-scale rule of
 GEO2R (:func:`detect_scale`), the seeded stratified hold-out (:func:`stratified_split`) and the
-confounding of class with batch (:func:`cramers_v`).
+confounding of class with batch (:func:`cramers_v`, :func:`batch_confounding`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ import pandas as pd
 from scipy.stats import chi2_contingency
 
 __all__ = [
+    "CONFOUNDED_V",
     "Dataset",
+    "batch_confounding",
     "class_order",
     "cramers_v",
     "decode_labels",
@@ -194,3 +196,32 @@ def cramers_v(a: pd.Series, b: pd.Series) -> float:
         return float("nan")
     chi2 = chi2_contingency(table, correction=False)[0]
     return float(np.sqrt(chi2 / (table.to_numpy().sum() * (min(table.shape) - 1))))
+
+
+#: Cramér's V between class and batch at or above which they count as confounded (as ``leukemia data check``).
+CONFOUNDED_V = 0.5
+
+
+def batch_confounding(labels: pd.Series, batch: pd.Series | None, threshold: float = CONFOUNDED_V) -> str:
+    """The verdict on class and processing batch, as a phrase a report inlines after "class and batch: ".
+
+    The rule: over the samples with a batch (those of ``batch``'s index also in ``labels``), Cramér's V
+    between class and batch (:func:`cramers_v`) at or above ``threshold`` means *confounded*: a classifier
+    can score by recognising the batch, and the data cannot tell that apart from the biology. Below it they
+    are not confounded by this rule.
+
+    Returns
+    -------
+    str
+        ``"confounded (Cramér's V = 0.830, at or above 0.5)"``, ``"not confounded by the rule V ≥ 0.5
+        (Cramér's V = 0.120)"``, ``"not measurable (the samples with a batch hold a single class or a single
+        batch)"``, or ``"not checked (the data set names no batch)"`` when ``batch`` is ``None``.
+    """
+    if batch is None:
+        return "not checked (the data set names no batch)"
+    v = cramers_v(labels, batch)  # crosstab aligns them: the samples with a batch count
+    if np.isnan(v):
+        return "not measurable (the samples with a batch hold a single class or a single batch)"
+    if v >= threshold:
+        return f"confounded (Cramér's V = {v:.3f}, at or above {threshold:g})"
+    return f"not confounded by the rule V ≥ {threshold:g} (Cramér's V = {v:.3f})"

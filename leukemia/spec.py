@@ -35,7 +35,7 @@ import pandas as pd
 from leukemia import config
 from leukemia.cache import cached_in
 from leukemia.data import DataError
-from leukemia.dataset import Dataset, cramers_v, detect_scale, labels_of, stratified_split
+from leukemia.dataset import CONFOUNDED_V, Dataset, cramers_v, detect_scale, labels_of, stratified_split
 from leukemia.readers import (
     FORMATS,
     ExpressionMatrix,
@@ -385,7 +385,7 @@ def check_report(data: Dataset) -> str:
         table = pd.crosstab(y, data.batch.rename("batch"))
         v = cramers_v(y, data.batch)
         lines += ["", "class × batch:", table.to_string(), f"Cramér's V (class, batch) = {v:.2f}"]
-        if v >= 0.5:
+        if v >= CONFOUNDED_V:
             lines.append(
                 "WARNING: class and batch are confounded: a classifier can score by recognising the batch, "
                 "not the biology."

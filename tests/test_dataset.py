@@ -170,3 +170,25 @@ def test_cramers_v_by_hand() -> None:
     # 2 × 2: no continuity correction (V is 1 when one variable determines the other).
     assert cramers_v(pd.Series(list("aabb")), pd.Series(list("xxyy"))) == pytest.approx(1.0)
     assert np.isnan(cramers_v(pd.Series(list("aabb")), pd.Series(list("xxxx"))))
+
+
+def test_batch_confounding_states_the_rule_and_the_value() -> None:
+    from leukemia.dataset import CONFOUNDED_V, batch_confounding, cramers_v
+
+    labels = pd.Series(list("aabbab"), index=list("pqrstu"))
+    batch = pd.Series(list("xxyy"), index=list("pqrs"))  # the batch decides the class on p–s
+    assert batch_confounding(labels, batch) == "confounded (Cramér's V = 1.000, at or above 0.5)"
+    # Only the samples with a batch count: with t and u (a/b against x/y) V would be below 1.
+    assert cramers_v(labels.loc[list("pqrstu")], pd.Series(list("xxyyyx"), index=list("pqrstu"))) < 1
+    independent = pd.Series(list("xyxy"), index=list("pqrs"))
+    assert batch_confounding(labels, independent) == "not confounded by the rule V ≥ 0.5 (Cramér's V = 0.000)"
+    assert CONFOUNDED_V == 0.5
+    # At the threshold itself: confounded (V ≥ threshold).
+    partial = pd.Series(list("xyyyx"), index=list("pqrst"))
+    v = cramers_v(labels.loc[partial.index], partial)
+    assert 0 < v < 1
+    assert batch_confounding(labels, partial, threshold=v).startswith("confounded")
+    assert batch_confounding(labels, partial, threshold=v + 1e-9).startswith("not confounded")
+    assert batch_confounding(labels, None) == "not checked (the data set names no batch)"
+    one_batch = pd.Series(list("xxxx"), index=list("pqrs"))
+    assert batch_confounding(labels, one_batch).startswith("not measurable")
