@@ -288,17 +288,15 @@ CHECKS: dict[str, list[tuple[str, str]]] = {
             r"0\s+16\s+0\s+24\s+11\s+24\s+0\s*\n1\s+11\s+11\s+3\s+0\s+3\s+11",
         ),
     ],
-    "11_summary-1": [
-        ("5 of the seed's 10 figures", r"5 of the seed's 10 figures are reproduced"),
-        ("32/34", r"best seed model's independent-set accuracy is 32/34 = 0\.9412"),
-        ("decision tree, 0.975", r"picked Decision tree \(best cross-validated accuracy, 0\.975\)"),
-        ("1 fewer", r"1 fewer than the test-set choice"),
-        ("still scores 31/34", r"The honest protocol scores 31/34 \(0\.9118"),
-    ],
-    "11_summary-2": [
-        ("33/34", r"\*\*Independent set:\*\* 33/34 correct = \*\*0\.9706\*\*"),
-        ("38/38", r"\*\*38/38 = 1\.000\*\*"),
-        ("50 signal-to-noise genes", r"weighted_voting on 50 signal_to_noise genes after standard"),
+    "11_summary-4": [
+        ("5 of the seed's 10", r"matches\s+5 of the seed's 10 reported accuracies exactly"),
+        ("32/34 (Gaussian naive Bayes)", r"best by test accuracy \(Gaussian naive Bayes\)\s+.+?\s32\s+34\s"),
+        ("Decision tree (0.975)", r"Decision tree\s+1\.000\s+0\.975\s+31/34"),
+        ("31/34, 1 fewer", r"best by CV accuracy \(Decision tree\)\s+.+?\s31\s+34\s"),
+        (
+            "still scores 31/34",
+            r"honest protocol \(weighted_voting on 200 signal_to_noise genes after standard\)\s+.+?\s31\s+34\s",
+        ),
     ],
 }
 
