@@ -507,7 +507,11 @@ def learning_curves(
 CHOSEN_ON_TEST = "the test set (optimistic)"
 CHOSEN_ON_TRAINING = "training data only"
 FIXED_IN_ADVANCE = "fixed in advance"
+PROJECT_DEFAULTS = "project defaults, untuned"
 NESTED_CV = "nested CV (training set)"
+#: The one model of Golub's protocol that is Golub et al.'s own; the others run on its genes at this
+#: project's default settings (shrinkage 1.0, the elastic net's C = 1 and l1 ratio 0.5), never tuned.
+GOLUB_OWN_MODEL = "weighted_voting"
 
 
 def protocol_summary(
@@ -531,7 +535,10 @@ def protocol_summary(
         Nested CV of the honest protocol (:func:`leukemia.honest.nested_summary`), measured on the
         training set.
     published
-        Optionally Golub's protocol (``evaluate_models(data, "golub", ...)``), fixed before this analysis.
+        Optionally Golub's protocol (``evaluate_models(data, "golub", ...)``). Its weighted voting is
+        Golub et al.'s own classifier, fixed in advance (``FIXED_IN_ADVANCE``); any other model run on
+        its genes (nearest shrunken centroids, the elastic net) has this project's default settings,
+        untuned (``PROJECT_DEFAULTS``).
     each_model
         Also one row per seed model (each a protocol fixed in advance).
     labels
@@ -541,8 +548,8 @@ def protocol_summary(
     -------
     pandas.DataFrame
         Indexed by ``what``; ``chosen_on`` (one of ``CHOSEN_ON_TEST``, ``CHOSEN_ON_TRAINING``,
-        ``FIXED_IN_ADVANCE``, ``NESTED_CV``), ``n_correct``, ``n_test``, ``accuracy``, ``ci_low``,
-        ``ci_high``.
+        ``FIXED_IN_ADVANCE``, ``PROJECT_DEFAULTS``, ``NESTED_CV``), ``n_correct``, ``n_test``,
+        ``accuracy``, ``ci_low``, ``ci_high``.
         Every row but the nested one is measured on the test set.
     """
     name = (labels or {}).get
@@ -554,7 +561,11 @@ def protocol_summary(
         rows += [(f"seed protocol: {name(m, m)}", FIXED_IN_ADVANCE, table.loc[m]) for m in table.index]
     if published is not None:
         for m, row in published.table.set_index("model").iterrows():
-            rows.append((f"Golub's protocol: {name(str(m), str(m))}", FIXED_IN_ADVANCE, row))
+            label = name(str(m), str(m))
+            if m == GOLUB_OWN_MODEL:
+                rows.append((f"Golub's protocol: {label}", FIXED_IN_ADVANCE, row))
+            else:
+                rows.append((f"Golub's genes, {label} (project defaults, untuned)", PROJECT_DEFAULTS, row))
     honest_what = f"honest protocol ({honest.choice.describe()})" if honest.choice else "honest protocol"
     rows += [
         (

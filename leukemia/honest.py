@@ -11,7 +11,9 @@ before cross-validation (Ambroise & McLachlan 2002).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,7 +47,9 @@ __all__ = [
     "NestedEstimate",
     "SearchSpace",
     "abstention",
+    "abstention_outcome",
     "choose_configuration",
+    "choose_index",
     "clean_threshold",
     "cv_scores",
     "describe_estimator",
@@ -262,16 +266,56 @@ def choose_configuration(
     return _best(cv_scores(data.X_train, data.y_train, space, random_state=random_state, n_jobs=n_jobs))
 
 
-def _best(scores: pd.DataFrame) -> Choice:
-    ranked = scores.assign(_order=np.arange(len(scores))).sort_values(
+def _ranked(scores: pd.DataFrame) -> pd.DataFrame:
+    """``scores`` best first: mean CV accuracy, then the smaller spread, fewer genes, the earlier row."""
+    return scores.assign(_order=np.arange(len(scores))).sort_values(
         ["cv_accuracy", "cv_std", "k", "_order"], ascending=[False, True, True, True], kind="stable"
     )
+
+
+def _best(scores: pd.DataFrame) -> Choice:
+    ranked = _ranked(scores)
     best = ranked.iloc[0]
     configuration = Configuration(
         preprocessing=str(best["preprocessing"]), selector=str(best["selector"]), k=int(best["k"]),
         model=str(best["model"]),
     )  # fmt: skip
     return Choice(configuration, ranked.drop(columns="_order").reset_index(drop=True))
+
+
+def choose_index(cv_results: Mapping[str, Any], *, k_param: str = "selectkbest__k") -> int:
+    """The candidate of a ``GridSearchCV`` that :func:`choose_configuration`'s rule takes.
+
+    Pass it as ``GridSearchCV(..., refit=choose_index)``: the best mean CV accuracy wins, ties go to the
+    smaller standard deviation over folds, then to fewer genes (the parameter ``k_param``), then to the
+    earlier candidate — where scikit-learn's own rule takes the earliest of the tied best means. A search
+    written out in scikit-learn then chooses as the project's search does, given the labels coded as the
+    package codes them (:func:`~leukemia.dataset.encode_labels`: with three classes or more an SVM breaks
+    tied votes by the class order).
+
+    Parameters
+    ----------
+    cv_results
+        ``GridSearchCV.cv_results_``: ``mean_test_score``, ``std_test_score`` and ``param_<k_param>``.
+    k_param
+        The pipeline parameter that holds the number of genes.
+
+    Raises
+    ------
+    KeyError
+        ``cv_results`` has no ``param_<k_param>``.
+    """
+    column = f"param_{k_param}"
+    if column not in cv_results:
+        raise KeyError(f"cv_results has no {column!r}; name the number-of-genes parameter with k_param=.")
+    scores = pd.DataFrame(
+        {
+            "cv_accuracy": np.asarray(cv_results["mean_test_score"], dtype=float),
+            "cv_std": np.asarray(cv_results["std_test_score"], dtype=float),
+            "k": np.asarray(cv_results[column], dtype=float),
+        }
+    )
+    return int(_ranked(scores).index[0])
 
 
 def nested_cv(
@@ -433,6 +477,10 @@ ABSTENTION_GRID = np.round(np.arange(0, 1, 0.05), 2)
 def clean_threshold(confidence: np.ndarray, correct: np.ndarray, grid: np.ndarray = ABSTENTION_GRID) -> float:
     """The smallest threshold of ``grid`` at which every call with ``confidence ≥ threshold`` is correct.
 
+    This project's rule for an abstention threshold (not a published one: Golub et al. 1999 fixed theirs
+    at a prediction strength of 0.3). It puts the threshold just above the most confident wrong call, so
+    it returns 0 — every call confident, no abstention — exactly when every call is correct: with no
+    wrong call to go by, it cannot tell where the weak calls begin.
     Returns NaN when no threshold of the grid qualifies (a wrong call at the top confidence).
     A threshold above every confidence qualifies trivially, with no call left.
     """
@@ -466,8 +514,9 @@ def abstention(
     Confidence is the margin of the top class's probability over the runner-up's from ``predict_proba``
     (:func:`margin_confidence`: ``|2·P(AML) − 1|`` for two classes; for weighted voting exactly Golub's
     prediction strength). Each model's threshold is the smallest of 0, 0.05, …, 0.95 at
-    which all its out-of-fold calls on the training set that reach it are correct — Golub's
-    criterion for his 0.3 (:func:`clean_threshold`). When no threshold qualifies, the model gets
+    which all its out-of-fold calls on the training set that reach it are correct — this project's
+    rule (:func:`clean_threshold`), which gives 0 when every out-of-fold call is correct. When no
+    threshold qualifies, the model gets
     none: its test columns are empty (``<NA>``). When the only qualifying thresholds lie above every
     out-of-fold confidence, no training call is confident and the model abstains on nearly every
     test sample. Models without ``predict_proba`` are skipped. The folds' preprocessing and selection
@@ -539,6 +588,47 @@ def abstention(
     ]
     counts.remove("test_confident_accuracy")
     return table.astype({c: "Int64" for c in counts})
+
+
+#: What a model's abstention threshold did, as :func:`abstention_outcome` names it.
+NO_THRESHOLD = "no threshold on the grid"
+NEVER_ABSTAINS = "threshold 0: never abstains"
+ABSTAINS_ON_EVERY_TEST_SAMPLE = "abstains on every test sample"
+ABSTAINS_ON_NO_TEST_SAMPLE = "threshold above 0, abstains on no test sample"
+ABSTAINS_ON_SOME_TEST_SAMPLES = "abstains on some test samples"
+
+
+def abstention_outcome(table: pd.DataFrame) -> pd.Series:
+    """What each model's threshold did, one label per row of an :func:`abstention` table.
+
+    The first rule that holds names the row:
+
+    1. :data:`NO_THRESHOLD`: no threshold of the grid qualifies (``threshold`` is NaN);
+    2. :data:`NEVER_ABSTAINS`: the threshold is 0, so every call is confident (the rule gives 0 exactly
+       when every out-of-fold training call is correct);
+    3. :data:`ABSTAINS_ON_EVERY_TEST_SAMPLE`: no test call reaches the threshold;
+    4. :data:`ABSTAINS_ON_NO_TEST_SAMPLE`: every test call reaches it;
+    5. :data:`ABSTAINS_ON_SOME_TEST_SAMPLES`: the threshold separates confident from uncertain test calls.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed like ``table``, named ``outcome``.
+    """
+    threshold = table["threshold"].astype(float)
+    confident = table["test_confident"].astype("Float64")
+    uncertain = table["test_uncertain"].astype("Float64")
+    outcome = np.select(
+        [
+            threshold.isna().to_numpy(),
+            (threshold == 0).to_numpy(),
+            (confident == 0).fillna(False).to_numpy(dtype=bool),
+            (uncertain == 0).fillna(False).to_numpy(dtype=bool),
+        ],
+        [NO_THRESHOLD, NEVER_ABSTAINS, ABSTAINS_ON_EVERY_TEST_SAMPLE, ABSTAINS_ON_NO_TEST_SAMPLE],
+        default=ABSTAINS_ON_SOME_TEST_SAMPLES,
+    )
+    return pd.Series(outcome, index=table.index, name="outcome")
 
 
 def _fitted_features(steps: Pipeline, X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray) -> tuple:

@@ -42,6 +42,7 @@ __all__ = [
     "plot_learning_curves",
     "plot_mcnemar",
     "plot_neighbourhood",
+    "plot_nested_cv",
     "plot_nested_vs_test",
     "plot_pca",
     "plot_prediction_strength",
@@ -767,6 +768,88 @@ def plot_selection_bias(result: pd.DataFrame, *, chance: float = 0.5) -> Figure:
     return fig
 
 
+#: Colours of :func:`plot_nested_cv`'s blocks: what each part of the training set is used for.
+NESTED_CV_COLORS = {
+    "outer test": "#D55E00",
+    "outer train": "#0072B2",
+    "inner test": "#E69F00",
+    "inner train": "#56B4E9",
+}
+
+
+def plot_nested_cv(outer_folds: int = 5, inner_folds: int = 5) -> Figure:
+    """A diagram of nested cross-validation: outer folds, the inner folds of one, and where choices happen.
+
+    Each row is the training set (or one outer fold's training part) cut into equal blocks, one per
+    fold; a fold's held-out block moves along the row as in scikit-learn's cross-validation figures.
+    The inner rows split the first outer fold's training part, where every configuration is fitted
+    and scored; the outer fold's held-out block is used once, to test the configuration chosen there.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two outer or inner folds.
+    """
+    if outer_folds < 2 or inner_folds < 2:
+        raise ValueError(f"need two folds or more, got outer_folds={outer_folds}, inner_folds={inner_folds}.")
+    colours = NESTED_CV_COLORS
+    fig, ax = plt.subplots(figsize=(10, 0.36 * (outer_folds + inner_folds) + 2.6))
+    width = 1 / outer_folds
+    for row in range(outer_folds):
+        for block in range(outer_folds):
+            part = "outer test" if block == row else "outer train"
+            ax.barh(row, width, left=block * width, height=0.7, color=colours[part], edgecolor="white")
+    top = outer_folds + 1.2  # the inner rows, below a gap
+    inner_width = (1 - width) / inner_folds
+    for row in range(inner_folds):
+        for block in range(inner_folds):
+            part = "inner test" if block == row else "inner train"
+            ax.barh(
+                top + row, inner_width, left=width + block * inner_width, height=0.7, color=colours[part],
+                edgecolor="white",
+            )  # fmt: skip
+    for x in (width, 1.0):  # the first outer fold's training part, opened up into its inner folds
+        ax.plot([x, x], [0.35, top - 0.35], color="0.5", linestyle=":", linewidth=1)
+    notes = (
+        (0, "1. inner loop, on the blue part only: score every\n"
+            "   configuration (preprocessing, genes, model)\n"
+            "2. choose the best; refit it on the blue part\n3. test it once on the held-out block"),
+        (outer_folds - 1, "4. pool the held-out calls of all outer folds:\n   the nested estimate"),
+        (top + (inner_folds - 1) / 2, "each configuration: genes chosen and model fitted\n"
+            "on the light-blue part, scored on the orange fold;\nits score is the mean over inner folds"),
+    )  # fmt: skip
+    for y, text in notes:
+        ax.annotate(text, (1.03, y), va="center", fontsize=8, annotation_clip=False)
+    ticks = [*range(outer_folds), *(top + r for r in range(inner_folds))]
+    names = [f"outer fold {r + 1}" for r in range(outer_folds)] + [
+        f"inner fold {r + 1}" for r in range(inner_folds)
+    ]
+    ax.set_yticks(ticks, names, fontsize=8)
+    ax.set_xticks([])
+    ax.grid(False)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.62)
+    for side in ("top", "right", "bottom"):
+        ax.spines[side].set_visible(False)
+    labels = {
+        "outer test": "held out by the outer fold: tests the chosen configuration",
+        "outer train": "outer training part: every choice is made here",
+        "inner test": "inner validation fold: scores each configuration",
+        "inner train": "inner training part: preprocessing, genes, model fitted",
+    }
+    ax.legend(
+        handles=[Patch(color=colours[part], label=label) for part, label in labels.items()], fontsize=8,
+        loc="upper center", bbox_to_anchor=(0.4, -0.06), ncols=2, frameon=False,
+    )  # fmt: skip
+    ax.set(
+        title="Nested cross-validation: choose inside, test outside",
+        xlabel="training samples, in blocks of one fold each",
+        ylabel="fold",
+    )
+    fig.tight_layout()
+    return fig
+
+
 def plot_nested_vs_test(nested: pd.DataFrame, test_accuracy: float, ci: tuple[float, float]) -> Figure:
     """Nested CV beside the independent set: pooled accuracies with exact 95% CIs, and the outer folds.
 
@@ -881,6 +964,7 @@ CHOICE_COLORS = {
     "the test set (optimistic)": "#D55E00",
     "training data only": "#0072B2",
     "fixed in advance": "#777777",
+    "project defaults, untuned": "#CC79A7",
     "nested CV (training set)": "#009E73",
 }
 

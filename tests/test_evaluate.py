@@ -328,7 +328,10 @@ def test_protocol_summary_labels_every_row_with_what_chose_it(golub: GolubData, 
     ).all()
     published = protocol_summary(seed, honest, nested, published=seed, labels={"knn": "k-NN"})
     others = [m for m in table.index if m != "knn"]
-    assert {"Golub's protocol: k-NN", *(f"Golub's protocol: {m}" for m in others)} <= set(published.index)
+    assert {
+        "Golub's genes, k-NN (project defaults, untuned)",
+        *(f"Golub's genes, {m} (project defaults, untuned)" for m in others),
+    } <= set(published.index), "models other than weighted voting are not Golub's own"
     assert len(protocol_summary(seed, honest, nested)) == 4, (
         "without each model: the three choices and nested CV"
     )
@@ -582,3 +585,25 @@ def test_two_folds_are_enough(golub: GolubData, golub_genes) -> None:
         ValueError, match=r"cv_folds must be between 2 and the smallest training class \(11\), got 1"
     ):
         evaluate_models(small, "seed", models=["knn"], cv_folds=1)
+
+
+def test_protocol_summary_calls_only_weighted_voting_golubs_protocol(seed: Evaluation) -> None:
+    """Shrinkage 1.0 and the elastic net's C = 1, l1 ratio 0.5 are this project's untuned defaults."""
+    from leukemia.evaluate import FIXED_IN_ADVANCE, PROJECT_DEFAULTS, protocol_summary
+    from leukemia.honest import NestedEstimate
+    from leukemia.models import MODEL_LABELS
+    from leukemia.plotting import CHOICE_COLORS
+
+    models = ["weighted_voting", "nearest_shrunken_centroids", "elastic_net"]
+    golub = replace(seed, table=seed.table.head(3).assign(model=models))
+    nested = NestedEstimate(30, 38, 30 / 38, 0.6, 0.9, 0.8, 0.1, 0.6, 1.0)
+    summary = protocol_summary(seed, seed, nested, published=golub, labels=MODEL_LABELS)
+    rows = summary.iloc[:3]
+    assert rows.index.tolist() == [
+        "Golub's protocol: Weighted voting (Golub)",
+        "Golub's genes, Nearest shrunken centroids (project defaults, untuned)",
+        "Golub's genes, Elastic-net logistic (project defaults, untuned)",
+    ]
+    assert rows["chosen_on"].tolist() == [FIXED_IN_ADVANCE, PROJECT_DEFAULTS, PROJECT_DEFAULTS]
+    assert rows["n_correct"].tolist() == seed.table["n_correct"].head(3).tolist()
+    assert set(summary["chosen_on"]) <= set(CHOICE_COLORS), "every label has its colour in the figure"

@@ -550,3 +550,135 @@ def test_defaults_are_what_they_say(golub: GolubData, golub_genes) -> None:
         abstention(small, ["weighted_voting"], settings),
         abstention(small, ["weighted_voting"], settings, cv_folds=5),
     )
+
+
+def test_choose_index_breaks_ties_as_the_search_does() -> None:
+    from leukemia.honest import choose_index
+
+    results = {
+        "mean_test_score": np.array([0.9, 0.95, 0.95, 0.95, 0.8]),
+        "std_test_score": np.array([0.0, 0.1, 0.05, 0.05, 0.0]),
+        "param_selectkbest__k": np.ma.masked_array([10, 20, 50, 100, 200], dtype=object),
+    }
+    # Best mean 0.95 three times: the smaller spread (50, 100), then fewer genes (50); scikit-learn's own
+    # refit would take the first of the tied means (20).
+    assert choose_index(results) == 2
+    assert choose_index({**results, "std_test_score": np.array([0.0, 0.05, 0.05, 0.05, 0.0])}) == 1
+    reordered = {  # fewer genes wins whatever the grid order
+        "mean_test_score": np.array([0.95, 0.95]),
+        "std_test_score": np.array([0.05, 0.05]),
+        "param_svc__k": np.array([100, 50]),
+    }
+    assert choose_index(reordered, k_param="svc__k") == 1
+    with pytest.raises(KeyError, match="param_selectkbest__k"):
+        choose_index(reordered)
+
+
+def test_a_grid_search_refitted_with_choose_index_chooses_as_nested_cv(golub: GolubData) -> None:
+    """The nested loop written out in scikit-learn (notebook 08) gives nested_cv's choices and counts."""
+    from sklearn.feature_selection import SelectKBest
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline as chain
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    from leukemia.dataset import stratified_folds
+    from leukemia.honest import choose_index
+    from leukemia.select import anova_f
+
+    space = SearchSpace(
+        ("standard",), ("f_test",), (5, 10, 20, 50), ("linear_svm",), cv_folds=3, cv_repeats=1
+    )
+    X, y = golub.X_train.to_numpy(), golub.y_train.reindex(golub.X_train.index).to_numpy()
+    search = GridSearchCV(
+        chain(SelectKBest(anova_f), StandardScaler(), SVC(kernel="linear", random_state=0)),
+        {
+            "selectkbest__k": sorted(space.ks, reverse=True)
+        },  # scikit-learn's refit takes the first tied: more genes
+        cv=stratified_folds(3, 0),
+        refit=choose_index,
+    )
+    chosen, correct = [], []
+    for train, test in stratified_folds(4, 0).split(X, y):
+        search.fit(X[train], y[train])
+        chosen.append(search.best_params_["selectkbest__k"])
+        correct.append(int((search.predict(X[test]) == y[test]).sum()))
+    package = nested_cv(golub, space, outer_folds=4, random_state=0)
+    assert package["k"].tolist() == chosen and package["n_correct"].tolist() == correct
+
+
+def test_abstention_outcome_names_what_each_threshold_did() -> None:
+    from leukemia.honest import (
+        ABSTAINS_ON_EVERY_TEST_SAMPLE,
+        ABSTAINS_ON_NO_TEST_SAMPLE,
+        ABSTAINS_ON_SOME_TEST_SAMPLES,
+        NEVER_ABSTAINS,
+        NO_THRESHOLD,
+        abstention_outcome,
+    )
+
+    table = pd.DataFrame(
+        {
+            "threshold": [np.nan, 0.0, 0.8, 0.3, 0.45],
+            "test_confident": pd.array([pd.NA, 34, 0, 34, 20], dtype="Int64"),
+            "test_uncertain": pd.array([pd.NA, 0, 34, 0, 14], dtype="Int64"),
+        },
+        index=["a", "b", "c", "d", "e"],
+    )
+    outcome = abstention_outcome(table)
+    assert outcome.name == "outcome" and outcome.index.tolist() == ["a", "b", "c", "d", "e"]
+    assert outcome.tolist() == [
+        NO_THRESHOLD,
+        NEVER_ABSTAINS,
+        ABSTAINS_ON_EVERY_TEST_SAMPLE,
+        ABSTAINS_ON_NO_TEST_SAMPLE,
+        ABSTAINS_ON_SOME_TEST_SAMPLES,
+    ]
+    # Threshold 0 with no test sample at all still reads as "never abstains": rule 2 before rule 3.
+    empty = table.iloc[[1]].assign(test_confident=pd.array([0], dtype="Int64"))
+    assert abstention_outcome(empty).tolist() == [NEVER_ABSTAINS]
+
+
+def test_the_nested_loop_by_hand_matches_nested_cv_with_five_classes(bladder_dir, tmp_path) -> None:
+    """Notebook 08's loop, on the bladder study's five outcome classes: with the labels coded as the
+    package codes them (the data set's class order, not the alphabet), by which an SVM breaks tied votes."""
+    import yaml
+    from sklearn.feature_selection import SelectKBest
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline as chain
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    from leukemia import config
+    from leukemia.dataset import stratified_folds
+    from leukemia.honest import choose_index
+    from leukemia.select import anova_f
+    from leukemia.spec import load_dataset
+
+    fields = {
+        "name": "bladder-outcome", "expression": str(bladder_dir / "bladder_series_matrix.txt.gz"),
+        "class_column": "outcome", "classes": ["Normal", "Biopsy", "mTCC", "sTCC-CIS", "sTCC+CIS"],
+    }  # fmt: skip
+    (tmp_path / "dataset.yaml").write_text(yaml.safe_dump(fields))
+    data = load_dataset(tmp_path / "dataset.yaml")
+    seed, ks = config.RANDOM_SEED, (10, 20, 50, 100, 200)
+    space = SearchSpace(("standard",), ("f_test",), ks, ("linear_svm",), cv_folds=4, cv_repeats=1)
+    package = nested_cv(data, space, outer_folds=5, random_state=seed)
+    X = data.X_train.to_numpy()
+    counts = {}
+    for coding, y in (
+        ("as the package", encode_labels(data.y_train).to_numpy()),
+        ("alphabetical", data.y_train.astype(str).to_numpy()),
+    ):
+        search = GridSearchCV(
+            chain(SelectKBest(anova_f), StandardScaler(), SVC(kernel="linear", random_state=seed)),
+            {"selectkbest__k": list(ks)}, cv=stratified_folds(4, seed), refit=choose_index,
+        )  # fmt: skip
+        chosen, correct = [], []
+        for train, test in stratified_folds(5, seed).split(X, y):
+            search.fit(X[train], y[train])
+            chosen.append(search.best_params_["selectkbest__k"])
+            correct.append(int((search.predict(X[test]) == y[test]).sum()))
+        counts[coding] = (chosen, correct)
+    assert counts["as the package"] == (package["k"].tolist(), package["n_correct"].tolist())
+    assert counts["alphabetical"] != counts["as the package"], "the class order decides tied votes here"

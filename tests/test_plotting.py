@@ -406,3 +406,41 @@ def test_class_counts_bars_are_in_each_classs_colour_and_height(golub: GolubData
         to_hex(CLASS_COLORS[c]): [int(counts.loc[c, s]) for s in ("train", "test")] for c in golub.classes
     }
     assert by_colour == expected, "training then independent set, one colour per class"
+
+
+@pytest.mark.parametrize(("outer", "inner"), [(5, 5), (10, 4), (2, 3)])
+def test_nested_cv_diagram_draws_each_fold_and_its_held_out_block(outer: int, inner: int) -> None:
+    import matplotlib
+
+    from leukemia.plotting import NESTED_CV_COLORS, plot_nested_cv
+
+    fig = plot_nested_cv(outer, inner)
+    ax = fig.axes[0]
+    blocks: dict[str, list] = {part: [] for part in NESTED_CV_COLORS}
+    for patch in ax.patches:
+        colour = matplotlib.colors.to_hex(patch.get_facecolor())
+        blocks[next(p for p, c in NESTED_CV_COLORS.items() if c.lower() == colour)].append(patch)
+    assert len(blocks["outer test"]) == outer and len(blocks["outer train"]) == outer * (outer - 1)
+    assert len(blocks["inner test"]) == inner and len(blocks["inner train"]) == inner * (inner - 1)
+    # Outer fold r holds out the r-th block; the inner folds split the first outer fold's training part.
+    starts = sorted(
+        (round(p.get_y() + p.get_height() / 2), round(p.get_x(), 6)) for p in blocks["outer test"]
+    )
+    assert starts == [(r, round(r / outer, 6)) for r in range(outer)]
+    inner_blocks = blocks["inner test"] + blocks["inner train"]
+    assert min(p.get_x() for p in inner_blocks) == pytest.approx(1 / outer)
+    assert max(p.get_x() + p.get_width() for p in inner_blocks) == pytest.approx(1.0)
+    names = [t.get_text() for t in ax.get_yticklabels()]
+    assert names == [f"outer fold {r + 1}" for r in range(outer)] + [
+        f"inner fold {r + 1}" for r in range(inner)
+    ]
+    assert labelled(fig)
+
+
+def test_nested_cv_diagram_needs_two_folds() -> None:
+    from leukemia.plotting import plot_nested_cv
+
+    with pytest.raises(ValueError, match="outer_folds=1"):
+        plot_nested_cv(1, 5)
+    with pytest.raises(ValueError, match="inner_folds=1"):
+        plot_nested_cv(5, 1)
