@@ -542,10 +542,11 @@ def _kernel_environment(plan: _Plan) -> dict[str, str]:
 
 
 #: Notebooks that reuse, through the cache, what an earlier one computed early on: they start after it,
-#: so that the work is done once (05's seed evaluation; 09's honest search and nested CV). 05 itself reads
-#: the seed evaluation that 09 computes in its first cells: 09 starts first (:data:`CRITICAL_PATH`) and
-#: 05 only after 02-04, by when it is cached (were it not, 05 would compute the same numbers itself).
-AFTER: dict[str, tuple[str, ...]] = {"07": ("05",), "11": ("05", "06", "09")}
+#: so that the work is done once (05's seed evaluation; 06's Golub protocol; 09's honest search and nested
+#: CV). 05 itself reads the seed evaluation that 09 computes in its first cells: 09 starts first
+#: (:data:`CRITICAL_PATH`) and 05 only after 02-04, by when it is cached (were it not, 05 would compute the
+#: same numbers itself).
+AFTER: dict[str, tuple[str, ...]] = {"07": ("05",), "08": ("09",), "11": ("05", "06", "09")}
 #: Started first when several could start: the run's longest chain (09, the honest search, then 11).
 CRITICAL_PATH: tuple[str, ...] = ("09", "11")
 
