@@ -118,7 +118,7 @@ def test_a_run_sends_its_search_to_the_cluster(golub: GolubData, scheduler: str,
     from distributed import get_task_stream
 
     small = {
-        "MODELS": "knn", "OUTER_FOLDS": "2", "BIAS_PERMUTATIONS": "2",
+        "MODELS": "knn", "OUTER_FOLDS": "2",
         "SEARCH_PREPROCESSING": "none,dudoit", "SEARCH_SELECTORS": "signal_to_noise", "SEARCH_KS": "10,20",
         "SEARCH_MODELS": "weighted_voting,knn",
     }  # fmt: skip

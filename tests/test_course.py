@@ -161,6 +161,8 @@ def test_the_command_line_exercise_is_a_command_and_a_question_with_a_worked_ans
     found = exercises(path)
     assert text.count("<details>") == len(found) == text.count("</details>"), "one answer block per exercise"
     assert "<details open" not in text, "answers start collapsed"
+    commands = [c for c in cells[start:end] if c.cell_type == "markdown" and "```bash" in c.source]
+    assert all("golub-only" in c.metadata.get("tags", []) for c in commands), "its answer is Golub's: tagged"
     for exercise in found:
         assert "leukemia " in exercise.command, f"{exercise}: a command the reader runs"
         assert len(exercise.answer.split()) >= 25, f"{exercise}: a worked answer, not a word"

@@ -280,7 +280,9 @@ def test_failing_notebook_is_reported_honestly(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_two_point_sweep(tmp_path: Path, data_dir: Path) -> None:
     fast = ("--fix", "MODELS", "knn,naive_bayes")  # two of the ten seed models keep the test quick
-    result = cli("sweep", "-p", "K_GENES", "10,20", *fast, "--notebooks", "05", "--out", str(tmp_path), "-q")
+    result = cli(
+        "sweep", "-p", "K_GENES", "10,20", *fast, "--notebooks", "05,06", "--out", str(tmp_path), "-q"
+    )
     assert result.returncode == 0, result.stderr
     page = Path(result.stdout.strip())
     assert page.name == "sweep.html" and "data:image/png;base64," in page.read_text()
@@ -401,7 +403,9 @@ def _text_outputs(path: Path) -> list[str]:
 def test_two_runs_with_the_same_parameters_agree(tmp_path: Path) -> None:
     runs = [tmp_path / "first", tmp_path / "second"]
     for out in runs:
-        result = cli("run", "--notebooks", "05", "-p", "MODELS", "knn,naive_bayes", "--out", str(out), "-q")
+        result = cli(
+            "run", "--notebooks", "05,06", "-p", "MODELS", "knn,naive_bayes", "--out", str(out), "-q"
+        )
         assert result.returncode == 0, result.stderr
         assert (out / ".cache").is_dir(), "the run's cache lives inside its own directory"
     first, second = ((out / "metrics.csv").read_text() for out in runs)
