@@ -115,7 +115,7 @@ def class_correlations(X: pd.DataFrame, y: pd.Series) -> pd.DataFrame:
 
 
 def top_class_genes(X: pd.DataFrame, y: pd.Series, k: int = 50) -> pd.Index:
-    """The ``k`` genes most correlated with the class, an equal share per class, grouped by class.
+    """The ``k`` genes most correlated with the class, shared among the classes as equally as k allows.
 
     Each class takes in turn the gene most correlated with its indicator (one-vs-rest) that no class has
     taken yet (:func:`leukemia.select.top_genes_per_class`); the result lists the first class's genes
