@@ -11,7 +11,10 @@ import pandas as pd
 
 __all__ = ["CORE_PACKAGES", "provenance_table"]
 
-#: Importable packages whose versions are printed at the end of every notebook.
+#: Importable packages whose versions the appendix's provenance table and a run's manifest.json print: this
+#: package, every library whose version keys a cached result (:data:`leukemia.cache.COMPUTING_LIBRARIES`:
+#: glum solves the elastic net, minisom trains notebook 10's self-organising map), and those that draw and
+#: fetch.
 CORE_PACKAGES: tuple[str, ...] = (
     "leukemia",
     "numpy",
@@ -19,6 +22,9 @@ CORE_PACKAGES: tuple[str, ...] = (
     "scipy",
     "sklearn",
     "xgboost",
+    "glum",
+    "minisom",
+    "joblib",
     "matplotlib",
     "seaborn",
     "pooch",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import platform
 from importlib.metadata import version
 
+from leukemia.cache import COMPUTING_LIBRARIES
 from leukemia.provenance import provenance_table
 
 
@@ -28,3 +29,11 @@ def test_xgboost_reported_by_its_installed_distribution() -> None:
     item = provenance_table({}, packages=("xgboost",))["item"].iloc[1]
     assert item in {"xgboost", "xgboost-cpu"}
     assert provenance_table({}, packages=("xgboost",))["value"].iloc[1] == version(item)
+
+
+def test_every_library_that_computes_a_result_has_a_row() -> None:
+    """The libraries whose versions key a cached result compute the numbers the notebooks show (minisom the
+    self-organising map of notebook 10, glum the elastic net): the provenance table names each of them."""
+    items = {item.lower() for item in provenance_table({})["item"]}
+    assert set(COMPUTING_LIBRARIES) - {"xgboost", "xgboost-cpu"} <= items
+    assert items & {"xgboost", "xgboost-cpu"}, "one xgboost or the other"
