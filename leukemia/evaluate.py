@@ -565,7 +565,7 @@ def protocol_summary(
             if m == GOLUB_OWN_MODEL:
                 rows.append((f"Golub's protocol: {label}", FIXED_IN_ADVANCE, row))
             else:
-                rows.append((f"Golub's genes, {label} (project defaults, untuned)", PROJECT_DEFAULTS, row))
+                rows.append((f"Golub's genes, {label} ({PROJECT_DEFAULTS})", PROJECT_DEFAULTS, row))
     honest_what = f"honest protocol ({honest.choice.describe()})" if honest.choice else "honest protocol"
     rows += [
         (
