@@ -577,7 +577,7 @@ def test_notebooks_start_two_at_a_time_after_the_ones_whose_results_they_reuse(t
     paths = select_notebooks(None)
     plan = _Plan(paths, {}, {}, tmp_path, False, None, True, data_ready=True, parallel=2)
     first = [p.name[:2] for p in _startable(list(paths), set(), plan)]
-    assert first[0] == "09", "the longest chain starts first"
+    assert first[:2] == ["09", "10"], "the longest chain starts first, then the longest notebook outside it"
     assert not {"07", "08", "11"} & set(first), "they reuse 05's, 06's and 09's cached results"
     assert "08" in [p.name[:2] for p in _startable(list(paths), {"09"}, plan)]
     assert "07" in [p.name[:2] for p in _startable(list(paths), {"05"}, plan)]
@@ -590,6 +590,19 @@ def test_notebooks_start_two_at_a_time_after_the_ones_whose_results_they_reuse(t
     ]
     fetching = replace(plan, data_ready=False)  # notebook 01 fetches Golub's files: it runs alone, first
     assert [p.name[:2] for p in _startable(list(paths), set(), fetching)] == ["01"]
+
+
+def test_each_kernel_gets_its_share_of_the_cores_for_its_threads(tmp_path: Path, monkeypatch) -> None:
+    from leukemia.runner import THREAD_VARIABLES, _kernel_environment, _Plan
+
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    for variable in THREAD_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    plan = _Plan(select_notebooks(None), {}, {}, tmp_path, False, None, True, data_ready=True, parallel=2)
+    assert {_kernel_environment(plan)[v] for v in THREAD_VARIABLES} == {"4"}
+    assert {_kernel_environment(replace(plan, parallel=16))[v] for v in THREAD_VARIABLES} == {"1"}
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the user's choice stands
+    assert _kernel_environment(plan)["OMP_NUM_THREADS"] == "3"
 
 
 @pytest.mark.slow
