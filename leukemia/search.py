@@ -10,7 +10,8 @@ of every fold. Within one fold most of that work is the same for every configura
 - options that only shift and stretch each gene (no preprocessing, standardising, min-max
   scaling) leave every gene's F statistic and signal-to-noise ratio as they were, so they share
   one ranking of the untransformed genes and are fitted on the ranked genes alone (at study scale,
-  54,675 genes, the ≤ 200 ranked ones instead of all);
+  54,675 genes, the ≤ 200 ranked ones instead of all); a model that standardises the genes itself
+  (the elastic net) sees the same matrix after each of them, and is fitted once for all;
 - models whose prediction is a sum over genes (weighted voting, nearest centroid, k-nearest
   neighbours) are evaluated for every ``k`` from one pass over the ranked genes; every other
   model is fitted as scikit-learn would, on the same columns in the same order.
@@ -29,6 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.base import ClassifierMixin, TransformerMixin, clone
 from sklearn.neighbors import KNeighborsClassifier, NearestCentroid
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
 from sklearn.utils import as_float_array
 
@@ -204,13 +206,35 @@ def _columns(X: np.ndarray, columns: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(part)
 
 
-def _predictions_on_ranked(step, selector_order, X_train, y_train, X_test, ks, models) -> list[np.ndarray]:
-    """Every model's predictions for every ``k`` with ``step`` fitted on the ranked genes alone."""
+def _standardises_first(model: ClassifierMixin) -> bool:
+    """Whether ``model`` is a pipeline that starts by standardising every gene (e.g. the elastic net)."""
+    if not isinstance(model, Pipeline) or type(model[0]) is not StandardScaler:
+        return False
+    return bool(model[0].with_mean and model[0].with_std)
+
+
+def _predictions_on_ranked(
+    step, selector_order, X_train, y_train, X_test, ks, models, standardised: dict[int, np.ndarray]
+) -> list[np.ndarray]:
+    """Every model's predictions for every ``k`` with ``step`` fitted on the ranked genes alone.
+
+    A model that standardises the genes first sees the same matrix after any shift-and-stretch step
+    (to rounding), so its predictions are made once per ranking and reused (``standardised``, by model
+    position): a third of the elastic net's fits in the default search, which were 60% of its time.
+    """
     columns = np.sort(selector_order)  # in their original order, as a pipeline's selector keeps them
     fitted = clone(step).fit(_columns(X_train, columns), y_train)
     P_train, P_test = (_float(fitted.transform(_columns(X, columns))) for X in (X_train, X_test))
     order = np.searchsorted(columns, selector_order)  # the ranking, as positions among ``columns``
-    return [predictions_by_k(m, P_train, y_train, P_test, order, ks) for m in models]
+    predictions = []
+    for position, model in enumerate(models):
+        if not _standardises_first(model):
+            predictions.append(predictions_by_k(model, P_train, y_train, P_test, order, ks))
+            continue
+        if position not in standardised:
+            standardised[position] = predictions_by_k(model, P_train, y_train, P_test, order, ks)
+        predictions.append(standardised[position])
+    return predictions
 
 
 def _models_by_k(per_model: list[np.ndarray], n_test: int) -> np.ndarray:
@@ -239,14 +263,18 @@ def fold_predictions(
     ks, X_train, X_test = list(ks), np.asarray(X_train), np.asarray(X_test)
     blocks = []
     raw_orders: list[np.ndarray | None] | None = None  # per selector, of the untransformed genes; made once
+    standardised: dict[int, dict[int, np.ndarray]] = {}  # per selector: models that standardise first
     for step in preprocessing:
         if _shifts_and_stretches(step):
             if raw_orders is None:
                 X_float = _float(X_train)
                 raw_orders = [nested_ranking(selector, X_float, y_train, max(ks)) for selector in selectors]
             if all(order is not None for order in raw_orders):
-                for order in raw_orders:
-                    per_model = _predictions_on_ranked(step, order, X_train, y_train, X_test, ks, models)
+                for position, order in enumerate(raw_orders):
+                    shared = standardised.setdefault(position, {})
+                    per_model = _predictions_on_ranked(
+                        step, order, X_train, y_train, X_test, ks, models, shared
+                    )
                     blocks.append(_models_by_k(per_model, len(X_test)))
                 continue
         fitted = clone(step).fit(X_train, y_train)

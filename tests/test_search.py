@@ -18,6 +18,7 @@ from sklearn.svm import SVC
 from leukemia import search
 from leukemia.data import GolubData, encode_labels
 from leukemia.golub import WeightedVoting
+from leukemia.models import make_model
 from leukemia.preprocessing import DudoitFilter, make_preprocessor
 from leukemia.search import fold_predictions, nested_ranking, predictions_by_k
 from leukemia.select import make_selector
@@ -158,6 +159,30 @@ def test_steps_that_shift_and_stretch_genes_share_one_ranking(monkeypatch, layou
     # the three affine steps: one ranking per selector, of the untransformed genes; Dudoit its own
     assert ranked[:2] == [(20, 300)] * 2 and len(ranked) == 4
     _assert_every_pipeline_predicts(fast, X, y, train, test, steps, selectors, ks, models)
+
+
+def test_a_model_that_standardises_first_is_fitted_once_for_all_affine_steps(
+    golub: GolubData, monkeypatch
+) -> None:
+    X = golub.X_train.to_numpy(dtype=float)
+    y = encode_labels(golub.y_train).to_numpy()
+    train, test = np.arange(0, 38, 2), np.arange(1, 38, 2)
+    steps = [make_preprocessor("none"), make_preprocessor("standard"), make_preprocessor("minmax")]
+    selectors, ks = ["f_test", "signal_to_noise"], [5, 20, 50]
+    models = [make_model("elastic_net", 0), make_model("linear_svm", 0)]
+    fitted = []  # the model of every fit
+    original = search.predictions_by_k
+
+    def counted(model, *args):
+        fitted.append(type(model[-1] if isinstance(model, Pipeline) else model).__name__)
+        return original(model, *args)
+
+    monkeypatch.setattr(search, "predictions_by_k", counted)
+    fast = fold_predictions(X[train], y[train], X[test], steps, selectors, ks, models)
+    # once per selector for the elastic net (it standardises itself), once per step and selector for the SVM
+    assert fitted.count("ElasticNetLogistic") == 2 and fitted.count("SVC") == 6
+    _assert_every_pipeline_predicts(fast, X, y, train, test, steps, selectors, ks, models)
+    assert not search._standardises_first(Pipeline([("s", StandardScaler(with_std=False)), ("m", SVC())]))
 
 
 def test_without_a_nested_order_every_k_is_fitted_as_a_pipeline() -> None:
