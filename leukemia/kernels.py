@@ -124,9 +124,31 @@ def inline_engine() -> type:
             options = merge_kwargs(
                 kwargs, timeout=timeout, startup_timeout=start, kernel_name=kernel_name, log=logger
             )
+            _throttle_saves(nb_man)
             return InlineClient(nb_man, **options).execute()
 
     return InlineEngine
+
+
+#: papermill writes the output notebook before and after every cell (0.6 s of a 52-cell lesson's 6 s);
+#: the file on disk is kept at most this many seconds behind instead. It is written when the notebook
+#: starts, and in full when it ends or fails (papermill's own last write).
+SAVE_EVERY_SECONDS = 10.0
+
+
+def _throttle_saves(manager: object) -> None:
+    """Let papermill's notebook manager write the notebook at most every :data:`SAVE_EVERY_SECONDS`."""
+    import time
+
+    save = manager.save  # type: ignore[attr-defined]
+    last = [-float("inf")]
+
+    def throttled(**kwargs: object) -> None:
+        if time.monotonic() - last[0] >= SAVE_EVERY_SECONDS:
+            save(**kwargs)
+            last[0] = time.monotonic()
+
+    manager.save = throttled  # type: ignore[attr-defined]
 
 
 def _register_engine() -> None:
