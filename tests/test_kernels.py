@@ -138,3 +138,24 @@ def test_what_the_kernel_prints_outside_the_notebook_goes_to_its_log(
     assert any("a worker warns" in output.get("text", "") for output in shown), "the notebook keeps it"
     execute_notebook(source, tmp_path / "unlogged.ipynb")  # without a log: ipykernel's terminal copy
     assert "a worker warns" in capfd.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_output_notebook_is_written_at_the_start_and_the_end_not_per_cell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import papermill.engines
+
+    writes = []
+    original = papermill.engines.write_ipynb
+    monkeypatch.setattr(
+        papermill.engines, "write_ipynb", lambda nb, path: writes.append(path) or original(nb, path)
+    )
+    cells = [nbformat.v4.new_code_cell(f"x{i} = {i}\nprint(x{i})") for i in range(30)]
+    source, target = tmp_path / "many.ipynb", tmp_path / "out" / "many.ipynb"
+    target.parent.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata=FIGURE_NOTEBOOK.metadata), source)
+    execute_notebook(source, target)
+    assert 1 <= len(writes) <= 3, f"{len(writes)} writes for 30 cells"  # the start; one more after 10 s
+    outputs = [cell.outputs[0].text for cell in nbformat.read(target, as_version=4).cells]
+    assert outputs == [f"{i}\n" for i in range(30)], "the last write holds every cell's output"
