@@ -12,7 +12,7 @@ solver dominated the search's time while it was scikit-learn's saga (glum's sinc
 
     python benchmarks/bench_run.py [--skip-variant]
 
-Prints the times and ``full run / floor: N.Nx`` (target: at most 1.5x).
+Prints the times and ``full run / floor: N.NNx`` (target: at most 1.5x).
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"({variant_s / floor_s:.1f}x the floor)",
                 flush=True,
             )
-    print(f"full run / floor: {full_s / floor_s:.1f}x")
+    print(f"full run / floor: {full_s / floor_s:.2f}x")
     return 0
 
 
