@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 import joblib
 from joblib.parallel import BACKENDS, get_active_backend
@@ -85,16 +85,19 @@ def connect(address: str):
 
 
 @contextlib.contextmanager
-def joblib_backend(address: str | None = None, *, scatter: Sequence[object] = ()) -> Iterator[bool]:
+def joblib_backend(address: str | None = None) -> Iterator[bool]:
     """Run the joblib work inside the block on the Dask cluster, if one is named.
 
     Parameters
     ----------
     address
         The scheduler, e.g. ``tcp://10.0.0.5:8786``; default ``$LEUKEMIA_SCHEDULER``.
-    scatter
-        Large arguments (the expression matrix) to send to the workers once rather than with
-        every task.
+
+    A large argument (the expression matrix) goes to the cluster once per ``Parallel`` call, not with
+    every task: joblib scatters it under a key of its own (``hash=False``). joblib's ``scatter=`` option is
+    not used: it keys the data by its content, so two clients sending the same matrix share one key and
+    one can release it under the other's tasks ("lost dependencies"; dask/distributed#3703), which
+    happened here when a run followed a test on the same cluster.
 
     Yields
     ------
@@ -108,7 +111,7 @@ def joblib_backend(address: str | None = None, *, scatter: Sequence[object] = ()
             yield False
         return
     client = connect(chosen)
-    with client.as_current(), joblib.parallel_config(backend="dask", scatter=list(scatter) or None):
+    with client.as_current(), joblib.parallel_config(backend="dask"):
         yield True
 
 

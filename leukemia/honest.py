@@ -219,7 +219,7 @@ def _score_all(
         for rows in subsets
         for train, test in space.folds(seed).split(rows, y[rows])
     ]
-    with joblib_backend(scatter=[X]) as on_cluster:
+    with joblib_backend() as on_cluster:
         results = np.array(Parallel(n_jobs=-1 if on_cluster else n_jobs)(jobs))
     return np.split(results, len(subsets))  # every set has the same number of folds
 
