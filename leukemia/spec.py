@@ -10,6 +10,7 @@ The fields (defaults in brackets; paths are relative to the YAML file)::
                                    #   omitted for a GEO series matrix (labels from its !Sample_ lines)
     sample_column: sample          # [the first column] of the labels table
     class_column: cancer           # the labels column, or the key of a GEO "characteristics" line
+                                   # (not needed with a CLS labels file)
     classes: [Normal, Biopsy, Cancer]  # K ≥ 2 classes, reference first; or {Class: [raw values, ...], ...}
     split_column: null             # a labels column of train/test values; [null]: seeded stratified hold-out
     test_size: 0.3                 # [0.3] the held-out fraction when there is no split column
@@ -57,6 +58,8 @@ SPLIT_VALUES = {
     "independent": "test",
     "held-out": "test",
 }
+#: The name of the labels read from a CLS file when ``class_column`` does not give one.
+CLS_CLASS_COLUMN = "class"
 #: Fewest samples a class may have in the training set: two folds of cross-validation need two.
 MIN_PER_CLASS = 2
 
@@ -90,7 +93,7 @@ _FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
     "orientation": ((str,), False),
     "labels": ((str, type(None)), False),
     "sample_column": ((str, type(None)), False),
-    "class_column": ((str,), True),
+    "class_column": ((str,), False),  # required unless the labels are a CLS file (see read_spec)
     "classes": ((list, dict), True),
     "split_column": ((str, type(None)), False),
     "test_size": ((float, int), False),
@@ -168,6 +171,12 @@ def read_spec(path: str | Path) -> DatasetSpec:
     for key, file in files.items():
         if not file.is_file():
             raise DataError(f"{path.name}: field '{key}': no such file {file}.")
+    cls = "labels" in files and files["labels"].suffix.lower() == ".cls"
+    if raw.get("class_column") is None and not cls:
+        raise DataError(
+            f"{path.name}: the field 'class_column' is required (the labels column, or the key of a GEO "
+            "characteristics line); only a CLS labels file, whose labels are one column, needs none."
+        )
     return DatasetSpec(
         path=path,
         name=str(raw["name"]),
@@ -176,7 +185,7 @@ def read_spec(path: str | Path) -> DatasetSpec:
         orientation=str(raw.get("orientation", "genes-by-samples")),
         labels=files.get("labels"),
         sample_column=raw.get("sample_column"),
-        class_column=str(raw["class_column"]),
+        class_column=str(raw.get("class_column") or CLS_CLASS_COLUMN),
         classes=_classes(path, raw["classes"]),
         split_column=raw.get("split_column"),
         test_size=test_size,

@@ -42,7 +42,11 @@ def bladder_yaml(bladder_dir: Path, tmp_path_factory: pytest.TempPathFactory) ->
         fields = {k: str(bladder_dir / v) if k in ("expression", "labels") else v for k, v in fields.items()}
         batch = {} if kind == "gct" else {"batch_column": "batch"}  # a CLS file has no batch
         paths[kind] = describe(folder, name=f"bladder-{kind}", **fields, **{**common, **batch})
-    paths["gct"].write_text(paths["gct"].read_text().replace("batch_column: batch\n", ""))
+    # GenePattern users have no column to name: a CLS file's labels need no class_column
+    paths["gct"].write_text(
+        paths["gct"].read_text().replace("batch_column: batch\n", "").replace("class_column: cancer\n", "")
+    )
+    assert "class_column" not in paths["gct"].read_text()
     return paths
 
 
