@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from leukemia import config
 from leukemia.dataset import Dataset
-from leukemia.select import signal_to_noise_ovr, top_genes_per_class
+from leukemia.select import GENEPATTERN_SIGMA_FLOOR, finite_ratio, signal_to_noise_ovr, top_genes_per_class
 
 __all__ = [
     "GENEPATTERN_SIGMA_FLOOR",
@@ -40,8 +40,6 @@ PAPER_TRAINING_CALLS = {"strong": 36, "strong_correct": 36, "uncertain": 2}
 NULL_LEVELS = {"5%": "null 95th pct (5% level)", "1%": "null 99th pct (1% level)"}
 #: ... and the null's median.
 NULL_MEDIAN = "null median"
-#: GenePattern's weighted voting floors each class's σ at this fraction of |μ| (Slonim et al. 2000).
-GENEPATTERN_SIGMA_FLOOR = 0.2
 
 
 class WeightedVoting(ClassifierMixin, BaseEstimator):
@@ -106,10 +104,6 @@ class WeightedVoting(ClassifierMixin, BaseEstimator):
                 if self.k is None
                 else np.sort(top_genes_per_class(np.stack([scores, -scores]), self.k))
             )
-            if not np.isfinite(scores[chosen]).all():
-                raise ValueError(
-                    "a gene is constant within both groups but differs between them: P(g) is infinite."
-                )
             genes.append(chosen)
             weights.append(scores[chosen])
             midpoints.append(class_midpoints(X[:, chosen], y == self.classes_[c]))
@@ -200,7 +194,8 @@ class _PermutedScores:
     """
 
     def __init__(self, values: np.ndarray, labels: np.ndarray, classes: np.ndarray) -> None:
-        self.centred = values - values.mean(axis=0)
+        self.mean = values.mean(axis=0)
+        self.centred = values - self.mean
         self.squares = self.centred**2
         self.total, self.total_squares = self.centred.sum(axis=0), self.squares.sum(axis=0)
         self.classes = classes
@@ -223,10 +218,11 @@ class _PermutedScores:
         mean_in, mean_out = sums / n_in, (self.total - sums) / n_out
         var_in = np.maximum(squares / n_in - mean_in**2, 0.0)
         var_out = np.maximum((self.total_squares - squares) / n_out - mean_out**2, 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scores = (mean_in - mean_out) / (np.sqrt(var_in) + np.sqrt(var_out))
-        scores[np.isnan(scores)] = 0.0
-        return scores
+        # the means of the centred values: the floor of a constant gene needs the real ones
+        offset = self.mean
+        return finite_ratio(
+            mean_in - mean_out, np.sqrt(var_in) + np.sqrt(var_out), mean_in + offset, mean_out + offset
+        )
 
 
 def neighbourhood_analysis(

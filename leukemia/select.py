@@ -19,16 +19,42 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from leukemia.registry import lookup
 
 __all__ = [
+    "GENEPATTERN_SIGMA_FLOOR",
     "SELECTORS",
     "SignalToNoiseSelector",
     "anova_f",
     "compare_selectors",
+    "finite_ratio",
     "make_selector",
     "selected_genes",
     "signal_to_noise",
     "signal_to_noise_ovr",
     "top_genes_per_class",
 ]
+
+
+#: GenePattern's weighted voting floors each class's σ at this fraction of |μ| (Slonim et al. 2000).
+GENEPATTERN_SIGMA_FLOOR = 0.2
+
+
+def finite_ratio(
+    difference: np.ndarray, spread: np.ndarray, mean_a: np.ndarray, mean_b: np.ndarray
+) -> np.ndarray:
+    """``difference / spread`` for signal-to-noise scores, finite for every gene.
+
+    A gene constant within both groups (``spread`` 0) whose means differ would score ±∞; its σs are
+    floored as GenePattern floors them, ``σ = max(σ, 0.2·|μ|)``, which gives the spread
+    ``0.2·(|μ_a| + |μ_b|)`` (> 0, since the means differ). Such genes appear in small folds: a class
+    of two or three samples can share one value. A gene constant everywhere scores 0.
+    """
+    degenerate = (spread == 0) & (difference != 0)
+    if np.any(degenerate):
+        floor = GENEPATTERN_SIGMA_FLOOR * (np.abs(mean_a) + np.abs(mean_b))
+        spread = np.where(degenerate, floor, spread)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scores = np.asarray(difference / spread)
+    scores[np.isnan(scores)] = 0.0
+    return scores
 
 
 def signal_to_noise(
@@ -56,7 +82,8 @@ def signal_to_noise(
     Returns
     -------
     scores : ndarray of shape (n_genes,)
-        ``P(g)``; a gene constant within both classes scores 0 (or ±inf if the means differ).
+        ``P(g)``, finite: a gene constant within both classes scores 0 if the means agree, else its σs
+        are floored as GenePattern floors them (:func:`finite_ratio`).
     classes : ndarray of shape (2,)
         The two labels, in the order used for the sign.
 
@@ -76,12 +103,7 @@ def signal_to_noise(
     means, sigmas = zip(*(_mean_and_std(X, r, ddof) for r in rows), strict=True)
     if sigma_floor:
         sigmas = tuple(np.maximum(sd, sigma_floor * np.abs(mu)) for sd, mu in zip(sigmas, means, strict=True))
-    spread = sigmas[0] + sigmas[1]
-    difference = means[0] - means[1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scores = difference / spread  # ±inf where only the means differ, nan where nothing does
-    scores[np.isnan(scores)] = 0.0
-    return scores, classes
+    return finite_ratio(means[0] - means[1], sigmas[0] + sigmas[1], means[0], means[1]), classes
 
 
 def signal_to_noise_ovr(

@@ -52,10 +52,37 @@ def test_signal_to_noise_by_hand(toy) -> None:
 
 
 def test_signal_to_noise_constant_genes() -> None:
-    X = np.array([[1.0, 5.0], [1.0, 5.0], [2.0, 5.0], [2.0, 5.0]])
+    X = np.array([[1.0, 5.0, 0.0], [1.0, 5.0, 0.0], [2.0, 5.0, -3.0], [2.0, 5.0, -3.0]])
     scores, _ = signal_to_noise(X, np.array([0, 0, 1, 1]))
-    assert scores[0] == -np.inf  # perfectly separated, no spread
-    assert scores[1] == 0
+    # perfectly separated with no spread: the σs floored as GenePattern floors them, 0.2·|μ| each
+    assert scores[0] == pytest.approx((1 - 2) / (0.2 * 1 + 0.2 * 2))
+    assert scores[2] == pytest.approx((0 + 3) / (0.2 * 0 + 0.2 * 3))
+    assert scores[1] == 0  # constant everywhere
+    three = signal_to_noise_ovr(np.vstack([X, [[9.0, 5.0, 1.0]]]), np.array([0, 0, 1, 1, 2]))[0]
+    assert np.isfinite(three).all(), "a class of one sample has no spread either"
+
+
+def test_a_small_class_with_no_spread_fits_every_signal_to_noise_user() -> None:
+    """Inner folds of a study with a class of five samples hold one or two of them: genes without spread
+    in both groups are common there. Weighted voting, the selector and the fast search all take them."""
+    from leukemia.golub import WeightedVoting, neighbourhood_analysis
+    from leukemia.search import nested_ranking, predictions_by_k
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, 30))
+    y = np.array(["a"] * 5 + ["b"] * 5 + ["c"] * 2)
+    X[10:, :5] = 7.0  # class c: two identical samples on five genes…
+    X[:10, :5] = 3.0  # …and the rest constant there too: P(g) was ±∞ and weighted voting refused it
+    model = WeightedVoting(k=6).fit(X, y)
+    assert np.isfinite(model.weights_).all()
+    assert (model.predict(X[10:]) == "c").all()
+    assert SignalToNoiseSelector(k=6).fit(X, y).get_support().sum() == 6
+    order = nested_ranking("signal_to_noise", X, y, 10)
+    fast = predictions_by_k(WeightedVoting(k=None), X, y, X, order, [2, 6])
+    columns = np.sort(order[:6])
+    assert (fast[1] == WeightedVoting(k=None).fit(X[:, columns], y).predict(X[:, columns])).all()
+    table = neighbourhood_analysis(pd.DataFrame(X), pd.Series(y), n_permutations=100, progress=False)
+    assert np.isfinite(table.drop(columns="side").to_numpy(dtype=float)).all()
 
 
 def test_signal_to_noise_needs_two_classes() -> None:
