@@ -15,6 +15,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -175,9 +176,11 @@ def _check_ranges(values: Mapping[str, Any], limits: DataLimits | None = None) -
     from leukemia.preprocessing import PREPROCESSING
     from leukemia.select import SELECTORS
 
+    problems: list[str] = []
+
     def need(ok: bool, name: str, rule: str) -> None:
         if not ok:
-            raise RunError(f"parameter {name} = {values[name]!r} is out of range: {rule}.")
+            problems.append(f"parameter {name} = {values[name]!r} is out of range: {rule}.")
 
     most = limits.smallest_class if limits else 100  # without data (not fetched yet) the notebooks check
     bounds = {
@@ -206,17 +209,20 @@ def _check_ranges(values: Mapping[str, Any], limits: DataLimits | None = None) -
             try:
                 parse_model_names(str(values[name]))
             except ValueError as exc:
-                raise RunError(f"parameter {name}: {exc}") from None
+                problems.append(f"parameter {name}: {exc}")
     search = ["SEARCH_PREPROCESSING", "SEARCH_SELECTORS", "SEARCH_KS", "SEARCH_MODELS"]
     if all(name in values for name in search):
         try:
             space = parse_search_space(*(str(values[name]) for name in search))
         except ValueError as exc:
-            raise RunError(f"parameters {', '.join(search)}: {exc}") from None
-        if limits and max(space.ks) > limits.genes:
-            need(
-                False, "SEARCH_KS", f"each k must be at most {limits.genes}, the genes Dudoit's filter keeps"
-            )
+            problems.append(f"parameters {', '.join(search)}: {exc}")
+        else:
+            if limits and max(space.ks) > limits.genes:
+                need(
+                    False,
+                    "SEARCH_KS",
+                    f"each k must be at most {limits.genes}, the genes Dudoit's filter keeps",
+                )
     genes = limits.genes if limits else 100_000
     if "K_GENES" in values:  # at most the genes the Dudoit filter keeps on the training samples
         need(1 <= values["K_GENES"] <= genes, "K_GENES", f"must be between 1 and {genes}")
@@ -232,6 +238,26 @@ def _check_ranges(values: Mapping[str, Any], limits: DataLimits | None = None) -
             else "must be at least 2"
         )
         need(2 <= values["N_GENES"] <= most, "N_GENES", rule)
+    if problems:  # all of them at once, not one per try
+        raise RunError(" ".join(problems) if len(problems) == 1 else "\n  " + "\n  ".join(problems))
+
+
+#: Parameters that count folds: each fold needs a sample of every class.
+FOLD_PARAMETERS: tuple[str, ...] = ("CV_FOLDS", "OUTER_FOLDS")
+
+
+def adapted_defaults(
+    typed: Mapping[str, object], specs: Mapping[str, Parameter], limits: DataLimits | None
+) -> dict[str, int]:
+    """Fold counts the user did not set whose defaults the data cannot give: lowered to the smallest
+    training class (each fold needs a sample of every class). A value the user set is never changed."""
+    if limits is None:
+        return {}
+    adapted = {}
+    for name in FOLD_PARAMETERS:
+        if name in specs and name not in typed and int(specs[name].default) > limits.smallest_class:
+            adapted[name] = limits.smallest_class
+    return adapted
 
 
 def validate(
@@ -254,7 +280,7 @@ def validate(
         raise RunError(f"unknown parameter(s) {unknown}; the notebooks take {sorted(specs)}.")
     typed = {name: _coerce(specs[name], value) for name, value in given.items()}
     effective = {name: typed.get(name, spec.default) for name, spec in specs.items()}
-    _check_ranges(effective, limits)
+    _check_ranges(effective | adapted_defaults(typed, specs, limits), limits)
     return typed
 
 
@@ -423,10 +449,13 @@ def run(
         parallel=parallel or default_parallel(),
     )  # fmt: skip
     _clean(plan.directory)
+    for name, why in plan.adapted_why.items():  # before anything runs, whatever the progress setting
+        print(f"leukemia run: {name} {why}.", file=sys.stderr, flush=True)
     manifest: dict[str, object] = {
         "status": "running",
         "parameters": plan.resolved,
         "non_default_parameters": plan.typed,
+        "adapted_parameters": plan.adapted_why,
         "notebooks": [p.name for p in plan.paths],
         "git_commit": _git_commit(),
         "scheduler": plan.address,
@@ -475,6 +504,9 @@ class _Plan:
     from the cache afterwards."""
     parallel: int = 1
     """Notebooks executed at once."""
+    adapted: dict[str, object] = field(default_factory=dict)
+    """Defaults the data cannot give, lowered (:func:`adapted_defaults`); passed to the notebooks as given."""
+    adapted_why: dict[str, str] = field(default_factory=dict)
 
 
 def _plan(
@@ -513,8 +545,13 @@ def _plan(
     directory = Path(out_dir) if out_dir is not None else config.reports_dir() / name
     directory = directory.expanduser().resolve()
     directory.mkdir(parents=True, exist_ok=True)
-    values = {name: typed.get(name, spec.default) for name, spec in specs.items()}
-    return _Plan(paths, typed, values, directory, own_data, address, verify, data_name is not None, parallel)
+    adapted = adapted_defaults(typed, specs, limits)
+    values = {name: typed.get(name, spec.default) for name, spec in specs.items()} | adapted
+    return _Plan(
+        paths, typed, values, directory, own_data, address, verify, data_name is not None, parallel, adapted,
+        {name: f"lowered from {specs[name].default} to {value}: the smallest training class has {value} "
+         "samples, and every fold needs one of each class" for name, value in adapted.items()},
+    )  # fmt: skip
 
 
 def _clean(directory: Path) -> None:
@@ -593,7 +630,8 @@ def _execute(plan: _Plan, manifest: dict[str, object], progress: bool) -> Datase
     logs.mkdir(exist_ok=True)
 
     def execute(path: Path) -> None:
-        own = {name: plan.typed[name] for name in papermill.inspect_notebook(str(path)) if name in plan.typed}
+        given = plan.typed | plan.adapted
+        own = {name: given[name] for name in papermill.inspect_notebook(str(path)) if name in given}
         log = logs / f"{path.stem}.log"
         try:
             execute_notebook(

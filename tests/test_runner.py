@@ -94,6 +94,23 @@ def test_bounds_come_from_the_data(golub, bladder_dir: Path, tmp_path: Path) -> 
         validate({"CV_FOLDS": "7"}, specs, bladder)
 
 
+def test_fold_defaults_adapt_to_a_small_class_and_every_bad_value_is_named_at_once() -> None:
+    from leukemia.runner import adapted_defaults
+
+    specs = parameters(select_notebooks("05,09"))
+    small = DataLimits(smallest_class=3, genes=500, n_classes=4)  # a class of 5 samples, 3 of them training
+    assert validate({}, specs, small) == {}, "the defaults (5 folds) no longer stop the run"
+    assert adapted_defaults({}, specs, small) == {"CV_FOLDS": 3, "OUTER_FOLDS": 3}
+    assert adapted_defaults({"CV_FOLDS": 2}, specs, small) == {"OUTER_FOLDS": 3}, "a value given stays"
+    assert adapted_defaults({}, specs, DataLimits(smallest_class=11, genes=500)) == {}
+    with pytest.raises(RunError) as refused:  # values the user gave are refused, all in one message
+        validate({"CV_FOLDS": "5", "OUTER_FOLDS": "4", "K_GENES": "501"}, specs, small)
+    message = str(refused.value)
+    for part in ("CV_FOLDS = 5 is out of range: must be between 2 and 3", "OUTER_FOLDS = 4 is out of range",
+                 "K_GENES = 501 is out of range: must be between 1 and 500"):  # fmt: skip
+        assert part in message
+
+
 def test_the_runner_reads_the_limits_and_lets_the_data_go(bladder_yaml: Path, monkeypatch) -> None:
     """The run is planned from the data's limits and name; the data set itself is not kept."""
     import gc
