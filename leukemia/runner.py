@@ -255,7 +255,8 @@ def adapted_defaults(
         return {}
     adapted = {}
     for name in FOLD_PARAMETERS:
-        if name in specs and name not in typed and int(specs[name].default) > limits.smallest_class:
+        default = specs[name].default if name in specs else None
+        if isinstance(default, int) and name not in typed and default > limits.smallest_class:
             adapted[name] = limits.smallest_class
     return adapted
 
@@ -504,7 +505,7 @@ class _Plan:
     from the cache afterwards."""
     parallel: int = 1
     """Notebooks executed at once."""
-    adapted: dict[str, object] = field(default_factory=dict)
+    adapted: dict[str, int] = field(default_factory=dict)
     """Defaults the data cannot give, lowered (:func:`adapted_defaults`); passed to the notebooks as given."""
     adapted_why: dict[str, str] = field(default_factory=dict)
 
