@@ -169,8 +169,17 @@ class DataLimits:
         )
 
 
-def _check_ranges(values: Mapping[str, Any], limits: DataLimits | None = None) -> None:
-    """Range and choice checks that papermill cannot make; each error names the parameter."""
+def _check_ranges(
+    values: Mapping[str, Any],
+    limits: DataLimits | None = None,
+    *,
+    clustering_preprocessing: str | None = None,
+) -> None:
+    """Range and choice checks that papermill cannot make; each error names the parameter.
+
+    ``clustering_preprocessing`` is notebook 10's (its own default unless ``PREPROCESSING`` is given): it
+    decides how many genes ``N_GENES`` may ask for.
+    """
     from leukemia.honest import parse_search_space
     from leukemia.models import parse_model_names
     from leukemia.preprocessing import PREPROCESSING
@@ -231,7 +240,8 @@ def _check_ranges(values: Mapping[str, Any], limits: DataLimits | None = None) -
             values["N_CLUSTERS"] == 0 or 2 <= values["N_CLUSTERS"] <= 10, "N_CLUSTERS", "must be 0 or 2 to 10"
         )
     if "N_GENES" in values:  # notebook 10 clusters on genes left after its PREPROCESSING
-        most = genes if values.get("PREPROCESSING", "dudoit") == "dudoit" else 100_000
+        clustered = clustering_preprocessing or values.get("PREPROCESSING", "dudoit")
+        most = genes if clustered == "dudoit" else 100_000
         rule = (
             f"must be between 2 and {most}, the genes Dudoit's filter keeps"
             if limits
@@ -242,22 +252,33 @@ def _check_ranges(values: Mapping[str, Any], limits: DataLimits | None = None) -
         raise RunError(" ".join(problems) if len(problems) == 1 else "\n  " + "\n  ".join(problems))
 
 
-#: Parameters that count folds: each fold needs a sample of every class.
-FOLD_PARAMETERS: tuple[str, ...] = ("CV_FOLDS", "OUTER_FOLDS")
+#: The notebook whose ``PREPROCESSING`` decides how many genes ``N_GENES`` may be.
+CLUSTERING_NOTEBOOK = "10_discovery.ipynb"
+
+
+def _adaptable(limits: DataLimits) -> dict[str, tuple[int, str]]:
+    """Parameter → the largest value the data allow, and why."""
+    classes = f"the smallest training class has {limits.smallest_class} samples, and every fold needs one"
+    return {
+        "CV_FOLDS": (limits.smallest_class, classes),
+        "OUTER_FOLDS": (limits.smallest_class, classes),
+        "N_GENES": (limits.genes, f"Dudoit's filter keeps {limits.genes} genes on the training samples"),
+    }
 
 
 def adapted_defaults(
     typed: Mapping[str, object], specs: Mapping[str, Parameter], limits: DataLimits | None
 ) -> dict[str, int]:
-    """Fold counts the user did not set whose defaults the data cannot give: lowered to the smallest
-    training class (each fold needs a sample of every class). A value the user set is never changed."""
+    """Defaults the user did not change that the data cannot give, lowered to what they allow: fold
+    counts to the smallest training class, notebook 10's genes to those Dudoit's filter keeps. A value
+    the user set is never changed (it is checked, and refused if out of range)."""
     if limits is None:
         return {}
     adapted = {}
-    for name in FOLD_PARAMETERS:
+    for name, (most, _) in _adaptable(limits).items():
         default = specs[name].default if name in specs else None
-        if isinstance(default, int) and name not in typed and default > limits.smallest_class:
-            adapted[name] = limits.smallest_class
+        if isinstance(default, int) and name not in typed and default > most:
+            adapted[name] = most
     return adapted
 
 
@@ -281,7 +302,14 @@ def validate(
         raise RunError(f"unknown parameter(s) {unknown}; the notebooks take {sorted(specs)}.")
     typed = {name: _coerce(specs[name], value) for name, value in given.items()}
     effective = {name: typed.get(name, spec.default) for name, spec in specs.items()}
-    _check_ranges(effective | adapted_defaults(typed, specs, limits), limits)
+    clustering = typed.get("PREPROCESSING")
+    if clustering is None and "PREPROCESSING" in specs:
+        clustering = specs["PREPROCESSING"].defaults.get(CLUSTERING_NOTEBOOK)
+    _check_ranges(
+        effective | adapted_defaults(typed, specs, limits),
+        limits,
+        clustering_preprocessing=None if clustering is None else str(clustering),
+    )
     return typed
 
 
@@ -548,11 +576,13 @@ def _plan(
     directory.mkdir(parents=True, exist_ok=True)
     adapted = adapted_defaults(typed, specs, limits)
     values = {name: typed.get(name, spec.default) for name, spec in specs.items()} | adapted
-    return _Plan(
-        paths, typed, values, directory, own_data, address, verify, data_name is not None, parallel, adapted,
-        {name: f"lowered from {specs[name].default} to {value}: the smallest training class has {value} "
-         "samples, and every fold needs one of each class" for name, value in adapted.items()},
-    )  # fmt: skip
+    why = {
+        name: f"lowered from {specs[name].default} to {value}: {_adaptable(limits)[name][1]}"
+        for name, value in adapted.items()
+        if limits is not None
+    }
+    ready = data_name is not None
+    return _Plan(paths, typed, values, directory, own_data, address, verify, ready, parallel, adapted, why)
 
 
 def _clean(directory: Path) -> None:

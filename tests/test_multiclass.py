@@ -118,3 +118,27 @@ def test_classes_of_very_different_sizes_are_handled_or_refused_clearly(tmp_path
     (tmp_path / "tiny").mkdir()
     with pytest.raises(Exception, match=r"too few to cross-validate|needs 2 per class"):
         load_dataset(write_study(tmp_path / "tiny", {"Rare": 2, "Common": 70}))
+
+
+@pytest.mark.slow
+def test_four_classes_with_a_class_of_five_run_every_notebook_with_defaults(tmp_path: Path) -> None:
+    """The case that stopped real studies: defaults too large for a class of five (refused one by one), then
+    a crash in nested CV on inner folds holding one or two of its samples. An easy data set (every model
+    can be perfect) also checks that no notebook asserts a fact of Golub's data."""
+    import json
+    import subprocess
+    import sys
+
+    study = write_study(tmp_path, {"A": 30, "B": 25, "C": 20, "Small": 5}, n_genes=600, effect=4.0)
+    out = tmp_path / "run"
+    result = subprocess.run(
+        [sys.executable, "-m", "leukemia.cli", "run", "--data", str(study), "--out", str(out), "-q"],
+        capture_output=True, text=True, timeout=1800,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    for name in ("CV_FOLDS", "OUTER_FOLDS"):
+        assert f"leukemia run: {name} lowered from 5 to 4: the smallest training class has 4" in result.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["parameters"]["CV_FOLDS"] == 4
+    assert set(manifest["adapted_parameters"]) == {"CV_FOLDS", "OUTER_FOLDS", "N_GENES"}
+    assert (out / "report.html").is_file()

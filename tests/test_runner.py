@@ -101,6 +101,11 @@ def test_fold_defaults_adapt_to_a_small_class_and_every_bad_value_is_named_at_on
     small = DataLimits(smallest_class=3, genes=500, n_classes=4)  # a class of 5 samples, 3 of them training
     assert validate({}, specs, small) == {}, "the defaults (5 folds) no longer stop the run"
     assert adapted_defaults({}, specs, small) == {"CV_FOLDS": 3, "OUTER_FOLDS": 3}
+    with_10 = parameters(select_notebooks("10"))  # 1000 genes for clustering, where the filter keeps 500
+    assert adapted_defaults({}, with_10, small) == {"N_GENES": 500}
+    assert validate({"PREPROCESSING": "none", "N_GENES": "800"}, with_10, small)["N_GENES"] == 800
+    with pytest.raises(RunError, match="N_GENES = 800 is out of range"):  # 10 filters by default
+        validate({"N_GENES": "800"}, with_10, small)
     assert adapted_defaults({"CV_FOLDS": 2}, specs, small) == {"OUTER_FOLDS": 3}, "a value given stays"
     assert adapted_defaults({}, specs, DataLimits(smallest_class=11, genes=500)) == {}
     with pytest.raises(RunError) as refused:  # values the user gave are refused, all in one message
