@@ -28,9 +28,14 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _data_check(args: argparse.Namespace) -> int:
+    import warnings
+
     from leukemia.spec import check_report, load_dataset
 
-    print(check_report(load_dataset(args.dataset)))
+    with warnings.catch_warnings(record=True) as caught:  # said in the summary, not as Python warnings
+        warnings.simplefilter("always")
+        data = load_dataset(args.dataset)
+    print(check_report(data, notes=[str(w.message) for w in caught]))
     return 0
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -377,8 +378,9 @@ def _split(
     return train, test, policy
 
 
-def check_report(data: Dataset) -> str:
-    """What ``leukemia data check`` prints: samples per class and split, genes, scale, batch, left out."""
+def check_report(data: Dataset, notes: Sequence[str] = ()) -> str:
+    """What ``leukemia data check`` prints: samples per class and split, genes, scale, batch, left out,
+    and ``notes`` (what reading the files warned of) under "warnings"."""
     n_train, n_test = len(data.y_train), len(data.y_test)
     lines = [
         f"data set: {data.name}",
@@ -404,5 +406,8 @@ def check_report(data: Dataset) -> str:
         lines += ["", f"left out: {len(data.left_out)} sample(s)"] + [
             f"  {n} {reason}" for reason, n in reasons.items()
         ]
+    unique = list(dict.fromkeys(notes))
+    if unique:
+        lines += ["", f"warnings: {len(unique)}"] + [f"  {note}" for note in unique]
     lines += ["", "files:"] + [f"  {name}  sha256 {digest}" for name, digest in data.checksums.items()]
     return "\n".join(lines)

@@ -5,6 +5,7 @@ Each row of the "your own data" table in data/README.md is a test here.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -442,6 +443,22 @@ def test_a_data_set_is_read_once_and_its_warnings_repeat_from_the_cache(
     with pytest.warns(UserWarning, match="look like dates"):
         changed = load_dataset(path)
     assert len(calls) == 1 and changed.checksums != first.checksums
+
+
+def test_data_check_says_what_reading_warned_of_in_its_summary(
+    tmp_path: Path, small: dict[str, object]
+) -> None:
+    matrix = tmp_path / "m.tsv"
+    matrix.write_text(matrix.read_text().replace("G1", "1-Mar", 1))
+    path = describe(tmp_path, **small, split_column="role")
+    checked = subprocess.run(
+        [sys.executable, "-m", "leukemia.cli", "data", "check", str(path)],
+        capture_output=True, text=True, env={**os.environ, "LEUKEMIA_CACHE_DIR": str(tmp_path / "cache")},
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stderr
+    assert "warnings: 1\n  m.tsv: 1 gene id(s) look like dates" in checked.stdout
+    assert checked.stdout.index("warnings:") > checked.stdout.index("scale:"), "in the summary, not above it"
+    assert "UserWarning" not in checked.stderr and "look like dates" not in checked.stderr
 
 
 def test_samples_keep_the_matrix_order_and_tab_labels_are_read_as_tabs(
