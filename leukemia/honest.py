@@ -10,8 +10,10 @@ before cross-validation (Ambroise & McLachlan 2002).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -19,6 +21,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import ClassifierMixin, TransformerMixin, clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import (
     RepeatedStratifiedKFold,
     cross_val_score,
@@ -529,7 +532,9 @@ def abstention(
         ``train_max_confidence`` and ``train_max_wrong_confidence`` (the highest out-of-fold confidence
         overall and among wrong calls: a qualifying threshold must exceed the latter),
         ``train_confident`` and ``train_confident_correct`` (out-of-fold),
-        ``test_confident``, ``test_confident_correct``, ``test_uncertain``, ``test_confident_accuracy``.
+        ``test_confident``, ``test_confident_correct``, ``test_uncertain``, ``test_confident_accuracy``,
+        and ``converged``: False when the model's solver stopped before converging in any of its fits
+        (a ``ConvergenceWarning``, recorded here instead of printed).
     """
     classes = class_order(data.y_train)
     y_tr = encode_labels(data.y_train.reindex(data.X_train.index), classes).to_numpy()
@@ -550,8 +555,9 @@ def abstention(
     for name, pipeline in pipelines.items():
         model = pipeline[-1]
         oof = np.zeros((len(y_tr), len(classes)))
-        for (train, test), (T_train, T_test) in zip(splits, features, strict=True):
-            oof[test] = clone(model).fit(T_train, y_tr[train]).predict_proba(T_test)
+        with _solver_warnings() as stopped:
+            for (train, test), (T_train, T_test) in zip(splits, features, strict=True):
+                oof[test] = clone(model).fit(T_train, y_tr[train]).predict_proba(T_test)
         oof_call, oof_conf = oof.argmax(axis=1), margin_confidence(oof)
         threshold = clean_threshold(oof_conf, oof_call == y_tr)
         row: dict[str, object] = {
@@ -569,7 +575,9 @@ def abstention(
             "test_confident_accuracy": np.nan,
         }
         if not np.isnan(threshold):
-            proba = clone(model).fit(F_tr, y_tr).predict_proba(F_te)
+            with _solver_warnings() as stopped_on_all:
+                proba = clone(model).fit(F_tr, y_tr).predict_proba(F_te)
+            stopped += stopped_on_all
             call, conf = proba.argmax(axis=1), margin_confidence(proba)
             confident = conf >= threshold
             n_right = int((call[confident] == y_te[confident]).sum())
@@ -581,6 +589,7 @@ def abstention(
                 "test_uncertain": int((~confident).sum()),
                 "test_confident_accuracy": n_right / confident.sum() if confident.any() else np.nan,
             }
+        row["converged"] = not stopped
         rows.append(row)
     table = pd.DataFrame(rows)
     counts = [
@@ -596,6 +605,25 @@ NEVER_ABSTAINS = "threshold 0: never abstains"
 ABSTAINS_ON_EVERY_TEST_SAMPLE = "abstains on every test sample"
 ABSTAINS_ON_NO_TEST_SAMPLE = "threshold above 0, abstains on no test sample"
 ABSTAINS_ON_SOME_TEST_SAMPLES = "abstains on some test samples"
+
+
+@contextlib.contextmanager
+def _solver_warnings() -> Iterator[list[str]]:
+    """Collect the solvers' ``ConvergenceWarning``s of the fits inside the block, instead of printing them.
+
+    The list yielded holds their messages; other warnings pass as usual. A model keeps its settings
+    (the seed's logistic regression stops at scikit-learn's 100 iterations): that it stopped early is
+    recorded with its results, where the reader sees it, not printed into the report.
+    """
+    stopped: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        yield stopped
+    for warning in caught:
+        if issubclass(warning.category, ConvergenceWarning):
+            stopped.append(str(warning.message))
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
 
 def abstention_outcome(table: pd.DataFrame) -> pd.Series:

@@ -334,7 +334,7 @@ def test_abstention_equals_a_plain_scikit_learn_computation(golub: GolubData) ->
         if np.isnan(threshold):  # here knn: a wrong out-of-fold call at confidence 1
             assert (
                 pd.isna(row["threshold"])
-                and row.drop(["train_max_confidence", "train_max_wrong_confidence"]).isna().all()
+                and row.drop(["train_max_confidence", "train_max_wrong_confidence", "converged"]).isna().all()
             )
             continue
         assert row["threshold"] == threshold
@@ -352,8 +352,9 @@ def test_abstention_equals_a_plain_scikit_learn_computation(golub: GolubData) ->
     assert list(table.columns) == [
         "threshold", "train_max_confidence", "train_max_wrong_confidence", "train_confident",
         "train_confident_correct", "test_confident", "test_confident_correct", "test_uncertain",
-        "test_confident_accuracy",
+        "test_confident_accuracy", "converged",
     ]  # fmt: skip
+    assert table["converged"].all(), "every solver converged here, and none printed a warning"
 
 
 def test_parse_search_space_reads_every_list() -> None:
@@ -682,3 +683,20 @@ def test_the_nested_loop_by_hand_matches_nested_cv_with_five_classes(bladder_dir
         counts[coding] = (chosen, correct)
     assert counts["as the package"] == (package["k"].tolist(), package["n_correct"].tolist())
     assert counts["alphabetical"] != counts["as the package"], "the class order decides tied votes here"
+
+
+def test_a_solver_that_stops_early_is_recorded_with_the_results_not_printed(
+    golub: GolubData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import warnings
+
+    from sklearn.linear_model import LogisticRegression
+
+    from leukemia.models import MODELS
+
+    monkeypatch.setitem(MODELS, "logistic_regression", lambda seed: LogisticRegression(max_iter=2))
+    settings = {"preprocessing": "standard", "selector": "f_test", "k": 50}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a ConvergenceWarning reaching the caller would raise here
+        table = abstention(golub, ["logistic_regression", "knn"], settings).set_index("model")
+    assert table["converged"].to_dict() == {"logistic_regression": False, "knn": True}
