@@ -31,6 +31,7 @@ __all__ = [
     "detect_scale",
     "encode_labels",
     "labels_of",
+    "majority_class",
     "quantile_exceeds",
     "stratified_folds",
     "stratified_split",
@@ -42,6 +43,15 @@ def class_order(y: pd.Series) -> tuple[str, ...]:
     if isinstance(y.dtype, pd.CategoricalDtype):
         return tuple(str(c) for c in y.cat.categories)
     return tuple(sorted(str(v) for v in pd.unique(y)))
+
+
+def majority_class(y: pd.Series) -> str:
+    """The class with the most samples in ``y``; on a tie, the first in class order (:func:`class_order`).
+
+    Always answering it is the floor a classifier must beat: it scores that class's share of any set.
+    """
+    counts = y.astype(str).value_counts().reindex(list(class_order(y)), fill_value=0)
+    return str(counts.idxmax())  # idxmax takes the first of equal counts: class order breaks the tie
 
 
 def encode_labels(y: pd.Series, classes: tuple[str, ...] | None = None) -> pd.Series:

@@ -21,7 +21,7 @@ from sklearn.pipeline import Pipeline
 from leukemia import config
 from leukemia.cluster import local_workers
 from leukemia.data import CLASSES
-from leukemia.dataset import Dataset, decode_labels, encode_labels, stratified_folds
+from leukemia.dataset import Dataset, decode_labels, encode_labels, majority_class, stratified_folds
 from leukemia.honest import Choice, NestedEstimate, SearchSpace, choose_configuration
 from leukemia.models import MODELS, PROTOCOLS, SEED_MODELS, PipelineSettings, make_pipeline, shared_features
 from leukemia.registry import lookup
@@ -30,6 +30,7 @@ from leukemia.stats import clopper_pearson, mcnemar_exact
 
 __all__ = [
     "Evaluation",
+    "at_majority_floor",
     "errors_by_sample",
     "evaluate_models",
     "gene_importance",
@@ -376,6 +377,31 @@ def gene_importance(
     return table.sort_values(
         ["model", "share"], key=lambda c: c.map(order) if c.name == "model" else -c, ignore_index=True
     )
+
+
+def at_majority_floor(table: pd.DataFrame, y_train: pd.Series, y_test: pd.Series) -> pd.DataFrame:
+    """The models of an evaluation table that do no better than always answering the majority class.
+
+    The majority class is the training set's (:func:`~leukemia.dataset.majority_class`). Always answering
+    it scores its share of the test set on the test set (the *test floor*) and, across stratified folds,
+    which keep the class shares, its share of the training set (the *CV floor*). A model at or below
+    either floor has learnt nothing a reader could use there, whatever its other numbers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The flagged rows of ``table`` (same index): ``accuracy``, ``test_floor``, ``cv_accuracy`` and
+        ``cv_floor``; empty when no model is at a floor.
+    """
+    majority = majority_class(y_train)
+    test_floor = float((y_test.astype(str) == majority).mean())
+    cv_floor = float((y_train.astype(str) == majority).mean())
+    tolerance = 1e-12  # equal shares computed as different fractions
+    flagged = (table["accuracy"] <= test_floor + tolerance) | (table["cv_accuracy"] <= cv_floor + tolerance)
+    found = table.loc[flagged, ["accuracy", "cv_accuracy"]].copy()
+    found.insert(1, "test_floor", test_floor)
+    found["cv_floor"] = cv_floor
+    return found
 
 
 def errors_by_sample(evaluation: Evaluation) -> pd.DataFrame:

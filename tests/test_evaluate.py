@@ -607,3 +607,21 @@ def test_protocol_summary_calls_only_weighted_voting_golubs_protocol(seed: Evalu
     assert rows["chosen_on"].tolist() == [FIXED_IN_ADVANCE, PROJECT_DEFAULTS, PROJECT_DEFAULTS]
     assert rows["n_correct"].tolist() == seed.table["n_correct"].head(3).tolist()
     assert set(summary["chosen_on"]) <= set(CHOICE_COLORS), "every label has its colour in the figure"
+
+
+def test_models_at_the_majority_class_floor_are_found_on_the_test_set_and_in_cv() -> None:
+    from leukemia.dataset import majority_class
+    from leukemia.evaluate import at_majority_floor
+
+    y_train = pd.Series(["a"] * 6 + ["b"] * 4)
+    y_test = pd.Series(["a"] * 3 + ["b"] * 2)  # always "a": 0.6 on both
+    table = pd.DataFrame(
+        {"accuracy": [0.6, 0.8, 1.0, 0.4], "cv_accuracy": [0.9, 0.6, 0.95, 0.9]}, index=["p", "q", "r", "s"]
+    )
+    found = at_majority_floor(table, y_train, y_test)
+    assert list(found.index) == ["p", "q", "s"], "at the test floor, at the CV floor, below the test floor"
+    assert (found["test_floor"] == 0.6).all() and (found["cv_floor"] == 0.6).all()
+    assert at_majority_floor(table.loc[["r"]], y_train, y_test).empty
+    tied = pd.Series(pd.Categorical(["b", "a", "b", "a"], categories=["b", "a"], ordered=True))
+    assert majority_class(tied) == "b", "a tie goes to the first class in class order"
+    assert majority_class(pd.Series(["b", "a", "a", "b"])) == "a", "sorted order without categories"
