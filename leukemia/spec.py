@@ -17,6 +17,7 @@ The fields (defaults in brackets; paths are relative to the YAML file)::
     scale: auto                    # [auto] | linear | log2   (auto: GEO2R's rule)
     batch_column: batch            # [none] processing batch / centre / date, checked for confounding
     missing: error                 # [error] | drop-genes   (genes with a missing value)
+    subset: {lineage: [B]}         # [none] only samples with these values in these annotation columns
 
 :func:`load_dataset` reads it (or ``"golub"``, the default everywhere, for the Golub files) and returns
 a :class:`~leukemia.dataset.Dataset`. Every problem is a :class:`~leukemia.data.DataError` that names
@@ -84,6 +85,8 @@ class DatasetSpec:
     scale: str = "auto"
     batch_column: str | None = None
     missing: str = "error"
+    subset: dict[str, list[str]] = field(default_factory=dict)
+    """Annotation column → the values a sample must have there to be analysed (all columns must match)."""
 
 
 #: Field → (the types YAML may give it, required).
@@ -101,6 +104,7 @@ _FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
     "scale": ((str,), False),
     "batch_column": ((str, type(None)), False),
     "missing": ((str,), False),
+    "subset": ((dict,), False),
 }
 _CHOICES = {
     "format": ("auto", *FORMATS),
@@ -129,6 +133,23 @@ def _classes(path: Path, value: object) -> dict[str, list[str]]:
     if len(mapping) < 2:
         raise DataError(f"{path.name}: classes must name at least two classes, got {list(mapping)}.")
     return mapping
+
+
+def _subset(path: Path, value: object) -> dict[str, list[str]]:
+    """``subset:`` as column → allowed values (a single value is a list of one)."""
+    assert isinstance(value, dict)  # read_spec checked the type
+    subset = {}
+    for column, allowed in value.items():
+        values = allowed if isinstance(allowed, list) else [allowed]
+        if not values or any(isinstance(v, (dict, list)) or v is None for v in values):
+            raise DataError(
+                f"{path.name}: subset: '{column}' must list the values to keep, "
+                f"e.g. subset: {{{column}: [B]}}; got {allowed!r}."
+            )
+        subset[str(column)] = [str(v) for v in values]
+    if not subset:
+        raise DataError(f"{path.name}: subset is empty; omit it to keep every sample.")
+    return subset
 
 
 def read_spec(path: str | Path) -> DatasetSpec:
@@ -193,6 +214,7 @@ def read_spec(path: str | Path) -> DatasetSpec:
         scale=str(raw.get("scale", "auto")),
         batch_column=raw.get("batch_column"),
         missing=str(raw.get("missing", "error")),
+        subset=_subset(path, raw["subset"]) if "subset" in raw else {},
     )
 
 
@@ -305,6 +327,13 @@ def _read_files(spec: DatasetSpec, checksums: dict[str, str], random_state: int)
         *((s, "in the labels but not in the matrix") for s in in_labels.difference(in_matrix)),
     ]
     samples = in_matrix.intersection(in_labels, sort=False)
+    for column, allowed in spec.subset.items():  # the study's own restriction, e.g. one lineage only
+        values = _column(spec, annotations, column, f"subset: {column}").loc[samples]
+        outside = ~values.isin(allowed)
+        left_out += [
+            (s, f"'{column}' is {values[s]!r}, not in the subset {allowed}") for s in samples[outside]
+        ]
+        samples = samples[~outside.to_numpy()]
     to_class = {raw: name for name, values in spec.classes.items() for raw in values}
     mapped = raw_class.loc[samples].map(to_class)
     left_out += [

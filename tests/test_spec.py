@@ -445,6 +445,40 @@ def test_a_data_set_is_read_once_and_its_warnings_repeat_from_the_cache(
     assert len(calls) == 1 and changed.checksums != first.checksums
 
 
+def test_a_subset_keeps_the_samples_named_and_counts_the_rest_as_left_out(
+    tmp_path: Path, small: dict[str, object]
+) -> None:
+    labels = pd.read_csv(tmp_path / "s.csv")
+    labels["lineage"] = ["B", "B", "T", "B", "T"] * 2  # each class keeps 2 training and 1 test sample
+    labels.to_csv(tmp_path / "s.csv", index=False)
+    everything = load_dataset(describe(tmp_path, **small, split_column="role"))
+    only_b = load_dataset(describe(tmp_path, **small, split_column="role", subset={"lineage": "B"}))
+    kept = labels.set_index(labels.columns[0])["lineage"]
+    assert set(only_b.y.index) == set(kept.index[kept == "B"]) & set(everything.y.index)
+    reasons = only_b.left_out["reason"]
+    t_samples = kept.index[kept == "T"]
+    assert (reasons.loc[t_samples] == "'lineage' is 'T', not in the subset ['B']").all()
+    assert "left out:" in check_report(only_b) and "not in the subset ['B']" in check_report(only_b)
+    with pytest.raises(DataError, match=r"s.csv: no column 'tissue' \(field 'subset: tissue'\)"):
+        load_dataset(describe(tmp_path, **small, split_column="role", subset={"tissue": ["blood"]}))
+    with pytest.raises(DataError, match=r"subset: 'lineage' must list the values to keep"):
+        read_spec(describe(tmp_path, **small, subset={"lineage": []}))
+    with pytest.raises(DataError, match=r"field 'subset' must be dict"):
+        read_spec(describe(tmp_path, **small, subset=["B"]))
+
+
+def test_the_bladder_data_restricted_to_superficial_tumours(
+    bladder_yaml: dict[str, Path], tmp_path: Path
+) -> None:
+    text = bladder_yaml["tsv"].read_text() + "subset:\n  outcome: [Normal, sTCC-CIS, sTCC+CIS]\n"
+    (tmp_path / "dataset.yaml").write_text(text)
+    data = load_dataset(tmp_path / "dataset.yaml")
+    assert data.y.value_counts().to_dict() == {"Cancer": 28, "Normal": 8}, "the 12 mTCC tumours are left out"
+    reasons = data.left_out["reason"].value_counts()
+    assert reasons["'outcome' is 'mTCC', not in the subset ['Normal', 'sTCC-CIS', 'sTCC+CIS']"] == 12
+    assert reasons["'outcome' is 'Biopsy', not in the subset ['Normal', 'sTCC-CIS', 'sTCC+CIS']"] == 9
+
+
 def test_data_check_says_what_reading_warned_of_in_its_summary(
     tmp_path: Path, small: dict[str, object]
 ) -> None:
