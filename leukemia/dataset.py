@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2_contingency
+from scipy.stats import chi2_contingency, fisher_exact
 
 __all__ = [
     "CONFOUNDED_V",
     "Dataset",
+    "annotation_scan",
     "batch_confounding",
     "class_order",
     "cramers_v",
@@ -114,6 +115,9 @@ class Dataset:
     calls_train: pd.DataFrame | None = None
     """Golub's detection calls (A/P/M), where the files have them."""
     calls_test: pd.DataFrame | None = None
+    annotations: pd.DataFrame | None = None
+    """What the files say of every sample besides its class (labels-table columns, GEO characteristics),
+    as text, one row per sample of the data set; None when they say nothing (a CLS file, Golub's files)."""
 
     @property
     def probes(self) -> pd.DataFrame:
@@ -210,6 +214,66 @@ def cramers_v(a: pd.Series, b: pd.Series) -> float:
 
 #: Cramér's V between class and batch at or above which they count as confounded (as ``leukemia data check``).
 CONFOUNDED_V = 0.5
+
+#: Columns with more values than this are not scanned (free text, dates, ids; :func:`annotation_scan`).
+SCAN_MAX_LEVELS = 20
+
+
+def annotation_scan(labels: pd.Series, annotations: pd.DataFrame | None) -> pd.DataFrame:
+    """Every sample annotation against the class: could a classifier score by recognising it?
+
+    Each column is cross-tabulated with the class over the samples that have a value there (empty and
+    ``NA``-like text counts as missing). Cramér's V (:func:`cramers_v`) measures the association, with a
+    p-value: Fisher's exact test for a 2 × 2 table, else the chi-square test. A column at or above
+    :data:`CONFOUNDED_V` is *flagged*, the rule :func:`batch_confounding` applies to the batch. A column is
+    not scanned (``v`` NaN, ``note`` says why) when it has a single value, a different value for every
+    sample (an id or a title), or more than :data:`SCAN_MAX_LEVELS` values (free text, dates, numbers), or
+    when each of its values occurs in one class only: it then refines the class (subtypes, or the class
+    again) and cannot be told apart from it, rather than competing with it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``column``, strongest association first: ``levels``, ``samples`` (with a value),
+        ``v``, ``p_value``, ``test``, ``flagged`` and ``note``.
+    """
+    columns = ["levels", "samples", "v", "p_value", "test", "flagged", "note"]
+    if annotations is None or annotations.empty:
+        return pd.DataFrame(columns=columns).rename_axis("column")
+    rows = {}
+    for column in annotations.columns:
+        values = annotations[column].astype(str).str.strip()
+        values = values[~values.str.lower().isin(_MISSING_TEXT)].reindex(labels.index).dropna()
+        levels, n = int(values.nunique()), len(values)
+        row: dict[str, object] = {"levels": levels, "samples": n, "v": np.nan, "p_value": np.nan, "test": ""}
+        if levels < 2:
+            row["note"] = "a single value"
+        elif levels == n:
+            row["note"] = "a different value for every sample"
+        elif levels > SCAN_MAX_LEVELS:
+            row["note"] = f"more than {SCAN_MAX_LEVELS} values"
+        else:
+            table = pd.crosstab(labels.loc[values.index].astype(str), values)
+            if min(table.shape) < 2:
+                row["note"] = "a single class among the samples with a value"
+            elif ((table > 0).sum(axis=0) == 1).all():
+                # every value within one class: subtypes of the classes (or the class again), not a rival
+                row["note"] = "each value within one class: it refines the class"
+            else:
+                row["v"] = cramers_v(labels.loc[values.index].astype(str), values)
+                if table.shape == (2, 2):
+                    row["p_value"], row["test"] = float(fisher_exact(table.to_numpy())[1]), "Fisher exact"
+                else:
+                    row["p_value"], row["test"] = float(chi2_contingency(table)[1]), "chi-square"
+                row["note"] = ""
+        rows[column] = row
+    scan = pd.DataFrame.from_dict(rows, orient="index", columns=columns).rename_axis("column")
+    scan["flagged"] = scan["v"] >= CONFOUNDED_V
+    return scan.sort_values("v", ascending=False, na_position="last", kind="stable")
+
+
+#: Text that means "no value" in a samples table or a GEO characteristics line.
+_MISSING_TEXT = frozenset({"", "na", "n/a", "nan", "none", "null", "<na>", "--", "-", "?", "unknown"})
 
 
 def batch_confounding(labels: pd.Series, batch: pd.Series | None, threshold: float = CONFOUNDED_V) -> str:

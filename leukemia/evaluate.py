@@ -30,6 +30,7 @@ from leukemia.stats import clopper_pearson, mcnemar_exact
 
 __all__ = [
     "Evaluation",
+    "accuracy_by_value",
     "at_majority_floor",
     "errors_by_sample",
     "evaluate_models",
@@ -402,6 +403,41 @@ def at_majority_floor(table: pd.DataFrame, y_train: pd.Series, y_test: pd.Series
     found.insert(1, "test_floor", test_floor)
     found["cv_floor"] = cv_floor
     return found
+
+
+def accuracy_by_value(
+    y_true: pd.Series, y_pred: pd.Series | np.ndarray, annotations: pd.DataFrame | None, columns: list[str]
+) -> pd.DataFrame:
+    """Test accuracy for each value of each of ``columns`` of ``annotations`` (a sample annotation).
+
+    Where an annotation travels with the class (:func:`~leukemia.dataset.annotation_scan`), an accuracy
+    that holds only for some of its values was earned, at least partly, by recognising it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``(column, value)``: ``n_test``, ``classes`` (the test samples' classes, counted),
+        ``n_correct`` and ``accuracy``; samples without a value are left out. Empty without columns.
+    """
+    index = pd.MultiIndex.from_tuples([], names=["column", "value"])
+    columns_out = ["n_test", "classes", "n_correct", "accuracy"]
+    if annotations is None or not columns:
+        return pd.DataFrame(columns=columns_out, index=index)
+    right = pd.Series(np.asarray(y_pred) == y_true.to_numpy(), index=y_true.index)
+    rows = {}
+    for column in columns:
+        values = annotations[column].reindex(y_true.index).dropna()
+        for value, samples in values.groupby(values).groups.items():
+            counts = y_true.loc[samples].astype(str).value_counts()
+            rows[(column, str(value))] = {
+                "n_test": len(samples),
+                "classes": ", ".join(f"{c} {n}" for c, n in counts.items()),
+                "n_correct": int(right.loc[samples].sum()),
+                "accuracy": float(right.loc[samples].mean()),
+            }
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=columns_out)
+    table.index = pd.MultiIndex.from_tuples(list(rows), names=["column", "value"])
+    return table
 
 
 def errors_by_sample(evaluation: Evaluation) -> pd.DataFrame:

@@ -38,7 +38,15 @@ import pandas as pd
 from leukemia import config
 from leukemia.cache import cached_in
 from leukemia.data import DataError
-from leukemia.dataset import CONFOUNDED_V, Dataset, cramers_v, detect_scale, labels_of, stratified_split
+from leukemia.dataset import (
+    CONFOUNDED_V,
+    Dataset,
+    annotation_scan,
+    cramers_v,
+    detect_scale,
+    labels_of,
+    stratified_split,
+)
 from leukemia.readers import (
     FORMATS,
     ExpressionMatrix,
@@ -355,10 +363,13 @@ def _read_files(spec: DatasetSpec, checksums: dict[str, str], random_state: int)
         if spec.batch_column
         else None
     )
+    # Everything else the files say of the samples, for the confounding scan (the class itself left out).
+    described = annotations.loc[samples].drop(columns=[spec.class_column], errors="ignore").astype(str)
     return Dataset(
         X_train=X.loc[train], y_train=y.loc[train], X_test=X.loc[test], y_test=y.loc[test],
         genes=matrix.genes, name=spec.name, classes=classes, checksums=dict(checksums),
         scale_detected=detected, scale_used=used, split=split, batch=batch,
+        annotations=described if len(described.columns) else None,
         left_out=pd.DataFrame(left_out, columns=["sample", "reason"]).set_index("sample"),
     )  # fmt: skip
 
@@ -434,6 +445,20 @@ def check_report(data: Dataset, notes: Sequence[str] = ()) -> str:
         reasons = data.left_out["reason"].value_counts()
         lines += ["", f"left out: {len(data.left_out)} sample(s)"] + [
             f"  {n} {reason}" for reason, n in reasons.items()
+        ]
+    scan = annotation_scan(data.y, data.annotations)
+    flagged = scan[scan["flagged"]]
+    if len(scan):
+        scanned = scan.dropna(subset=["v"])
+        lines += ["", f"sample annotations against the class: {len(scan)} column(s), {len(scanned)} scanned"]
+        lines += [
+            f"  {column}: Cramér's V = {row.v:.2f} ({row.test} p = {row.p_value:.2g}, {row.levels} values)"
+            for column, row in scanned.iterrows()
+        ]
+        lines += [
+            f"WARNING: the class is strongly associated with '{column}' (V ≥ {CONFOUNDED_V:g}): a classifier "
+            "can score by recognising it; see the summary's accuracy per value."
+            for column in flagged.index
         ]
     unique = list(dict.fromkeys(notes))
     if unique:

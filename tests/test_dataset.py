@@ -192,3 +192,33 @@ def test_batch_confounding_states_the_rule_and_the_value() -> None:
     assert batch_confounding(labels, None) == "not checked (the data set names no batch)"
     one_batch = pd.Series(list("xxxx"), index=list("pqrs"))
     assert batch_confounding(labels, one_batch).startswith("not measurable")
+
+
+def test_the_annotation_scan_flags_what_travels_with_the_class_and_skips_what_cannot_compete() -> None:
+    from leukemia.dataset import annotation_scan
+
+    y = pd.Series(["neg"] * 10 + ["pos"] * 10, index=[f"s{i}" for i in range(20)])
+    annotations = pd.DataFrame(
+        {
+            # the case that fooled a real run: the negative class mostly T-lineage, the positive all B
+            "lineage": ["T"] * 8 + ["B"] * 2 + ["B"] * 10,
+            "sex": ["F", "M"] * 10,  # independent of the class
+            "subtype": ["n1"] * 5 + ["n2"] * 5 + ["p1"] * 10,  # each value in one class: refines it
+            "title": [f"patient {i}" for i in range(20)],
+            "centre": ["A"] * 20,
+            "age": [str(30 + i) if i < 19 else "NA" for i in range(20)],  # 19 values, one missing
+        },
+        index=y.index,
+    )
+    scan = annotation_scan(y, annotations)
+    assert list(scan.index[scan["flagged"]]) == ["lineage"]
+    assert scan.loc["lineage", "test"] == "Fisher exact" and scan.loc["lineage", "p_value"] < 0.001
+    assert scan.loc["lineage", "v"] == pytest.approx(0.8165, abs=1e-4)
+    assert scan.loc["sex", "v"] == 0 and not scan.loc["sex", "flagged"]
+    notes = scan["note"].to_dict()
+    assert notes["subtype"] == "each value within one class: it refines the class"
+    assert notes["title"] == "a different value for every sample"
+    assert notes["centre"] == "a single value"
+    assert notes["age"] == "a different value for every sample" and scan.loc["age", "samples"] == 19
+    assert scan.index[0] == "lineage", "strongest association first"
+    assert annotation_scan(y, None).empty
