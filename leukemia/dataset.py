@@ -227,9 +227,10 @@ def annotation_scan(labels: pd.Series, annotations: pd.DataFrame | None) -> pd.D
     p-value: Fisher's exact test for a 2 × 2 table, else the chi-square test. A column at or above
     :data:`CONFOUNDED_V` is *flagged*, the rule :func:`batch_confounding` applies to the batch. A column is
     not scanned (``v`` NaN, ``note`` says why) when it has a single value, a different value for every
-    sample (an id or a title), or more than :data:`SCAN_MAX_LEVELS` values (free text, dates, numbers), or
-    when each of its values occurs in one class only: it then refines the class (subtypes, or the class
-    again) and cannot be told apart from it, rather than competing with it.
+    sample (an id or a title), or more than :data:`SCAN_MAX_LEVELS` values (free text, dates, numbers). A
+    column each of whose values occurs in one class only (V = 1) is flagged with :data:`NESTED_NOTE`: it may
+    hold subtypes of the classes, or be a perfect confounder (every Normal from one centre, every tumour from
+    another); the data cannot tell which, the reader can.
 
     Returns
     -------
@@ -256,22 +257,22 @@ def annotation_scan(labels: pd.Series, annotations: pd.DataFrame | None) -> pd.D
             table = pd.crosstab(labels.loc[values.index].astype(str), values)
             if min(table.shape) < 2:
                 row["note"] = "a single class among the samples with a value"
-            elif ((table > 0).sum(axis=0) == 1).all():
-                # every value within one class: subtypes of the classes (or the class again), not a rival
-                row["note"] = "each value within one class: it refines the class"
             else:
                 row["v"] = cramers_v(labels.loc[values.index].astype(str), values)
                 if table.shape == (2, 2):
                     row["p_value"], row["test"] = float(fisher_exact(table.to_numpy())[1]), "Fisher exact"
                 else:
                     row["p_value"], row["test"] = float(chi2_contingency(table)[1]), "chi-square"
-                row["note"] = ""
+                nested = ((table > 0).sum(axis=0) == 1).all()  # every value within one class (V = 1)
+                row["note"] = NESTED_NOTE if nested else ""
         rows[column] = row
     scan = pd.DataFrame.from_dict(rows, orient="index", columns=columns).rename_axis("column")
     scan["flagged"] = scan["v"] >= CONFOUNDED_V
     return scan.sort_values("v", ascending=False, na_position="last", kind="stable")
 
 
+#: The scan's note on a column each of whose values lies within one class.
+NESTED_NOTE = "each value within one class: subtypes of the classes, or a perfect confounder"
 #: Text that means "no value" in a samples table or a GEO characteristics line.
 _MISSING_TEXT = frozenset({"", "na", "n/a", "nan", "none", "null", "<na>", "--", "-", "?", "unknown"})
 

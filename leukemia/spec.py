@@ -363,8 +363,9 @@ def _read_files(spec: DatasetSpec, checksums: dict[str, str], random_state: int)
         if spec.batch_column
         else None
     )
-    # Everything else the files say of the samples, for the confounding scan (the class itself left out).
-    described = annotations.loc[samples].drop(columns=[spec.class_column], errors="ignore").astype(str)
+    # Everything else the files say of the samples, for the confounding scan (not the class, nor the split).
+    design = [c for c in (spec.class_column, spec.split_column) if c]
+    described = annotations.loc[samples].drop(columns=design, errors="ignore").astype(str)
     return Dataset(
         X_train=X.loc[train], y_train=y.loc[train], X_test=X.loc[test], y_test=y.loc[test],
         genes=matrix.genes, name=spec.name, classes=classes, checksums=dict(checksums),
@@ -453,6 +454,7 @@ def check_report(data: Dataset, notes: Sequence[str] = ()) -> str:
         lines += ["", f"sample annotations against the class: {len(scan)} column(s), {len(scanned)} scanned"]
         lines += [
             f"  {column}: Cramér's V = {row.v:.2f} ({row.test} p = {row.p_value:.2g}, {row.levels} values)"
+            + (f"; {row.note}" if row.note else "")
             for column, row in scanned.iterrows()
         ]
         lines += [

@@ -195,7 +195,7 @@ def test_batch_confounding_states_the_rule_and_the_value() -> None:
 
 
 def test_the_annotation_scan_flags_what_travels_with_the_class_and_skips_what_cannot_compete() -> None:
-    from leukemia.dataset import annotation_scan
+    from leukemia.dataset import NESTED_NOTE, annotation_scan
 
     y = pd.Series(["neg"] * 10 + ["pos"] * 10, index=[f"s{i}" for i in range(20)])
     annotations = pd.DataFrame(
@@ -211,14 +211,13 @@ def test_the_annotation_scan_flags_what_travels_with_the_class_and_skips_what_ca
         index=y.index,
     )
     scan = annotation_scan(y, annotations)
-    assert list(scan.index[scan["flagged"]]) == ["lineage"]
+    assert list(scan.index[scan["flagged"]]) == ["subtype", "lineage"], "strongest first"
     assert scan.loc["lineage", "test"] == "Fisher exact" and scan.loc["lineage", "p_value"] < 0.001
     assert scan.loc["lineage", "v"] == pytest.approx(0.8165, abs=1e-4)
     assert scan.loc["sex", "v"] == 0 and not scan.loc["sex", "flagged"]
     notes = scan["note"].to_dict()
-    assert notes["subtype"] == "each value within one class: it refines the class"
+    assert notes["subtype"] == NESTED_NOTE and scan.loc["subtype", "v"] == pytest.approx(1.0)
     assert notes["title"] == "a different value for every sample"
     assert notes["centre"] == "a single value"
     assert notes["age"] == "a different value for every sample" and scan.loc["age", "samples"] == 19
-    assert scan.index[0] == "lineage", "strongest association first"
     assert annotation_scan(y, None).empty

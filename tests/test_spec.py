@@ -599,9 +599,17 @@ def test_check_report_states_every_count_in_order(tmp_path: Path, small: dict[st
         "not the biology.",
     ]
     assert lines[19:22] == ["", "left out: 1 sample(s)", "  1 in the labels but not in the matrix"]
-    assert lines[22:24] == ["", "files:"]
-    assert lines[24:] == [f"  {name}  sha256 {digest}" for name, digest in data.checksums.items()]
-    assert len(lines) == 26, "two files"
+    assert lines[22:26] == [  # the batch is scanned too; the split column 'role' is not
+        "",
+        "sample annotations against the class: 1 column(s), 1 scanned",
+        "  lab: Cramér's V = 1.00 (Fisher exact p = 0.0079, 2 values); each value within one class: "
+        "subtypes of the classes, or a perfect confounder",
+        "WARNING: the class is strongly associated with 'lab' (V ≥ 0.5): a classifier can score by "
+        "recognising it; see the summary's accuracy per value.",
+    ]
+    assert lines[26:28] == ["", "files:"]
+    assert lines[28:] == [f"  {name}  sha256 {digest}" for name, digest in data.checksums.items()]
+    assert len(lines) == 30, "two files"
 
 
 def test_a_class_without_samples_is_refused_with_the_values_to_name(
