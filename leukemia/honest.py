@@ -427,6 +427,33 @@ def nested_summary(nested: pd.DataFrame) -> NestedEstimate:
     )  # fmt: skip
 
 
+#: The ``protocol`` of the nested-CV row a run's metrics.csv carries (:func:`nested_row`).
+NESTED_PROTOCOL = "nested_cv"
+
+
+def nested_row(nested: pd.DataFrame) -> pd.DataFrame:
+    """The pooled nested-CV estimate as one row of a result table (``metrics.csv``'s columns).
+
+    Its counts are held-out *training* samples (each held out once by the outer folds), not test samples;
+    ``chosen_on`` says so. The interval is the exact one of :func:`nested_summary`.
+    """
+    pooled = nested_summary(nested)
+    return pd.DataFrame(
+        [
+            {
+                "model": "honest protocol, as a procedure",
+                "protocol": NESTED_PROTOCOL,
+                "n_correct": pooled.n_correct,
+                "n_test": pooled.n_test,
+                "accuracy": pooled.accuracy,
+                "ci_low": pooled.ci_low,
+                "ci_high": pooled.ci_high,
+                "chosen_on": f"nested CV ({len(nested)} outer folds) on held-out training samples",
+            }
+        ]
+    )
+
+
 def selection_bias(
     data: Dataset,
     *,

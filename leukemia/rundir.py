@@ -40,7 +40,7 @@ LOGS_FOLDER = "logs"
 #: Set by the runner for its kernels: the folder notebooks record their result tables into.
 RESULTS_DIR_ENV_VAR = config.RESULTS_DIR_ENV_VAR
 #: The result tables, in the order ``metrics.csv`` lists them (others follow, by name).
-RESULT_TABLES = ("seed", "golub", "honest")
+RESULT_TABLES = ("seed", "golub", "honest", "nested_cv")
 
 
 def result_columns(classes: tuple[str, ...]) -> list[str]:

@@ -700,3 +700,15 @@ def test_a_solver_that_stops_early_is_recorded_with_the_results_not_printed(
         warnings.simplefilter("error")  # a ConvergenceWarning reaching the caller would raise here
         table = abstention(golub, ["logistic_regression", "knn"], settings).set_index("model")
     assert table["converged"].to_dict() == {"logistic_regression": False, "knn": True}
+
+
+def test_the_nested_estimate_is_one_row_of_metrics_with_its_exact_interval() -> None:
+    from leukemia.honest import NESTED_PROTOCOL, nested_row
+    from leukemia.rundir import result_columns
+
+    nested = pd.DataFrame({"fold": [0, 1], "n_test": [5, 5], "n_correct": [4, 5], "accuracy": [0.8, 1.0]})
+    row = nested_row(nested).iloc[0]
+    assert (row["protocol"], row["n_correct"], row["n_test"]) == (NESTED_PROTOCOL, 9, 10)
+    assert row["accuracy"] == 0.9 and row["ci_low"] == pytest.approx(0.5550, abs=1e-4)
+    assert "held-out training samples" in row["chosen_on"]
+    assert set(nested_row(nested).columns) <= set(result_columns(("a", "b")))

@@ -515,7 +515,12 @@ def test_all_notebooks_run_on_the_bladder_data_with_k_classes(bladder_run) -> No
     metrics = pd.read_csv(run / "metrics.csv")
     per_class = {f"{m}_{c}" for c in classes for m in ("precision", "recall", "f1", "roc_auc")}
     assert per_class | {"balanced_accuracy", "macro_f1", "roc_auc"} <= set(metrics.columns)
-    assert set(metrics["n_test"]) == {18} and set(metrics["protocol"]) == {"seed", "golub", "honest"}
+    on_test = metrics[metrics["protocol"] != "nested_cv"]
+    assert set(on_test["n_test"]) == {18}
+    assert set(metrics["protocol"]) == {"seed", "golub", "honest", "nested_cv"}
+    nested = metrics[metrics["protocol"] == "nested_cv"].iloc[0]  # held-out training samples, every one once
+    assert nested["n_test"] == 39 and "nested CV" in nested["chosen_on"]
+    assert nested["ci_low"] < nested["accuracy"] < nested["ci_high"]
     assert metrics["roc_auc"].between(0, 1).all() and metrics["balanced_accuracy"].between(0, 1).all()
     page = (run / "report.html").read_text()
     assert f"<title>{name}: expression analysis</title>" in page
