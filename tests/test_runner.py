@@ -521,7 +521,7 @@ def test_all_notebooks_run_on_the_bladder_data_with_k_classes(bladder_run) -> No
     nested = metrics[metrics["protocol"] == "nested_cv"].iloc[0]  # held-out training samples, every one once
     assert nested["n_test"] == 39 and "nested CV" in nested["chosen_on"]
     assert nested["ci_low"] < nested["accuracy"] < nested["ci_high"]
-    assert metrics["roc_auc"].between(0, 1).all() and metrics["balanced_accuracy"].between(0, 1).all()
+    assert on_test["roc_auc"].between(0, 1).all() and on_test["balanced_accuracy"].between(0, 1).all()
     page = (run / "report.html").read_text()
     assert f"<title>{name}: expression analysis</title>" in page
     # Every figure of the generic cells is there; no Golub-only lesson is.
