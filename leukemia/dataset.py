@@ -23,6 +23,8 @@ from scipy.stats import chi2_contingency, fisher_exact
 
 __all__ = [
     "CONFOUNDED_V",
+    "LOG2_AS_GIVEN",
+    "LOG2_OF_LINEAR",
     "Dataset",
     "annotation_scan",
     "batch_confounding",
@@ -82,6 +84,11 @@ def labels_of(values: object, classes: tuple[str, ...], index: pd.Index, name: s
     return pd.Series(pd.Categorical(values, categories=list(classes), ordered=True), index=index, name=name)
 
 
+#: ``Dataset.scale_used`` of values given on a log scale, and of a linear file the loader took the log2 of.
+LOG2_AS_GIVEN = "log2, as given"
+LOG2_OF_LINEAR = "log2 of the linear values (floored at 1)"
+
+
 @dataclass(frozen=True)
 class Dataset:
     """An expression data set split into training and test samples.
@@ -118,6 +125,18 @@ class Dataset:
     annotations: pd.DataFrame | None = None
     """What the files say of every sample besides its class (labels-table columns, GEO characteristics),
     as text, one row per sample of the data set; None when they say nothing (a CLS file, Golub's files)."""
+
+    @property
+    def filter_scale(self) -> str:
+        """What the values are, for Dudoit's filter (:class:`~leukemia.preprocessing.DudoitFilter`).
+
+        ``"linear"``: intensities (Golub's files); ``"log2"``: the log2 of intensities (a linear file, which
+        the loader took the log2 of); ``"log"``: values given on a log scale (RMA and other normalised
+        arrays), which have no intensity units for the filter's thresholds.
+        """
+        if self.scale_used == LOG2_AS_GIVEN:
+            return "log"
+        return "linear" if self.scale_used == "linear" else "log2"
 
     @property
     def probes(self) -> pd.DataFrame:

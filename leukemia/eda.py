@@ -223,7 +223,7 @@ def pca_projection(data: Dataset, *, preprocessing: str = "dudoit", n_components
     # 1,400 × 54,675 took 113 s). "auto" would pick a randomised solver.
     solver = "full" if data.X_train.size <= FULL_SVD_MAX_VALUES else "arpack"
     pipeline = make_pipeline(
-        make_preprocessor(preprocessing),
+        make_preprocessor(preprocessing, input_scale=data.filter_scale),
         StandardScaler(),
         PCA(n_components=n_components, svd_solver=solver, random_state=config.RANDOM_SEED),
     )

@@ -204,7 +204,7 @@ def evaluate_models(
             raise ValueError(
                 "the honest protocol chooses the model and its settings; set the choices with space=."
             )
-        space = space or SearchSpace()
+        space = (space or SearchSpace()).for_data(data)
         chosen = choose_configuration(data, space, random_state=random_state, n_jobs=n_jobs)
         choice: Choice | None = chosen
         settings = chosen.settings
@@ -216,7 +216,7 @@ def evaluate_models(
             protocol_settings(protocol, preprocessing=preprocessing, selector=selector, k=k),
         )
         pipelines = _fixed_pipelines(
-            list(SEED_MODELS) if models is None else list(models), settings, random_state
+            list(SEED_MODELS) if models is None else list(models), settings, random_state, data.filter_scale
         )
         chosen_on = f"fixed in advance ({protocol} protocol)"
     table, predictions, scores = _score_pipelines(
@@ -235,12 +235,17 @@ def evaluate_models(
     )
 
 
-def _fixed_pipelines(names: list[str], settings: PipelineSettings, random_state: int) -> dict[str, Pipeline]:
+def _fixed_pipelines(
+    names: list[str], settings: PipelineSettings, random_state: int, input_scale: str = "auto"
+) -> dict[str, Pipeline]:
     """One pipeline per model name, all with the same settings."""
     unknown = [n for n in names if n not in MODELS]
     if unknown or not names:
         raise ValueError(f"unknown model(s) {unknown}; choose from {list(MODELS)}.")
-    return {name: make_pipeline(name, random_state=random_state, **settings) for name in names}
+    return {
+        name: make_pipeline(name, random_state=random_state, input_scale=input_scale, **settings)
+        for name in names
+    }
 
 
 def _score_pipelines(
@@ -359,7 +364,7 @@ def gene_importance(
     y = encode_labels(data.y_train, data.classes)
     rows = []
     for name in models:
-        pipeline = make_pipeline(name, random_state=random_state, **settings)
+        pipeline = make_pipeline(name, random_state=random_state, input_scale=data.filter_scale, **settings)
         pipeline.fit(data.X_train.to_numpy(), y)
         importance = getattr(pipeline.named_steps["model"], "feature_importances_", None)
         if importance is None:
@@ -532,7 +537,10 @@ def learning_curves(
         for (_, test), order, per_size in zip(splits, orders, sizes.T, strict=True)
         for n in per_size
     ]  # fold by fold, size by size
-    pipelines = {name: make_pipeline(name, random_state=random_state, **settings) for name in models}
+    pipelines = {
+        name: make_pipeline(name, random_state=random_state, input_scale=data.filter_scale, **settings)
+        for name in models
+    }
     accuracy: dict[str, np.ndarray] = {}  # model → (training, cross-validation) × parts
     for names in _sharing_steps(pipelines):
         prefix, fits = pipelines[names[0]][:-1], [pipelines[name][-1] for name in names]

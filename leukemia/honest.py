@@ -40,7 +40,7 @@ from leukemia.models import (
     make_pipeline,
     shared_features,
 )
-from leukemia.preprocessing import PREPROCESSING, make_preprocessor
+from leukemia.preprocessing import INPUT_SCALES, PREPROCESSING, make_preprocessor
 from leukemia.search import fold_predictions
 from leukemia.select import SELECTORS, make_selector
 from leukemia.stats import clopper_pearson
@@ -99,6 +99,9 @@ class SearchSpace:
     )  # fmt: skip
     cv_folds: int = 5
     cv_repeats: int = 2
+    input_scale: str = "auto"
+    """What the values are, for Dudoit's filter (:attr:`~leukemia.dataset.Dataset.filter_scale`); the
+    functions that take a data set fill it in from the data when it is ``"auto"`` (:meth:`for_data`)."""
 
     def __post_init__(self) -> None:
         for values, registry, what, method in (
@@ -120,6 +123,14 @@ class SearchSpace:
             raise ValueError(f"ks must be numbers of genes >= 1, got {self.ks}.")
         if self.cv_folds < 2 or self.cv_repeats < 1:
             raise ValueError("cv_folds must be >= 2 and cv_repeats >= 1.")
+        if self.input_scale not in INPUT_SCALES:
+            raise ValueError(
+                f"input_scale must be one of {', '.join(INPUT_SCALES)}, got {self.input_scale!r}."
+            )
+
+    def for_data(self, data: Dataset) -> SearchSpace:
+        """This space with ``input_scale`` set from ``data`` (unless it was set)."""
+        return self if self.input_scale != "auto" else replace(self, input_scale=data.filter_scale)
 
     @property
     def preprocessing_labels(self) -> tuple[str, ...]:
@@ -154,11 +165,15 @@ class SearchSpace:
             selector=str(configuration["selector"]),
             k=configuration["k"],
             random_state=random_state,
+            input_scale=self.input_scale,
         )
 
     def estimators(self, random_state: int = config.RANDOM_SEED) -> tuple[list, list]:
         """Unfitted preprocessing steps and models, registry names resolved."""
-        steps = [make_preprocessor(p) if isinstance(p, str) else p for p in self.preprocessing]
+        steps = [
+            make_preprocessor(p, input_scale=self.input_scale) if isinstance(p, str) else p
+            for p in self.preprocessing
+        ]
         models = [make_model(m, random_state) if isinstance(m, str) else m for m in self.models]
         return steps, models
 
@@ -266,6 +281,7 @@ def choose_configuration(
     folds, then to fewer genes, then to the earlier entry of the search space. Only ``data``'s
     training samples are read.
     """
+    space = space.for_data(data)
     return _best(cv_scores(data.X_train, data.y_train, space, random_state=random_state, n_jobs=n_jobs))
 
 
@@ -348,7 +364,7 @@ def nested_cv(
     inner_folds = inner_fold_count(
         y, outer_folds=outer_folds, cv_folds=space.cv_folds, random_state=random_state
     )
-    space = replace(space, cv_folds=inner_folds)
+    space = replace(space.for_data(data), cv_folds=inner_folds)
     # The inner searches of all outer folds form one batch of tasks: no core idles between folds.
     inner = _score_all(X, encoded, [train for train, _ in outer], space, random_state, n_jobs)
     rows = []
@@ -567,11 +583,14 @@ def abstention(
     y_tr = encode_labels(data.y_train.reindex(data.X_train.index), classes).to_numpy()
     y_te = encode_labels(data.y_test.reindex(data.X_test.index), classes).to_numpy()
     X_tr, X_te = data.X_train.to_numpy(), data.X_test.to_numpy()  # arrays: fast input checks
-    pipelines = {name: make_pipeline(name, random_state=random_state, **settings) for name in models}
+    scale = data.filter_scale
+    pipelines = {
+        name: make_pipeline(name, random_state=random_state, input_scale=scale, **settings) for name in models
+    }
     pipelines = {name: p for name, p in pipelines.items() if hasattr(p, "predict_proba")}
     # Preprocessing and selector are the same for every model: fitted once per fold (and once on all
     # training samples), where cross_val_predict of each pipeline would refit them for every model.
-    steps = make_pipeline(models[0], **settings)[:-1]
+    steps = make_pipeline(models[0], input_scale=scale, **settings)[:-1]
     splits = list(stratified_folds(cv_folds, random_state).split(X_tr, y_tr))
     with local_workers():
         *features, (F_tr, F_te) = Parallel(n_jobs=n_jobs)(

@@ -223,6 +223,7 @@ def make_pipeline(
     selector: str = "f_test",
     k: int = 50,
     random_state: int = config.RANDOM_SEED,
+    input_scale: str = "auto",
 ) -> Pipeline:
     """Wrap a classifier in ``preprocess → select → model`` (the seed protocol by default).
 
@@ -236,9 +237,15 @@ def make_pipeline(
         ``"f_test"`` or ``"signal_to_noise"``.
     k
         Number of genes the selector keeps.
+    input_scale
+        What the values are, for Dudoit's filter: a data set's :attr:`~leukemia.dataset.Dataset.filter_scale`.
     """
     estimator = make_model(model, random_state) if isinstance(model, str) else model
-    step = make_preprocessor(preprocessing) if isinstance(preprocessing, str) else preprocessing
+    step = (
+        make_preprocessor(preprocessing, input_scale=input_scale)
+        if isinstance(preprocessing, str)
+        else preprocessing
+    )
     return Pipeline([("preprocess", step), ("select", make_selector(selector, k)), ("model", estimator)])
 
 

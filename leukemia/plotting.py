@@ -314,8 +314,27 @@ def plot_gene_heatmap(
 
 
 def plot_dudoit_filter(X_train: pd.DataFrame, fitted: DudoitFilter) -> Figure:
-    """Where each gene falls against the Dudoit filter's two thresholds (training samples)."""
+    """Where each gene falls against the Dudoit filter's thresholds (training samples).
+
+    On intensities (or their log2) the two thresholds, fold and range; on values given on a log scale
+    (``fitted.scale_ == "log"``) the one rule the filter keeps there, a range above log2 of the fold.
+    """
     values = X_train.to_numpy(dtype=float)
+    if fitted.scale_ == "log":
+        spread = values.max(axis=0) - values.min(axis=0)
+        fig, ax = plt.subplots(figsize=(6.5, 4))
+        bins = np.linspace(0.0, max(float(spread.max()), 1e-9), 80)
+        for kept, colour, label in ((False, "0.6", "dropped"), (True, "#009E73", "kept")):
+            mask = fitted.support_ == kept
+            ax.hist(spread[mask], bins=list(bins), color=colour, label=f"{label} ({mask.sum()} genes)")
+        ax.axvline(np.log2(fitted.min_fold), color="black", linestyle="--", linewidth=1)
+        ax.set(
+            title=f"Dudoit's fold rule on the {len(X_train)} training samples (values given as log2)",
+            xlabel=f"max − min over the training samples (log2 units; dashed: log2 {fitted.min_fold:g})",
+            ylabel="genes",
+        )
+        ax.legend(loc="upper right")
+        return fig
     values = np.exp2(values) if fitted.scale_ == "log2" else values  # the thresholds are intensities
     clipped = np.clip(values, fitted.floor, fitted.ceiling)
     high, low = clipped.max(axis=0), clipped.min(axis=0)

@@ -5,8 +5,13 @@
 ``standard``  centre every gene and scale it to unit variance;
 ``dudoit``    the recipe of Dudoit, Fridlyand & Speed (2002, JASA 97:77-87) for this data:
               floor at 100, ceiling at 16000, keep genes with max/min > 5 and max − min > 500,
-              then log10. The thresholds are linear intensities: on log2 data (GEO2R's rule on
-              the training values) the filter is applied to 2**x, so it means the same thing.
+              then log10. The thresholds are intensities in Affymetrix (MAS4/MAS5) units. They
+              keep that meaning on the log2 of such intensities (``input_scale="log2"``: the
+              filter works on 2**x, as for a linear file the loader took the log2 of). Values
+              given on a log scale (RMA and other normalised arrays, ``input_scale="log"``) have
+              no such units: there the floor, the ceiling and the 500-unit range are not applied
+              (on RMA data the floor alone would flatten most values) and only the unit-free rule
+              is kept — a gene stays if it varies more than five-fold (max − min > log2 5).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from leukemia.dataset import detect_scale
 from leukemia.registry import lookup
 
-__all__ = ["PREPROCESSING", "DudoitFilter", "compare_preprocessing", "make_preprocessor"]
+__all__ = ["INPUT_SCALES", "PREPROCESSING", "DudoitFilter", "compare_preprocessing", "make_preprocessor"]
 
 
 class DudoitFilter(TransformerMixin, BaseEstimator):
@@ -40,15 +45,18 @@ class DudoitFilter(TransformerMixin, BaseEstimator):
     log
         Apply ``log10`` after clipping.
     input_scale
-        ``"linear"``, ``"log2"``, or ``"auto"`` (GEO2R's rule on the training values): log2 input is
-        turned back into intensities (``2**x``) before the thresholds, which are linear.
+        ``"linear"`` (intensities), ``"log2"`` (log2 of intensities: turned back with ``2**x`` before
+        the thresholds, which are linear), ``"log"`` (log2-scale values with no intensity units, such
+        as RMA: only the fold rule, ``max - min > log2(min_fold)``, no clipping), or ``"auto"``
+        (GEO2R's rule on the training values: ``"linear"`` or ``"log2"``).
+        :attr:`leukemia.dataset.Dataset.filter_scale` says which one a data set's values are.
 
     Attributes
     ----------
     support_ : ndarray of bool, shape (n_features_in_,)
         Which genes passed the filter on the training samples.
     scale_ : str
-        The input scale used (``"linear"`` or ``"log2"``).
+        The input scale used (``"linear"``, ``"log2"`` or ``"log"``).
     n_features_in_, feature_names_in_
         As for every scikit-learn transformer.
     """
@@ -75,12 +83,22 @@ class DudoitFilter(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"DudoitFilter needs 0 < floor < ceiling, got floor={self.floor}, ceiling={self.ceiling}."
             )
-        if self.input_scale not in ("auto", "linear", "log2"):
-            raise ValueError(f"input_scale must be auto, linear or log2, got {self.input_scale!r}.")
+        if self.input_scale not in INPUT_SCALES:
+            raise ValueError(
+                f"input_scale must be one of {', '.join(INPUT_SCALES)}, got {self.input_scale!r}."
+            )
         values = validate_data(self, X, reset=True, dtype=(np.float64, np.float32))
         self.scale_ = detect_scale(values) if self.input_scale == "auto" else self.input_scale
         # max and min of the clipped values, without a clipped copy of the whole matrix
         high, low = values.max(axis=0).astype(np.float64), values.min(axis=0).astype(np.float64)
+        if self.scale_ == "log":
+            self.support_ = high - low > np.log2(self.min_fold)
+            if not self.support_.any():
+                raise ValueError(
+                    f"DudoitFilter kept no gene: no gene varies more than {self.min_fold}-fold "
+                    f"(max - min > log2 {self.min_fold}) on these samples."
+                )
+            return self
         if self.scale_ == "log2":  # 2**x is monotone: the max and min of the intensities
             high, low = np.exp2(high), np.exp2(low)
         high, low = np.clip(high, self.floor, self.ceiling), np.clip(low, self.floor, self.ceiling)
@@ -100,6 +118,8 @@ class DudoitFilter(TransformerMixin, BaseEstimator):
         # every later pass over the rows (F and signal-to-noise scores, scalers) would stride across it:
         # at study scale 2-3 times slower. The values are the same either way.
         kept = np.take(values, np.flatnonzero(self.support_), axis=1)
+        if self.scale_ == "log":  # no intensity units: nothing to clip; log10 units, as the other scales give
+            return np.multiply(kept, float(np.log10(2.0)), out=kept) if self.log else kept
         if self.scale_ == "log2" and self.log:
             # log10(clip(2**x, floor, ceiling)) = clip(x, log2 floor, log2 ceiling) * log10(2): the same
             # values up to the last bit or two, without computing 2**x and its log for every entry (at
@@ -121,6 +141,9 @@ class DudoitFilter(TransformerMixin, BaseEstimator):
         return np.asarray(input_features, dtype=object)[self.support_]
 
 
+#: What :class:`DudoitFilter` can be told its input is.
+INPUT_SCALES = ("auto", "linear", "log2", "log")
+
 #: Preprocessing name → factory of a fresh, unfitted transformer.
 PREPROCESSING: dict[str, Callable[[], TransformerMixin]] = {
     "none": lambda: FunctionTransformer(feature_names_out="one-to-one"),
@@ -130,7 +153,9 @@ PREPROCESSING: dict[str, Callable[[], TransformerMixin]] = {
 }
 
 
-def make_preprocessor(name: str, *, pandas_output: bool = False) -> TransformerMixin:
+def make_preprocessor(
+    name: str, *, pandas_output: bool = False, input_scale: str = "auto"
+) -> TransformerMixin:
     """Return a fresh, unfitted transformer for one of :data:`PREPROCESSING`.
 
     Parameters
@@ -139,6 +164,9 @@ def make_preprocessor(name: str, *, pandas_output: bool = False) -> TransformerM
         ``"none"``, ``"minmax"``, ``"standard"`` or ``"dudoit"``.
     pandas_output
         Make ``transform`` return a DataFrame with the gene names kept.
+    input_scale
+        What the values are, for Dudoit's filter (see :class:`DudoitFilter`; the other options
+        ignore it). Pass a data set's :attr:`~leukemia.dataset.Dataset.filter_scale`.
 
     Raises
     ------
@@ -146,6 +174,8 @@ def make_preprocessor(name: str, *, pandas_output: bool = False) -> TransformerM
         For an unknown name, listing the valid ones.
     """
     transformer = lookup(PREPROCESSING, name, "preprocessing")()
+    if isinstance(transformer, DudoitFilter):
+        transformer.set_params(input_scale=input_scale)
     # "none" returns its input itself, so a DataFrame stays one; scikit-learn's pandas output would
     # relabel that very frame's columns in place (dropping their name), changing the caller's data.
     if pandas_output and name != "none":
@@ -153,7 +183,9 @@ def make_preprocessor(name: str, *, pandas_output: bool = False) -> TransformerM
     return transformer
 
 
-def compare_preprocessing(X_train: pd.DataFrame, X_test: pd.DataFrame) -> pd.DataFrame:
+def compare_preprocessing(
+    X_train: pd.DataFrame, X_test: pd.DataFrame, *, input_scale: str = "auto"
+) -> pd.DataFrame:
     """Fit every :data:`PREPROCESSING` option on ``X_train``; describe both sets after it.
 
     Returns
@@ -166,7 +198,7 @@ def compare_preprocessing(X_train: pd.DataFrame, X_test: pd.DataFrame) -> pd.Dat
 
     rows = []
     for name in PREPROCESSING:
-        fitted = make_preprocessor(name).fit(X_train)
+        fitted = make_preprocessor(name, input_scale=input_scale).fit(X_train)
         train, test = fitted.transform(X_train), fitted.transform(X_test)
         train, test = np.asarray(train, dtype=float), np.asarray(test, dtype=float)
         low, high = train.min(axis=0), train.max(axis=0)

@@ -163,7 +163,7 @@ class DataLimits:
     def of(cls, data: Dataset) -> DataLimits:
         from leukemia.preprocessing import DudoitFilter
 
-        kept = int(DudoitFilter().fit(data.X_train.to_numpy()).support_.sum())
+        kept = int(DudoitFilter(input_scale=data.filter_scale).fit(data.X_train.to_numpy()).support_.sum())
         return cls(
             int(data.y_train.value_counts().min()), min(kept, data.X_train.shape[1]), len(data.classes)
         )

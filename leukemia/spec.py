@@ -40,6 +40,8 @@ from leukemia.cache import cached_in
 from leukemia.data import DataError
 from leukemia.dataset import (
     CONFOUNDED_V,
+    LOG2_AS_GIVEN,
+    LOG2_OF_LINEAR,
     Dataset,
     annotation_scan,
     cramers_v,
@@ -354,9 +356,9 @@ def _read_files(spec: DatasetSpec, checksums: dict[str, str], random_state: int)
     X = matrix.X.loc[samples]
     detected = detect_scale(X.to_numpy())
     if (detected if spec.scale == "auto" else spec.scale) == "linear":
-        X, used = np.log2(X.clip(lower=1.0)), "log2 of the linear values (floored at 1)"
+        X, used = np.log2(X.clip(lower=1.0)), LOG2_OF_LINEAR
     else:
-        used = "log2, as given"
+        used = LOG2_AS_GIVEN
     train, test, split = _split(spec, annotations, y, random_state)
     batch = (
         _column(spec, annotations, spec.batch_column, "batch_column").loc[samples]

@@ -137,7 +137,9 @@ def test_no_test_sample_is_ever_fitted(golub: GolubData, monkeypatch: pytest.Mon
     assert len(SpyScaler.patient_of) == 72, "every patient has a row of their own"
     original = model_module.make_preprocessor
     monkeypatch.setattr(
-        model_module, "make_preprocessor", lambda name: SpyScaler() if name == "spy" else original(name)
+        model_module,
+        "make_preprocessor",
+        lambda name, **kw: SpyScaler() if name == "spy" else original(name, **kw),
     )
     evaluate_models(golub, "seed", models=["knn", "decision_tree"], preprocessing="spy", cv_folds=3)
     assert len(SpyScaler.seen) == 3 + 1  # three CV folds and one final fit, shared by both models

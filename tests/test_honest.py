@@ -712,3 +712,42 @@ def test_the_nested_estimate_is_one_row_of_metrics_with_its_exact_interval() -> 
     assert row["accuracy"] == 0.9 and row["ci_low"] == pytest.approx(0.5550, abs=1e-4)
     assert "held-out training samples" in row["chosen_on"]
     assert set(nested_row(nested).columns) <= set(result_columns(("a", "b")))
+
+
+def test_every_function_given_a_data_set_tells_dudoit_its_scale(
+    golub: GolubData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Values given as log2 (RMA-like): the search, nested CV, the fixed protocols, the abstention table and
+    the PCA all build Dudoit's filter for log values, never for the log2 of intensities."""
+    from leukemia.dataset import LOG2_AS_GIVEN
+    from leukemia.eda import pca_projection
+    from leukemia.preprocessing import DudoitFilter
+
+    logged = replace(
+        golub,
+        X_train=np.log2(golub.X_train.clip(lower=1.0)) + 3.0,
+        X_test=np.log2(golub.X_test.clip(lower=1.0)) + 3.0,
+        scale_detected="log2",
+        scale_used=LOG2_AS_GIVEN,
+    )
+    assert logged.filter_scale == "log" and golub.filter_scale == "linear"
+    seen: list[str] = []
+    fit = DudoitFilter.fit
+    monkeypatch.setattr(
+        DudoitFilter, "fit", lambda self, X, y=None: seen.append(self.input_scale) or fit(self, X, y)
+    )
+    space = replace(SMALL, preprocessing=("dudoit",), models=("knn",), ks=(5,))
+    choice = choose_configuration(logged, space)
+    nested_cv(logged, space, outer_folds=3)
+    evaluate_models(logged, "seed", models=["knn"], preprocessing="dudoit", cv_folds=3)
+    abstention(logged, ["knn"], choice.settings, cv_folds=3)
+    pca_projection(logged)
+    assert seen and set(seen) == {"log"}, seen
+    # and the search's scores are those of plain pipelines with the log filter
+    scores = cv_scores(logged.X_train, logged.y_train, space.for_data(logged))
+    folds = RepeatedStratifiedKFold(n_splits=3, n_repeats=1, random_state=42)
+    plain = make_pipeline("knn", preprocessing="dudoit", selector="f_test", k=5, input_scale="log")
+    naive = cross_val_score(plain, logged.X_train, encode_labels(logged.y_train), cv=folds)
+    assert scores.loc[scores["selector"] == "f_test", "cv_accuracy"].item() == pytest.approx(naive.mean())
+    with pytest.raises(ValueError, match="input_scale must be one of"):
+        replace(SMALL, input_scale="ln")

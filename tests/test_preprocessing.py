@@ -50,6 +50,26 @@ def test_dudoit_clips_test_values_to_the_training_thresholds(small: pd.DataFrame
     np.testing.assert_allclose(f.transform(new)[:, 0], [2.0, np.log10(16000)])
 
 
+def test_dudoit_on_log_values_keeps_the_fold_rule_and_clips_nothing() -> None:
+    # log2 values with no intensity units (RMA): a gene stays if max - min > log2 5, values are not clipped
+    values = pd.DataFrame({"wide": [3.0, 6.0, 4.0], "narrow": [10.0, 12.0, 11.0], "low": [1.0, 2.0, 3.5]})
+    f = DudoitFilter(input_scale="log").fit(values)
+    assert f.scale_ == "log" and f.support_.tolist() == [True, False, True]
+    np.testing.assert_allclose(f.transform(values), values[["wide", "low"]].to_numpy() * np.log10(2))
+    np.testing.assert_allclose(
+        DudoitFilter(input_scale="log", log=False).fit_transform(values)[:, 1], [1, 2, 3.5]
+    )
+    # the same numbers read as the log2 of intensities: 2**x is at most 12, all on the floor of 100
+    with pytest.raises(ValueError, match="kept no gene"):
+        DudoitFilter(input_scale="log2").fit(values)
+    with pytest.raises(ValueError, match=r"kept no gene: no gene varies more than 5.0-fold"):
+        DudoitFilter(input_scale="log").fit(values[["narrow"]])
+    with pytest.raises(ValueError, match="input_scale must be one of auto, linear, log2, log"):
+        DudoitFilter(input_scale="ln").fit(values)
+    assert make_preprocessor("dudoit", input_scale="log").input_scale == "log"
+    assert make_preprocessor("standard", input_scale="log").get_params()["with_mean"], "others ignore it"
+
+
 def test_dudoit_without_log(small: pd.DataFrame) -> None:
     out = DudoitFilter(log=False).fit_transform(small)
     assert out[:, 0].tolist() == [100, 2000, 700]

@@ -64,6 +64,7 @@ def test_bladder_loads_identically_from_three_formats(bladder_yaml: dict[str, Pa
         pd.testing.assert_series_equal(other.y_test, reference.y_test, check_names=False)
     assert reference.y_train.cat.ordered and list(reference.y_train.cat.categories) == ["Normal", "Cancer"]
     assert reference.scale_detected == "log2" and reference.scale_used == "log2, as given"
+    assert reference.filter_scale == "log", "RMA values: no intensity units for Dudoit's thresholds"
     assert set(reference.checksums) == {"expression.tsv.gz", "samples.csv"}
 
 
@@ -144,6 +145,8 @@ def test_linear_data_are_log_transformed(tmp_path: Path) -> None:
     assert sorted(np.unique(pd.concat([data.X_train, data.X_test]).to_numpy())) == list(range(6, 12))
     forced = load_dataset(describe(tmp_path, **{**yaml.safe_load(path.read_text()), "scale": "log2"}))
     assert forced.scale_used == "log2, as given" and forced.X_train.to_numpy().max() == 2.0**11
+    # what Dudoit's filter is told: the log2 of intensities for the linear file, log values for the forced one
+    assert data.filter_scale == "log2" and forced.filter_scale == "log"
 
 
 # ------------------------------------------------------------------------- bad input, row by row
@@ -772,3 +775,22 @@ def test_golub_is_named_in_any_case_and_its_verification_is_passed_on(data_copy:
     with pytest.warns(UserWarning, match=config.LABELS_FILE):
         data = load_dataset(" Golub ", data_dir=data_copy, verify=False)
     assert data.X_train.shape == (38, 7129)
+
+
+def test_dudoit_on_the_bladder_data_keeps_their_values(bladder_yaml: dict[str, Path]) -> None:
+    """RMA log2 values: turned into 2**x and floored at 100, most of them would sit on the floor; told
+    they are log values, the filter keeps the genes that vary more than five-fold and clips nothing."""
+    from leukemia.preprocessing import DudoitFilter, make_preprocessor
+
+    data = load_dataset(bladder_yaml["tsv"])
+    X = data.X_train.to_numpy()
+    as_intensities = DudoitFilter(input_scale="log2").fit(X)
+    assert (X <= np.log2(100)).mean() > 0.5, "the floor of 100 is above half of all RMA values"
+    kept = make_preprocessor("dudoit", input_scale=data.filter_scale).fit(data.X_train)
+    spread = X.max(axis=0) - X.min(axis=0)
+    assert kept.scale_ == "log" and (kept.support_ == (spread > np.log2(5))).all()
+    assert kept.support_.sum() > as_intensities.support_.sum()
+    out = kept.transform(X)
+    np.testing.assert_allclose(out, X[:, kept.support_] * np.log10(2))
+    floor = np.log10(100)
+    assert (out <= floor + 1e-12).mean() == pytest.approx((X[:, kept.support_] <= np.log2(100)).mean())
