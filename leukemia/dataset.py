@@ -14,7 +14,7 @@ confounding of class with batch (:func:`cramers_v`, :func:`batch_confounding`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -102,7 +102,8 @@ class Dataset:
     X_test: pd.DataFrame
     y_test: pd.Series
     genes: pd.DataFrame
-    """One row per gene id, column ``description``."""
+    """One row per gene id: ``description`` (empty where the files have none) and, for a ``dataset.yaml``,
+    ``symbol`` (from its annotation table; empty where it has none)."""
     name: str = "golub"
     classes: tuple[str, ...] = ("ALL", "AML")
     checksums: Mapping[str, str] = field(default_factory=dict)
@@ -137,6 +138,21 @@ class Dataset:
         if self.scale_used == LOG2_AS_GIVEN:
             return "log"
         return "linear" if self.scale_used == "linear" else "log2"
+
+    def gene_annotation(self, genes: Sequence[str] | pd.Index) -> pd.DataFrame:
+        """``symbol`` and ``description`` of ``genes``; a column empty for all of them is left out."""
+        table = self.genes.reindex(columns=["symbol", "description"]).reindex(pd.Index(genes, name="gene"))
+        table = table.fillna("").astype(str)
+        return table.loc[:, [c for c in table.columns if table[c].str.strip().ne("").any()]]
+
+    def gene_labels(self, genes: Sequence[str] | pd.Index, width: int = 30) -> pd.Series:
+        """How figures name ``genes``: the symbol, else the start of the description, else the id."""
+        table = self.genes.reindex(columns=["symbol", "description"]).reindex(pd.Index(genes, name="gene"))
+        table = table.fillna("").astype(str)
+        label = table["symbol"].where(
+            table["symbol"].str.strip() != "", table["description"].str.slice(0, width)
+        )
+        return label.where(label.str.strip() != "", table.index.to_series()).rename("label")
 
     @property
     def probes(self) -> pd.DataFrame:

@@ -26,6 +26,7 @@ from leukemia.honest import Choice, NestedEstimate, SearchSpace, choose_configur
 from leukemia.models import MODELS, PROTOCOLS, SEED_MODELS, PipelineSettings, make_pipeline, shared_features
 from leukemia.registry import lookup
 from leukemia.rundir import result_columns
+from leukemia.select import signal_to_noise_ovr
 from leukemia.stats import clopper_pearson, mcnemar_exact
 
 __all__ = [
@@ -40,8 +41,10 @@ __all__ = [
     "learning_curves",
     "mcnemar_pairs",
     "mcnemar_table",
+    "model_genes",
     "protocol_settings",
     "protocol_summary",
+    "recall_by_class",
     "result_columns",
 ]
 
@@ -383,6 +386,52 @@ def gene_importance(
     return table.sort_values(
         ["model", "share"], key=lambda c: c.map(order) if c.name == "model" else -c, ignore_index=True
     )
+
+
+def recall_by_class(y_true: pd.Series, predicted: pd.Series, classes: tuple[str, ...]) -> pd.DataFrame:
+    """Per class with samples in ``y_true``: ``samples``, ``called_correctly``, ``recall`` and its exact 95%
+    interval (``ci_low``, ``ci_high``; each class's recall is a proportion of its own samples). Their mean
+    recall is the balanced accuracy."""
+    truth, calls = y_true.astype(str), predicted.reindex(y_true.index).astype(str)
+    rows = []
+    for name in classes:
+        mine = truth == name
+        n, k = int(mine.sum()), int((mine & (calls == name)).sum())
+        if n:
+            rows.append((name, n, k, k / n, *clopper_pearson(k, n)))
+    columns = ["class", "samples", "called_correctly", "recall", "ci_low", "ci_high"]
+    return pd.DataFrame(rows, columns=columns).set_index("class")
+
+
+def model_genes(data: Dataset, pipeline: Pipeline) -> pd.DataFrame:
+    """The genes a ``preprocess → select → model`` pipeline uses when fitted on the training samples, and
+    what each one says there.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by gene id, largest score first: the gene's ``symbol`` and ``description`` where the data
+        have them (:meth:`~leukemia.dataset.Dataset.gene_annotation`); ``higher_in``, the class whose
+        one-vs-rest signal-to-noise score is largest (for two classes, the one with the larger mean);
+        ``difference``, that class's mean minus the other training samples' mean on the values as loaded
+        (log2 units for a ``dataset.yaml``: a log2 fold change); and ``signal_to_noise``,
+        ``(μ_class − μ_rest) / (σ_class + σ_rest)`` (Golub's score; σ floored as in selection).
+    """
+    fitted = clone(pipeline).fit(data.X_train.to_numpy(), encode_labels(data.y_train, data.classes))
+    genes = pd.Index(fitted[:-1].get_feature_names_out(data.X_train.columns.to_numpy()), name="gene")
+    values = data.X_train[genes].to_numpy(dtype=float)
+    labels = data.y_train.reindex(data.X_train.index).astype(str).to_numpy()
+    scores, classes = signal_to_noise_ovr(values, labels)
+    best = np.argmax(scores, axis=0)
+    higher_in = classes[best]
+    inside = labels[:, None] == higher_in[None, :]
+    difference = (np.where(inside, values, 0).sum(0) / inside.sum(0)) - (
+        np.where(~inside, values, 0).sum(0) / (~inside).sum(0)
+    )
+    table = data.gene_annotation(genes).assign(
+        higher_in=higher_in, difference=difference, signal_to_noise=scores[best, np.arange(len(genes))]
+    )
+    return table.sort_values("signal_to_noise", ascending=False, kind="stable")
 
 
 def at_majority_floor(table: pd.DataFrame, y_train: pd.Series, y_test: pd.Series) -> pd.DataFrame:

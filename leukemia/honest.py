@@ -33,6 +33,7 @@ from leukemia import config
 from leukemia.cluster import joblib_backend, local_workers
 from leukemia.dataset import Dataset, class_order, encode_labels, stratified_folds
 from leukemia.models import (
+    MODEL_LABELS,
     MODELS,
     Configuration,
     PipelineSettings,
@@ -266,6 +267,27 @@ class Choice:
         """One line: ``model on k genes by selector after preprocessing``."""
         c = self.configuration
         return f"{c['model']} on {c['k']} {c['selector']} genes after {c['preprocessing']}"
+
+    def in_words(self) -> str:
+        """The configuration for a reader: "Weighted voting (Golub) on the 10 genes of largest
+        signal-to-noise score, after Dudoit's filter" (registry names the words do not know are kept)."""
+        c = self.configuration
+        model, selector, step = (str(c[key]) for key in ("model", "selector", "preprocessing"))
+        after = PREPROCESSING_WORDS.get(step, f"after {step}")
+        return (
+            f"{MODEL_LABELS.get(model, model)} on the {c['k']} genes of largest "
+            f"{SELECTOR_WORDS.get(selector, selector)} score, {after}"
+        )
+
+
+#: How :meth:`Choice.in_words` names the selectors and the preprocessing options.
+SELECTOR_WORDS = {"f_test": "ANOVA F", "signal_to_noise": "signal-to-noise"}
+PREPROCESSING_WORDS = {
+    "none": "on the values as loaded",
+    "minmax": "after min-max scaling",
+    "standard": "after standard scaling",
+    "dudoit": "after Dudoit's filter",
+}
 
 
 def choose_configuration(

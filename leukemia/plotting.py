@@ -259,9 +259,12 @@ def plot_pca(projection: PCAProjection) -> Figure:
 
 
 def plot_gene_heatmap(
-    X: pd.DataFrame, y: pd.Series, genes: pd.Index, probes: pd.DataFrame, *, title: str
+    X: pd.DataFrame, y: pd.Series, genes: pd.Index, names: pd.Series, *, title: str
 ) -> Figure:
     """Heatmap of ``genes`` (rows, z-scored over samples) × samples ordered by class.
+
+    ``names`` labels the rows: gene id → symbol or description (:meth:`leukemia.dataset.Dataset.gene_labels`),
+    shown with the id.
 
     A strip above the heatmap shows each sample's class. The strip and the heatmap share one
     column of the layout (the colour bar has a column of its own), and column ``i`` of both spans
@@ -270,7 +273,7 @@ def plot_gene_heatmap(
     order = y.sort_values(kind="stable").index
     block = X.loc[order, genes].T
     z = block.sub(block.mean(axis=1), axis=0).div(block.std(axis=1, ddof=0).replace(0, 1), axis=0)
-    labels = [f"{probes.loc[g, 'description'][:28]} ({g})" for g in genes]
+    labels = [g if str(names.get(g, g)) == g else f"{str(names[g])[:28]} ({g})" for g in genes]
     height = max(4.0, 0.17 * len(genes) + 1.5)
     fig = plt.figure(figsize=(11, height), layout="none")  # laid out when complete: seaborn draws on the way
     grid = fig.add_gridspec(2, 2, height_ratios=[0.4, len(genes) / 4 + 1], width_ratios=[1, 0.02])

@@ -29,6 +29,7 @@ __all__ = [
     "ExpressionMatrix",
     "detect_format",
     "mangled_gene_ids",
+    "read_annotation",
     "read_cls",
     "read_gct",
     "read_geo_series_matrix",
@@ -447,3 +448,108 @@ def read_geo_series_matrix(
         samples.index = matrix.X.index[: len(samples)]
     samples.index.name = "sample"
     return matrix, samples
+
+
+#: Column names :func:`read_annotation` takes for each role, compared without case, spaces or punctuation
+#: (GEO's platform tables say "ID", "Gene Symbol", "Gene Title"; its .annot files "Gene symbol", "Gene title";
+#: Ensembl's BioMart "Gene stable ID", "Gene name" for the symbol).
+ANNOTATION_COLUMNS: dict[str, tuple[str, ...]] = {
+    "id": ("id", "idref", "probe", "probeid", "probeset", "probesetid", "geneid", "genestableid", "gene"),
+    "symbol": ("symbol", "genesymbol", "hgncsymbol", "genesymbols", "genename"),
+    "name": ("genetitle", "name", "genedescription", "description", "definition", "title"),
+}
+_NO_VALUE = {"", "---", "na", "n/a", "nan", "null", "none", "-"}
+
+
+def _key(column: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", column.lower())
+
+
+def read_annotation(
+    path: str | Path,
+    *,
+    id_column: str | None = None,
+    symbol_column: str | None = None,
+    name_column: str | None = None,
+) -> pd.DataFrame:
+    """A gene annotation table: gene id → ``symbol`` and ``name`` (empty text where the table has none).
+
+    Takes a CSV or tab-separated table (gzip or not), GEO's platform tables (``GPL…-tbl`` text with ``#``
+    comment lines) and GEO's SOFT/.annot files (the table between ``!platform_table_begin`` and
+    ``!platform_table_end``). Columns are found by name (:data:`ANNOTATION_COLUMNS`; the id column is
+    else the first) unless given. A gene listed on several rows keeps every distinct symbol and name,
+    joined with `` /// `` as GEO joins them.
+
+    Raises
+    ------
+    DataError
+        An unreadable file, a named column it does not have, or neither a symbol nor a name column.
+    """
+    path = Path(path)
+    try:
+        with _open_text(path) as handle:
+            lines = handle.read().splitlines()
+    except (OSError, UnicodeDecodeError, EOFError) as exc:
+        raise DataError(f"{path}: cannot be read as text ({exc}).") from exc
+    starts = [i for i, line in enumerate(lines) if line.lower().startswith("!platform_table_begin")]
+    if starts:
+        ends = [i for i, line in enumerate(lines) if line.lower().startswith("!platform_table_end")]
+        lines = lines[starts[0] + 1 : next((e for e in ends if e > starts[0]), len(lines))]
+    else:
+        lines = [line for line in lines if not line.startswith(("#", "!", "^"))]
+    lines = [line for line in lines if line.strip()]
+    if not lines:
+        raise DataError(f"{path}: no annotation table in the file (a header line, then one line per gene).")
+    sep = "\t" if lines[0].count("\t") >= lines[0].count(",") else ","
+    try:
+        table = pd.read_csv(
+            io.StringIO("\n".join(lines)),
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            quoting=csv.QUOTE_MINIMAL,
+        )
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise DataError(f"{path}: not a table ({exc}).") from exc
+    columns = list(table.columns)
+
+    def find(role: str, given: str | None, fallback: str | None = None) -> str | None:
+        if given is not None:
+            if given not in columns:
+                raise DataError(
+                    f"{path}: no column {given!r} (annotation {role}_column); columns: {columns[:20]}."
+                )
+            return given
+        by_key = {_key(c): c for c in reversed(columns)}  # the first column of a name wins
+        return next((by_key[k] for k in ANNOTATION_COLUMNS[role] if k in by_key), fallback)
+
+    ids = find("id", id_column, columns[0])
+    symbol = find("symbol", symbol_column)
+    name = find("name", name_column)
+    if symbol == ids:
+        symbol = None
+    if symbol is None and name is None:
+        raise DataError(
+            f"{path}: no gene symbol or name column (looked for {list(ANNOTATION_COLUMNS['symbol'])} and "
+            f"{list(ANNOTATION_COLUMNS['name'])}, any case); columns: {columns[:20]}. "
+            "Name them: annotation: {file: ..., symbol_column: ..., name_column: ...}."
+        )
+    assert ids is not None
+    frame = pd.DataFrame(
+        {
+            "gene": table[ids].str.strip(),
+            "symbol": table[symbol].str.strip() if symbol else "",
+            "name": table[name].str.strip() if name else "",
+        }
+    )
+    frame = frame[frame["gene"] != ""]
+    for column in ("symbol", "name"):
+        frame.loc[frame[column].str.lower().isin(_NO_VALUE), column] = ""
+
+    if not frame["gene"].duplicated().any():
+        return frame.set_index("gene")
+
+    def joined(values: pd.Series) -> str:
+        return " /// ".join(dict.fromkeys(v for v in values if v))
+
+    return frame.groupby("gene", sort=False).agg(joined)

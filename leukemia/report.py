@@ -71,18 +71,28 @@ def report_title(dataset_name: str) -> str:
     )
 
 
-def _run_title(directory: Path) -> str:
-    """The title for a finished run: the data set named in its manifest (Golub's when it names none)."""
+def _run_dataset(directory: Path) -> str:
+    """The data set named in a run's manifest (Golub's when it names none)."""
     import json
 
     try:
-        name = json.loads((Path(directory) / "manifest.json").read_text())["dataset"]["name"]
+        return str(json.loads((Path(directory) / "manifest.json").read_text())["dataset"]["name"])
     except (OSError, ValueError, KeyError, TypeError):
-        name = "golub"
-    return report_title(name)
+        return "golub"
 
 
-def render_report(directory: Path, *, show_code: bool = False, title: str | None = None) -> Path:
+def _run_title(directory: Path) -> str:
+    """The title for a finished run: the data set named in its manifest (Golub's when it names none)."""
+    return report_title(_run_dataset(directory))
+
+
+#: The notebook whose first section is the answer: a report on other data than Golub's opens with it.
+ANSWER_NOTEBOOK = "11_summary"
+
+
+def render_report(
+    directory: Path, *, show_code: bool = False, title: str | None = None, answer_first: bool | None = None
+) -> Path:
     """Write ``report.html`` in ``directory`` from its executed notebooks, in order.
 
     Parameters
@@ -91,6 +101,10 @@ def render_report(directory: Path, *, show_code: bool = False, title: str | None
         A run directory holding executed ``NN_*.ipynb`` notebooks.
     show_code
         Include the code cells (by default only prose and outputs are shown).
+    answer_first
+        Open with :data:`ANSWER_NOTEBOOK` (the summary, whose first section is the answer), then the others in
+        order. Default: for a run on other data than Golub's (its manifest says which); Golub's report keeps
+        the course's order.
 
     Returns
     -------
@@ -101,12 +115,18 @@ def render_report(directory: Path, *, show_code: bool = False, title: str | None
     notebooks = sorted(Path(directory).glob("[0-9][0-9]_*.ipynb"))
     if not notebooks:
         raise FileNotFoundError(f"no executed notebooks (NN_*.ipynb) in {directory}")
+    if answer_first is None:
+        answer_first = _run_dataset(directory) != "golub"
+    if answer_first:  # stable: the answer's notebook first, the rest in course order
+        notebooks.sort(key=lambda path: path.stem != ANSWER_NOTEBOOK)
     exporter = HTMLExporter(template_name="basic", exclude_input=not show_code)
     entries, sections = [], []
     for path in notebooks:
         notebook = with_values(nbformat.read(path, as_version=4))  # the prose's values, not its expressions
         body, _ = exporter.from_notebook_node(notebook)
         heading = _title(notebook, path.stem)
+        if answer_first and path.stem == ANSWER_NOTEBOOK:
+            heading = f"The answer — {heading}"
         anchor = f"nb-{path.stem}"
         entries.append(f'<li><a href="#{anchor}">{html.escape(heading)}</a></li>')
         sections.append(f'<section id="{anchor}">\n{body}\n</section>')

@@ -360,6 +360,10 @@ class RunResult:
 
 #: Cells with this tag are lessons about the Golub data only, left out when the notebooks run on other data.
 GOLUB_ONLY = "golub-only"
+#: Cells with this tag are the course's furniture — what you will learn, the exercises and their answers, each
+#: lesson's references — left out of a run on other data: its report is an analysis, not a course (the
+#: appendix keeps one list of every reference).
+COURSE = "course"
 
 
 def _own_data(given: Mapping[str, object]) -> bool:
@@ -501,7 +505,9 @@ def run(
     if render:
         from leukemia.report import render_report, report_title
 
-        result.report = render_report(plan.directory, show_code=show_code, title=report_title(dataset.name))
+        result.report = render_report(
+            plan.directory, show_code=show_code, title=report_title(dataset.name), answer_first=plan.own_data
+        )
     manifest |= {
         "status": "complete",
         "finished": _now(),
@@ -656,7 +662,7 @@ def _execute(plan: _Plan, manifest: dict[str, object], progress: bool) -> Datase
     failure is raised. On Ctrl-C (or SIGTERM) the running kernels are killed.
     """
     environment = _kernel_environment(plan)
-    drop = (GOLUB_ONLY,) if plan.own_data else ()
+    drop = (GOLUB_ONLY, COURSE) if plan.own_data else ()
     logs = plan.directory / LOGS_FOLDER  # what the kernels print outside their notebooks
     logs.mkdir(exist_ok=True)
 

@@ -18,6 +18,9 @@ The fields (defaults in brackets; paths are relative to the YAML file)::
     batch_column: batch            # [none] processing batch / centre / date, checked for confounding
     missing: error                 # [error] | drop-genes   (genes with a missing value)
     subset: {lineage: [B]}         # [none] only samples with these values in these annotation columns
+    annotation: GPL96.annot.gz     # [none] gene id → symbol [and name]: a CSV/TSV table, or GEO's platform
+                                   #   table (.annot, SOFT, GPL…-tbl); or {file: ..., id_column: ...,
+                                   #   symbol_column: ..., name_column: ...} to name the columns
 
 :func:`load_dataset` reads it (or ``"golub"``, the default everywhere, for the Golub files) and returns
 a :class:`~leukemia.dataset.Dataset`. Every problem is a :class:`~leukemia.data.DataError` that names
@@ -53,6 +56,7 @@ from leukemia.readers import (
     FORMATS,
     ExpressionMatrix,
     detect_format,
+    read_annotation,
     read_cls,
     read_gct,
     read_geo_series_matrix,
@@ -97,6 +101,10 @@ class DatasetSpec:
     missing: str = "error"
     subset: dict[str, list[str]] = field(default_factory=dict)
     """Annotation column → the values a sample must have there to be analysed (all columns must match)."""
+    annotation: Path | None = None
+    """A gene annotation table (:func:`~leukemia.readers.read_annotation`)."""
+    annotation_columns: dict[str, str] = field(default_factory=dict)
+    """``id_column``, ``symbol_column``, ``name_column`` as given (the others are found by name)."""
 
 
 #: Field → (the types YAML may give it, required).
@@ -115,7 +123,9 @@ _FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
     "batch_column": ((str, type(None)), False),
     "missing": ((str,), False),
     "subset": ((dict,), False),
+    "annotation": ((str, dict), False),
 }
+_ANNOTATION_KEYS = ("file", "id_column", "symbol_column", "name_column")
 _CHOICES = {
     "format": ("auto", *FORMATS),
     "orientation": ("genes-by-samples", "samples-by-genes"),
@@ -199,7 +209,20 @@ def read_spec(path: str | Path) -> DatasetSpec:
     if not 0 < test_size < 1:
         raise DataError(f"{path.name}: field 'test_size' must be between 0 and 1, got {test_size}.")
     folder = path.parent
-    files = {key: (folder / str(raw[key])).resolve() for key in ("expression", "labels") if raw.get(key)}
+    annotation = raw.get("annotation")
+    if isinstance(annotation, dict):
+        wrong = sorted(set(map(str, annotation)) - set(_ANNOTATION_KEYS))
+        if wrong or not isinstance(annotation.get("file"), str):
+            raise DataError(
+                f"{path.name}: field 'annotation' must be a file name or a mapping with 'file' and "
+                f"optionally {list(_ANNOTATION_KEYS[1:])}; got {annotation!r}."
+            )
+        raw = {**raw, "annotation": annotation["file"]}
+    files = {
+        key: (folder / str(raw[key])).resolve()
+        for key in ("expression", "labels", "annotation")
+        if raw.get(key)
+    }
     for key, file in files.items():
         if not file.is_file():
             raise DataError(f"{path.name}: field '{key}': no such file {file}.")
@@ -225,6 +248,10 @@ def read_spec(path: str | Path) -> DatasetSpec:
         batch_column=raw.get("batch_column"),
         missing=str(raw.get("missing", "error")),
         subset=_subset(path, raw["subset"]) if "subset" in raw else {},
+        annotation=files.get("annotation"),
+        annotation_columns={
+            k: str(v) for k, v in (annotation if isinstance(annotation, dict) else {}).items() if k != "file"
+        },
     )
 
 
@@ -304,7 +331,7 @@ def load_dataset(
 
         return load_golub(config.data_dir(data_dir), verify=verify)
     spec = read_spec(source)
-    files = [spec.expression] + ([spec.labels] if spec.labels else [])
+    files = [spec.expression] + [f for f in (spec.labels, spec.annotation) if f]
     checksums = {f.name: _sha256(f) for f in files}
     data, caught = cached_in(config.dataset_cache_dir(), _read_checked, spec, checksums, random_state)
     for message, category in caught:  # a reader's warnings, also when the cache answers
@@ -370,11 +397,36 @@ def _read_files(spec: DatasetSpec, checksums: dict[str, str], random_state: int)
     described = annotations.loc[samples].drop(columns=design, errors="ignore").astype(str)
     return Dataset(
         X_train=X.loc[train], y_train=y.loc[train], X_test=X.loc[test], y_test=y.loc[test],
-        genes=matrix.genes, name=spec.name, classes=classes, checksums=dict(checksums),
+        genes=_annotated(spec, matrix), name=spec.name, classes=classes, checksums=dict(checksums),
         scale_detected=detected, scale_used=used, split=split, batch=batch,
         annotations=described if len(described.columns) else None,
         left_out=pd.DataFrame(left_out, columns=["sample", "reason"]).set_index("sample"),
     )  # fmt: skip
+
+
+def _annotated(spec: DatasetSpec, matrix: ExpressionMatrix) -> pd.DataFrame:
+    """The matrix's genes with ``description`` and ``symbol``, from the annotation table if there is one.
+
+    A gene the table does not list keeps an empty symbol; a description the matrix file gives (a GCT's)
+    is kept, else the table's gene name is used.
+    """
+    genes = matrix.genes.copy()
+    genes["symbol"] = ""
+    if spec.annotation is None:
+        return genes
+    table = read_annotation(spec.annotation, **spec.annotation_columns)
+    listed = genes.index.intersection(table.index)
+    if listed.empty:
+        raise DataError(
+            f"{spec.annotation.name}: none of its {len(table)} gene ids is a gene id of "
+            f"{spec.expression.name} (the table's ids begin {list(table.index[:3])}, "
+            f"the matrix's {list(genes.index[:3])}); "
+            "name the id column with annotation: {file: ..., id_column: ...}."
+        )
+    genes.loc[listed, "symbol"] = table.loc[listed, "symbol"]
+    empty = genes["description"].eq("") & genes.index.isin(listed)
+    genes.loc[empty, "description"] = table["name"].reindex(genes.index[empty]).to_numpy()
+    return genes
 
 
 def _check_classes(spec: DatasetSpec, y: pd.Series, raw: pd.Series) -> None:
@@ -421,6 +473,15 @@ def _split(
     return train, test, policy
 
 
+def _annotation_line(data: Dataset) -> str:
+    """How many genes have a symbol and a description."""
+    genes = data.genes.reindex(columns=["symbol", "description"]).fillna("").astype(str)
+    symbols, described = (int(genes[c].str.strip().ne("").sum()) for c in ("symbol", "description"))
+    hint = " (an annotation table in dataset.yaml gives symbols: docs/data.md)"
+    hint = "" if symbols or described else hint
+    return f"gene annotation: {symbols} of {len(genes)} genes have a symbol, {described} a description{hint}"
+
+
 def check_report(data: Dataset, notes: Sequence[str] = ()) -> str:
     """What ``leukemia data check`` prints: samples per class and split, genes, scale, batch, left out,
     and ``notes`` (what reading the files warned of) under "warnings"."""
@@ -433,6 +494,7 @@ def check_report(data: Dataset, notes: Sequence[str] = ()) -> str:
         data.class_counts().to_string(),
         "",
         f"scale: detected {data.scale_detected}, used {data.scale_used}",
+        _annotation_line(data),
     ]
     if data.batch is not None:
         y = data.y.loc[data.batch.index]

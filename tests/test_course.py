@@ -81,11 +81,12 @@ ALL_EXERCISES = [exercise for path in LESSONS for exercise in exercises(path)]
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
 def test_every_lesson_opens_with_its_question_and_what_you_will_learn(path: Path) -> None:
-    opening = _cells(path)[0]
+    opening, goals = _cells(path)[:2]
     assert opening.cell_type == "markdown" and opening.source.startswith("# "), "H1 title first"
-    intro, _, learn = opening.source.partition("**What you will learn**")
-    assert "?" in intro, "the opening states the notebook's question"
-    points = [line for line in learn.splitlines() if line.startswith("- ")]
+    assert "?" in opening.source, "the opening states the notebook's question"
+    # What you will learn is a cell of its own, tagged as the course's: a run on other data leaves it out
+    assert goals.source.startswith("**What you will learn**") and "course" in goals.metadata.get("tags", [])
+    points = [line for line in goals.source.splitlines() if line.startswith("- ")]
     assert 2 <= len(points) <= 5, f"two to four (or five) points to learn, found {len(points)}"
 
 
@@ -96,6 +97,8 @@ def test_every_lesson_ends_with_what_we_learned_exercises_then_references(path: 
     tried = _heading_index(cells, "## Try it yourself")
     cited = _heading_index(cells, "## References")
     assert learned < tried < cited == len(cells) - 1, "learned, try, references last"
+    tagged = ["course" in c.metadata.get("tags", []) for c in cells]
+    assert all(tagged[tried:]) and not any(tagged[2:tried]), "the exercises and references are the course's"
     summary = [c for c in cells[learned:tried] if c.cell_type == "markdown"]
     assert any(expressions(c.source) for c in summary), "What we learned states the numbers, inline"
     assert not any(c.source.startswith("## Provenance") for c in cells), "provenance once, in the appendix"
@@ -107,6 +110,22 @@ def test_the_appendix_holds_the_one_provenance_section() -> None:
     provenance = _heading_index(cells, "## Provenance")
     table = cells[provenance + 1]
     assert table.cell_type == "code" and table.outputs and "provenance_table" in table.source, "computed"
+
+
+def test_the_appendix_lists_every_work_the_lessons_cite() -> None:
+    """A run on other data leaves each lesson's references out; the appendix's list, kept, must hold them all
+    (the data files' own citation aside)."""
+    (appendix,) = [p for p in NOTEBOOKS if p not in LESSONS]
+    cells = _cells(appendix)
+    listed = cells[_heading_index(cells, "## References")].source
+    assert "course" not in cells[-1].metadata.get("tags", []), "kept in every run"
+    for lesson in LESSONS:
+        lesson_cells = _cells(lesson)
+        references = lesson_cells[_heading_index(lesson_cells, "## References")].source
+        cited = references.split("Documentation of")[0]
+        for line in cited.splitlines():
+            if line.startswith("- ") and "kaggle" not in line.lower():
+                assert line.strip() in listed, f"{lesson.stem}: {line[:80]}"
 
 
 def _in_notebook_exercises(

@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 from leukemia import config
+from leukemia.report import render_report
 from leukemia.runner import DataLimits, RunError, parameters, run_name, select_notebooks, validate
 
 
@@ -272,6 +273,28 @@ def test_a_headless_servers_backend_loses_no_figure(quick_run: Path, tmp_path: P
 
 
 @pytest.mark.slow
+def test_a_report_on_other_data_opens_with_the_answer(quick_run: Path, tmp_path: Path) -> None:
+    """Golub's report keeps the course's order; on other data the summary (whose first section is the answer)
+    comes first, the rest in order — whether the runner says so or the run's manifest does."""
+    import nbformat
+
+    copy = tmp_path / "copy"
+    shutil.copytree(quick_run, copy)
+    summary = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("# 11 · Summary\n\n## The answer")]
+    )
+    nbformat.write(summary, copy / "11_summary.ipynb")
+    render_report(copy, answer_first=False)
+    order = re.findall(r'<section id="nb-([^"]+)"', (copy / "report.html").read_text())
+    assert order == ["01_load", "03_preprocessing", "11_summary"]
+    manifest = json.loads((copy / "manifest.json").read_text())
+    (copy / "manifest.json").write_text(json.dumps({**manifest, "dataset": {"name": "bladder"}}))
+    render_report(copy)  # from the manifest: other data
+    page = (copy / "report.html").read_text()
+    assert re.findall(r'<section id="nb-([^"]+)"', page) == ["11_summary", "01_load", "03_preprocessing"]
+    assert '<a href="#nb-11_summary">The answer — 11 · Summary</a>' in page
+
+
 def test_report_command_rerenders_identically_and_can_show_code(quick_run: Path, tmp_path: Path) -> None:
     before = (quick_run / "report.html").read_text()
     assert cli("report", str(quick_run)).returncode == 0
@@ -524,11 +547,27 @@ def test_all_notebooks_run_on_the_bladder_data_with_k_classes(bladder_run) -> No
     assert on_test["roc_auc"].between(0, 1).all() and on_test["balanced_accuracy"].between(0, 1).all()
     page = (run / "report.html").read_text()
     assert f"<title>{name}: expression analysis</title>" in page
+    # The answer first: the summary's section opens the page, its first heading the answer, then the lessons
+    sections = re.findall(r'<section id="nb-([^"]+)"', page)
+    assert sections[0] == "11_summary" and sections[1:] == sorted(sections[1:]) and len(sections) == 12
+    assert re.findall(r"<h2[^>]*>(.*?)<", page)[0].startswith("The answer")
+    answer = page[: page.index('<section id="nb-01_load"')]
+    for shown in (
+        "balanced accuracy",
+        "Nested cross-validation",
+        "The genes the chosen model uses",
+        "called",
+    ):
+        assert shown in answer, shown
+    # An analysis, not a course: no exercises, no learning goals, one reference list (the appendix's)
+    for furniture in ("Try it yourself", "What you will learn", "Predict first", "solutions/", "Kaggle"):
+        assert furniture not in page, furniture
+    assert page.count("Molecular classification of cancer") == 1 and page.count(">References<") == 1
     # Every figure of the generic cells is there; no Golub-only lesson is.
     expected = 0
     for path in sorted(config.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
-            generic = "golub-only" not in cell.metadata.get("tags", [])
+            generic = not {"golub-only", "course"} & set(cell.metadata.get("tags", []))
             expected += generic and cell.cell_type == "code" and "plt.show()" in cell.source
     assert page.count("<img") == expected > 10
     assert f"With <strong>{len(classes)} classes</strong>" in page  # 04 says what changes for K classes

@@ -584,12 +584,15 @@ def test_check_report_states_every_count_in_order(tmp_path: Path, small: dict[st
         ["B", "3", "2", "5"],
         ["total", "6", "4", "10"],
     ]
-    assert lines[9:13] == [
+    assert lines[9:14] == [
         "",
         f"scale: detected {data.scale_detected}, used {data.scale_used}",
+        f"gene annotation: 0 of {data.X_train.shape[1]} genes have a symbol, 0 a description (an annotation "
+        "table in dataset.yaml gives symbols: docs/data.md)",
         "",
         "class × batch:",
     ]
+    del lines[11]  # the rest, in the order it comes
     assert [line.split() for line in lines[13:17]] == [
         ["batch", "x", "y"],
         ["class"],
@@ -794,3 +797,108 @@ def test_dudoit_on_the_bladder_data_keeps_their_values(bladder_yaml: dict[str, P
     np.testing.assert_allclose(out, X[:, kept.support_] * np.log10(2))
     floor = np.log10(100)
     assert (out <= floor + 1e-12).mean() == pytest.approx((X[:, kept.support_] <= np.log2(100)).mean())
+
+
+def test_the_bladder_data_with_a_geo_annotation_table(bladder_yaml: dict[str, Path], tmp_path: Path) -> None:
+    """A GEO .annot-style platform table (made here: made-up symbols for the bladder probes) names the genes:
+    symbols and titles joined by probe id, in check, in the genes a model uses, in figure labels."""
+    from leukemia.evaluate import model_genes
+    from leukemia.models import make_pipeline
+
+    probes = load_dataset(bladder_yaml["tsv"]).X_train.columns
+    annotated = probes[::2]  # half the probes; the others keep an empty symbol
+    lines = [
+        "^Annotation = GPL96",
+        "!Annotation_platform = GPL96",
+        "#ID = probe set",
+        "!platform_table_begin",
+    ]
+    lines += ["ID\tGene title\tGene symbol\tGene ID"]
+    lines += [f"{p}\tgene number {i}\tSYM{i}\t{1000 + i}" for i, p in enumerate(annotated)]
+    lines += ["NOT_ON_THE_ARRAY\tother\tOTHER\t1", "!platform_table_end"]
+    (tmp_path / "GPL96.annot").write_text("\n".join(lines) + "\n")
+    fields = yaml.safe_load(bladder_yaml["tsv"].read_text())
+    data = load_dataset(describe(tmp_path, **fields, annotation="GPL96.annot"))
+    assert data.genes.loc[annotated[3], "symbol"] == "SYM3"
+    assert data.genes.loc[annotated[3], "description"] == "gene number 3"
+    assert data.genes.loc[probes[1], "symbol"] == "" and data.genes.loc[probes[1], "description"] == ""
+    assert "gene annotation: 11142 of 22283 genes have a symbol, 11142 a description" in check_report(data)
+    assert "GPL96.annot" in data.checksums
+    labels = data.gene_labels([annotated[0], probes[1]])
+    assert labels.tolist() == ["SYM0", probes[1]], "the symbol, else the id"
+    genes = model_genes(data, make_pipeline("knn", preprocessing="none", selector="f_test", k=10))
+    assert len(genes) == 10 and list(genes.columns[:1]) in (["symbol"], ["higher_in"])
+    assert set(genes["higher_in"]) <= {"Normal", "Cancer"}
+    assert (genes["signal_to_noise"] > 0).all() and genes["signal_to_noise"].is_monotonic_decreasing
+    # the difference is the named class's mean minus the other training samples', on the log2 values
+    gene = genes.index[0]
+    inside = data.y_train.reindex(data.X_train.index) == genes.loc[gene, "higher_in"]
+    column = data.X_train[gene]
+    assert genes.loc[gene, "difference"] == pytest.approx(column[inside].mean() - column[~inside].mean())
+    # a mapping names the columns; ids that match no gene are refused with both kinds of id
+    table = pd.DataFrame({"probe_set": annotated, "hgnc": [f"H{i}" for i in range(len(annotated))]})
+    table.to_csv(tmp_path / "mine.csv", index=False)
+    named = load_dataset(
+        describe(
+            tmp_path,
+            **fields,
+            annotation={"file": "mine.csv", "id_column": "probe_set", "symbol_column": "hgnc"},
+        )
+    )
+    assert named.genes.loc[annotated[5], "symbol"] == "H5"
+    pd.DataFrame({"id": ["x1", "x2"], "symbol": ["A", "B"]}).to_csv(tmp_path / "foreign.csv", index=False)
+    with pytest.raises(
+        DataError, match=r"foreign.csv: none of its 2 gene ids is a gene id of expression.tsv.gz"
+    ):
+        load_dataset(describe(tmp_path, **fields, annotation="foreign.csv"))
+
+
+def test_annotation_tables_people_have(tmp_path: Path) -> None:
+    from leukemia.readers import read_annotation
+
+    # GEO's platform full table: '#' comment lines, then a tab-separated header ("Gene Symbol", "Gene Title")
+    (tmp_path / "GPL96-57554.txt").write_text(
+        "#ID = Affymetrix Probe Set ID\n#Gene Symbol = symbol\n"
+        "ID\tGB_ACC\tGene Title\tGene Symbol\n"
+        "1007_s_at\tU48705\tdiscoidin domain receptor\tDDR1 /// MIR4640\n"
+        "1053_at\tM87338\treplication factor C\tRFC2\nAFFX-BioB-5_at\tJ04423\t---\t---\n"
+    )
+    table = read_annotation(tmp_path / "GPL96-57554.txt")
+    assert (
+        table.loc["1007_s_at", "symbol"] == "DDR1 /// MIR4640"
+        and table.loc["1053_at", "name"] == "replication factor C"
+    )
+    assert table.loc["AFFX-BioB-5_at"].tolist() == ["", ""], "GEO's '---' is no value"
+    # a BioMart export: one row per (gene, symbol) pair, comma-separated
+    (tmp_path / "mart.csv.gz").write_bytes(__import__("gzip").compress(
+        b"Gene stable ID,Gene name\nENSG1,TP53\nENSG2,BRCA1\nENSG2,BRCA1\nENSG3,\nENSG4,A\nENSG4,B\n"
+    ))  # fmt: skip
+    mart = read_annotation(tmp_path / "mart.csv.gz")
+    assert mart["symbol"].to_dict() == {"ENSG1": "TP53", "ENSG2": "BRCA1", "ENSG3": "", "ENSG4": "A /// B"}
+    (tmp_path / "bare.tsv").write_text("probe\tvalue\nP1\t3\n")
+    with pytest.raises(
+        DataError, match=r"bare.tsv: no gene symbol or name column .* columns: \['probe', 'value'\]"
+    ):
+        read_annotation(tmp_path / "bare.tsv")
+    with pytest.raises(DataError, match=r"no column 'Symbol' \(annotation symbol_column\)"):
+        read_annotation(tmp_path / "bare.tsv", symbol_column="Symbol")
+    (tmp_path / "empty.annot").write_text("^Annotation = GPL1\n!platform_table_begin\n!platform_table_end\n")
+    with pytest.raises(DataError, match="no annotation table in the file"):
+        read_annotation(tmp_path / "empty.annot")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"symbol_column": "x"}, "must be a file name or a mapping with 'file'"),
+        ({"file": "a.csv", "colour": "x"}, "must be a file name or a mapping with 'file'"),
+        ("missing.csv", r"field 'annotation': no such file"),
+    ],
+)
+def test_the_annotation_field_is_checked(tmp_path: Path, value: object, message: str) -> None:
+    (tmp_path / "m.csv").write_text("gene,S1,S2\nG1,1,2\n")
+    (tmp_path / "s.csv").write_text("sample,kind\nS1,A\nS2,B\n")
+    path = describe(tmp_path, name="t", expression="m.csv", labels="s.csv", class_column="kind",
+                    classes=["A", "B"], annotation=value)  # fmt: skip
+    with pytest.raises(DataError, match=message):
+        read_spec(path)
