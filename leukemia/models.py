@@ -7,6 +7,7 @@ test sample.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import TypedDict
 
@@ -50,6 +51,10 @@ __all__ = [
 ]
 
 
+#: The start of glum's warning about one line-search step (not about the fit's convergence).
+GLUM_STEP_NOTICE = "Line search failed"
+
+
 class ElasticNetLogistic(LinearClassifierMixin, BaseEstimator):
     """Elastic-net logistic regression solved to its optimum: scikit-learn's model, a faster solver.
 
@@ -86,7 +91,19 @@ class ElasticNetLogistic(LinearClassifierMixin, BaseEstimator):
                 alpha=1.0 / (self.C * len(values)),
                 l1_ratio=self.l1_ratio,
                 gradient_tol=self.tol,
-            ).fit(values, codes.astype(np.float64))
+            )
+            # glum warns "Line search failed" when a step cannot lower the gradient any more (near the
+            # optimum, at this tight tolerance): a step, not the fit. Whether IRLS converged it says in a
+            # warning of its own ("IRLS failed to converge"), passed on to the caller (and recorded by the
+            # abstention table, not printed into a report).
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                glm.fit(values, codes.astype(np.float64))
+            for warning in caught:
+                if not str(warning.message).startswith(GLUM_STEP_NOTICE):
+                    warnings.warn_explicit(
+                        warning.message, warning.category, warning.filename, warning.lineno
+                    )
             self.coef_ = np.asarray(glm.coef_, dtype=np.float64)[None, :]
             self.intercept_ = np.array([glm.intercept_], dtype=np.float64)
         else:

@@ -127,3 +127,47 @@ def test_parse_model_names() -> None:
         parse_model_names("svm")
     with pytest.raises(ValueError, match="unknown model"):
         parse_model_names(" , ")
+
+
+def test_the_elastic_net_passes_on_convergence_warnings_not_glums_step_notices(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """glum's "Line search failed" is about one step near the optimum (it reached a bladder report's
+    stderr); "IRLS failed to converge" is about the fit and must reach the caller, who records it."""
+    import warnings
+
+    import glum
+    from sklearn.exceptions import ConvergenceWarning
+
+    from leukemia.models import ElasticNetLogistic
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(30, 4)), np.repeat([0, 1], 15)
+    fit = glum.GeneralizedLinearRegressor.fit
+
+    def noisy(self, *args, **kwargs):
+        warnings.warn("Line search failed. Next iteration", ConvergenceWarning, stacklevel=1)
+        if self.max_iter < 100:
+            warnings.warn("IRLS failed to converge. Increase max_iter", ConvergenceWarning, stacklevel=1)
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(glum.GeneralizedLinearRegressor, "fit", noisy)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ElasticNetLogistic().fit(X, y)
+    assert not caught, [str(w.message) for w in caught]
+    monkeypatch.setattr(glum.GeneralizedLinearRegressor, "__init__", _with_max_iter(3))
+    with pytest.warns(ConvergenceWarning, match="IRLS failed to converge") as record:
+        ElasticNetLogistic().fit(X, y)
+    assert not any("Line search" in str(w.message) for w in record)
+
+
+def _with_max_iter(max_iter: int):
+    import glum
+
+    init = glum.GeneralizedLinearRegressor.__init__
+
+    def patched(self, *args, **kwargs):
+        init(self, *args, **{**kwargs, "max_iter": max_iter})
+
+    return patched

@@ -818,7 +818,9 @@ def test_the_bladder_data_with_a_geo_annotation_table(bladder_yaml: dict[str, Pa
     lines += ["NOT_ON_THE_ARRAY\tother\tOTHER\t1", "!platform_table_end"]
     (tmp_path / "GPL96.annot").write_text("\n".join(lines) + "\n")
     fields = yaml.safe_load(bladder_yaml["tsv"].read_text())
+    fields["subset"] = {"outcome": ["Normal", "sTCC-CIS", "sTCC+CIS"]}  # and superficial tumours only
     data = load_dataset(describe(tmp_path, **fields, annotation="GPL96.annot"))
+    assert len(data.y) == 36 and len(data.left_out) == 21, "8 Normal + 28 superficial; 12 mTCC, 9 Biopsy out"
     assert data.genes.loc[annotated[3], "symbol"] == "SYM3"
     assert data.genes.loc[annotated[3], "description"] == "gene number 3"
     assert data.genes.loc[probes[1], "symbol"] == "" and data.genes.loc[probes[1], "description"] == ""
