@@ -139,16 +139,21 @@ class Dataset:
             return "log"
         return "linear" if self.scale_used == "linear" else "log2"
 
+    def gene_names(self, genes: Sequence[str] | pd.Index | None = None) -> pd.DataFrame:
+        """``symbol`` and ``description`` of ``genes`` (default: every gene), as text, empty where unknown."""
+        table = self.genes.reindex(columns=["symbol", "description"])
+        if genes is not None:
+            table = table.reindex(pd.Index(genes, name="gene"))
+        return table.fillna("").astype(str)
+
     def gene_annotation(self, genes: Sequence[str] | pd.Index) -> pd.DataFrame:
         """``symbol`` and ``description`` of ``genes``; a column empty for all of them is left out."""
-        table = self.genes.reindex(columns=["symbol", "description"]).reindex(pd.Index(genes, name="gene"))
-        table = table.fillna("").astype(str)
+        table = self.gene_names(genes)
         return table.loc[:, [c for c in table.columns if table[c].str.strip().ne("").any()]]
 
     def gene_labels(self, genes: Sequence[str] | pd.Index, width: int = 30) -> pd.Series:
         """How figures name ``genes``: the symbol, else the start of the description, else the id."""
-        table = self.genes.reindex(columns=["symbol", "description"]).reindex(pd.Index(genes, name="gene"))
-        table = table.fillna("").astype(str)
+        table = self.gene_names(genes)
         label = table["symbol"].where(
             table["symbol"].str.strip() != "", table["description"].str.slice(0, width)
         )

@@ -475,7 +475,7 @@ def _split(
 
 def _annotation_line(data: Dataset) -> str:
     """How many genes have a symbol and a description."""
-    genes = data.genes.reindex(columns=["symbol", "description"]).fillna("").astype(str)
+    genes = data.gene_names()
     symbols, described = (int(genes[c].str.strip().ne("").sum()) for c in ("symbol", "description"))
     hint = " (an annotation table in dataset.yaml gives symbols: docs/data.md)"
     hint = "" if symbols or described else hint
