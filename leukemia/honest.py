@@ -269,19 +269,20 @@ class Choice:
         return f"{c['model']} on {c['k']} {c['selector']} genes after {c['preprocessing']}"
 
     def in_words(self) -> str:
-        """The configuration for a reader: "Weighted voting (Golub) on the 10 genes of largest
-        signal-to-noise score, after Dudoit's filter" (registry names the words do not know are kept)."""
+        """The configuration for a reader: "Weighted voting (Golub) on 10 genes chosen by signal-to-noise
+        score (an equal share per class), after Dudoit's filter" (names the words do not know are kept)."""
         c = self.configuration
         model, selector, step = (str(c[key]) for key in ("model", "selector", "preprocessing"))
         after = PREPROCESSING_WORDS.get(step, f"after {step}")
-        return (
-            f"{MODEL_LABELS.get(model, model)} on the {c['k']} genes of largest "
-            f"{SELECTOR_WORDS.get(selector, selector)} score, {after}"
-        )
+        chosen_by = SELECTOR_WORDS.get(selector, f"chosen by {selector}")
+        return f"{MODEL_LABELS.get(model, model)} on {c['k']} genes {chosen_by}, {after}"
 
 
-#: How :meth:`Choice.in_words` names the selectors and the preprocessing options.
-SELECTOR_WORDS = {"f_test": "ANOVA F", "signal_to_noise": "signal-to-noise"}
+#: How :meth:`Choice.in_words` says how the selectors choose genes (:data:`leukemia.select.SELECTORS`).
+SELECTOR_WORDS = {
+    "f_test": "of largest ANOVA F statistic",
+    "signal_to_noise": "chosen by signal-to-noise score (an equal share per class)",
+}
 PREPROCESSING_WORDS = {
     "none": "on the values as loaded",
     "minmax": "after min-max scaling",

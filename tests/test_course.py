@@ -371,3 +371,18 @@ class TestExercisesOfTheLaterNotebooks:
     @pytest.mark.parametrize("exercise", [e for e in ALL_EXERCISES if e.notebook >= "07"], ids=str)
     def test_exercise(self, exercise: Exercise, tmp_path: Path, shared_cache: Path, data_dir: Path) -> None:
         run_exercise(exercise, tmp_path, shared_cache)
+
+
+@pytest.mark.parametrize(
+    "path",
+    NOTEBOOKS + sorted((config.NOTEBOOKS_DIR / "solutions").glob("[0-9][0-9]_*.ipynb")),
+    ids=lambda p: str(p.relative_to(config.NOTEBOOKS_DIR)),
+)
+def test_no_line_of_prose_opens_with_a_value_and_a_full_stop(path: Path) -> None:
+    """In CommonMark a line "1. …" inside a paragraph starts an ordered list: a value that can be 1 opening a
+    line before a full stop ("{eval}`n`. The …") breaks the paragraph in the report on some data (it did on the
+    bladder data's summary)."""
+    opens = re.compile(r"^\s*\{eval\}`[^`]+`[.)]\s")
+    for cell in _cells(path):
+        if cell.cell_type == "markdown":
+            assert not any(opens.match(line) for line in cell.source.splitlines()), cell.source[:200]

@@ -751,3 +751,20 @@ def test_every_function_given_a_data_set_tells_dudoit_its_scale(
     assert scores.loc[scores["selector"] == "f_test", "cv_accuracy"].item() == pytest.approx(naive.mean())
     with pytest.raises(ValueError, match="input_scale must be one of"):
         replace(SMALL, input_scale="ln")
+
+
+def test_a_choice_in_words() -> None:
+    from leukemia.honest import Choice
+
+    def words(**configuration: object) -> str:
+        return Choice(configuration, pd.DataFrame()).in_words()  # type: ignore[arg-type]
+
+    assert words(preprocessing="dudoit", selector="signal_to_noise", k=10, model="weighted_voting") == (
+        "Weighted voting (Golub) on 10 genes chosen by signal-to-noise score (an equal share per class), "
+        "after Dudoit's filter"
+    )
+    assert words(preprocessing="none", selector="f_test", k=50, model="knn") == (
+        "k-NN (k=5) on 50 genes of largest ANOVA F statistic, on the values as loaded"
+    )
+    unknown = words(preprocessing="mine", selector="other", k=5, model="x")
+    assert unknown == "x on 5 genes chosen by other, after mine"
