@@ -46,6 +46,7 @@ __all__ = [
     "protocol_summary",
     "recall_by_class",
     "result_columns",
+    "within_mixed_values",
 ]
 
 
@@ -471,10 +472,12 @@ def accuracy_by_value(
     -------
     pandas.DataFrame
         Indexed by ``(column, value)``: ``n_test``, ``classes`` (the test samples' classes, counted),
-        ``n_correct`` and ``accuracy``; samples without a value are left out. Empty without columns.
+        ``n_classes`` (how many: only a value holding more than one class can show the classes told apart
+        within it), ``n_correct`` and ``accuracy``; samples without a value are left out. Empty without
+        columns.
     """
     index = pd.MultiIndex.from_tuples([], names=["column", "value"])
-    columns_out = ["n_test", "classes", "n_correct", "accuracy"]
+    columns_out = ["n_test", "classes", "n_classes", "n_correct", "accuracy"]
     if annotations is None or not columns:
         return pd.DataFrame(columns=columns_out, index=index)
     right = pd.Series(np.asarray(y_pred) == y_true.to_numpy(), index=y_true.index)
@@ -486,12 +489,24 @@ def accuracy_by_value(
             rows[(column, str(value))] = {
                 "n_test": len(samples),
                 "classes": ", ".join(f"{c} {n}" for c, n in counts.items()),
+                "n_classes": len(counts),
                 "n_correct": int(right.loc[samples].sum()),
                 "accuracy": float(right.loc[samples].mean()),
             }
     table = pd.DataFrame.from_dict(rows, orient="index", columns=columns_out)
     table.index = pd.MultiIndex.from_tuples(list(rows), names=["column", "value"])
     return table
+
+
+def within_mixed_values(by_value: pd.DataFrame) -> pd.DataFrame:
+    """Per column of :func:`accuracy_by_value`'s table: ``n_test`` (test samples with a value), ``n_mixed``
+    (of them, in values holding more than one class) and ``n_mixed_correct`` (of those, called correctly) —
+    the only calls that can show the classes told apart rather than the value recognised."""
+    mixed = by_value["n_classes"] > 1
+    grouped = by_value.assign(
+        n_mixed=by_value["n_test"].where(mixed, 0), n_mixed_correct=by_value["n_correct"].where(mixed, 0)
+    ).groupby(level="column", sort=False)
+    return grouped[["n_test", "n_mixed", "n_mixed_correct"]].sum().astype(int)
 
 
 def errors_by_sample(evaluation: Evaluation) -> pd.DataFrame:

@@ -630,15 +630,21 @@ def test_models_at_the_majority_class_floor_are_found_on_the_test_set_and_in_cv(
 
 
 def test_accuracy_by_value_counts_each_value_of_a_flagged_annotation() -> None:
-    from leukemia.evaluate import accuracy_by_value
+    from leukemia.evaluate import accuracy_by_value, within_mixed_values
 
     y = pd.Series(["a", "a", "b", "b", "b"], index=list("pqrst"))
     predicted = np.array(["a", "b", "b", "b", "a"])
     annotations = pd.DataFrame({"batch": ["1", "1", "2", "2", "1"], "sex": ["F"] * 5}, index=y.index)
     table = accuracy_by_value(y, predicted, annotations, ["batch"])
     assert table.loc[("batch", "1")].to_dict() == {
-        "n_test": 3, "classes": "a 2, b 1", "n_correct": 1, "accuracy": pytest.approx(1 / 3)
+        "n_test": 3, "classes": "a 2, b 1", "n_classes": 2, "n_correct": 1, "accuracy": pytest.approx(1 / 3)
     }  # fmt: skip
     assert table.loc[("batch", "2"), "n_correct"] == 2 and list(table.index.names) == ["column", "value"]
+    # only batch 1 holds both classes: its 3 samples, 1 called right, can show the classes told apart
+    both = accuracy_by_value(y, predicted, annotations, ["batch", "sex"])
+    assert within_mixed_values(both).to_dict("index") == {
+        "batch": {"n_test": 5, "n_mixed": 3, "n_mixed_correct": 1},
+        "sex": {"n_test": 5, "n_mixed": 5, "n_mixed_correct": 3},
+    }
     assert accuracy_by_value(y, predicted, annotations, []).empty
     assert accuracy_by_value(y, predicted, None, ["batch"]).empty
