@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -83,6 +84,63 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _predict(args: argparse.Namespace) -> int:
+    import warnings
+
+    from leukemia.model import ModelVersionWarning, load
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ModelVersionWarning)
+        model = load(args.run_dir)
+    for warning in caught:
+        print(f"leukemia predict: warning: {warning.message}", file=sys.stderr)
+    started = time.perf_counter()
+    prediction = model.call(args.input)
+    seconds = time.perf_counter() - started
+    table = prediction.table
+    text = table.to_csv()
+    summary = sys.stderr if args.out is None else sys.stdout
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        from leukemia.rundir import write_atomic
+
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(args.out, text)
+    calls = table["call"].value_counts().reindex(list(model.classes), fill_value=0)
+    lines = [
+        f"{len(table)} sample(s) called by the model of {model.folder}: "
+        + ", ".join(f"{name} {n}" for name, n in calls.items()),
+        f"genes: the {len(model.genes)} the model reads, all found; {prediction.genes_ignored} of the "
+        "input's genes were not among its training genes (ignored)",
+        f"values: {prediction.scale}",
+    ]
+    if model.threshold is None:
+        lines.append(f"confidence: no threshold ({model.card['abstention']['chosen_by']})")
+    else:
+        confident = int(table["confident"].sum())
+        lines.append(
+            f"confident: {confident} of {len(table)} (confidence ≥ {model.threshold:g}, the threshold chosen "
+            "on the training samples)"
+        )
+    if len(prediction.left_out):
+        lines.append(f"left out: {len(prediction.left_out)} sample(s) outside the subset")
+    accuracy = prediction.accuracy()
+    if accuracy is not None:
+        n_correct, n, low, high = accuracy
+        unlabelled = len(table) - n
+        lines.append(
+            f"accuracy on the {n} labelled sample(s): {n_correct}/{n} = {n_correct / n:.3f}, exact 95% CI "
+            f"{low:.3f}–{high:.3f}"
+            + (f" ({unlabelled} without a label among the classes)" if unlabelled else "")
+        )
+    lines.append(f"time: {seconds:.2f} s ({1000 * seconds / max(len(table), 1):.1f} ms per sample)")
+    if args.out is not None:
+        lines.append(f"written: {args.out}")
+    print("\n".join(lines), file=summary)
+    return 0
+
+
 def _sweep(args: argparse.Namespace) -> int:
     from leukemia.runner import sweep
 
@@ -133,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_params(commands)
     _add_run(commands)
     _add_report(commands)
+    _add_predict(commands)
     _add_sweep(commands)
     return parser
 
@@ -239,6 +298,30 @@ def _add_report(commands: argparse._SubParsersAction) -> None:
     )
     report.add_argument("--show-code", action="store_true", help="include code cells")
     report.set_defaults(handler=_report)
+
+
+def _add_predict(commands: argparse._SubParsersAction) -> None:
+    """``leukemia predict``: call new samples with a run's saved model."""
+    predict = commands.add_parser(
+        "predict", help="call new samples with the model a run saved",
+        description=(
+            "Load the model a run saved in RUN_DIR/model/ (checked against its model card; nothing in it is "
+            "executed), read INPUT (an expression file in any format `leukemia run --data` reads, or a "
+            "dataset.yaml, labels optional), match genes by id, bring the values to the training data's "
+            "scale, and write one row per sample: the call, a probability (or score) per class, the "
+            "confidence and whether it reaches the model's threshold; with labels, whether the call is right "
+            "and the accuracy with its exact 95% CI."
+        ),
+    )  # fmt: skip
+    predict.add_argument(
+        "run_dir", type=Path, metavar="RUN_DIR", help="a run directory (or its model/ folder)"
+    )
+    predict.add_argument("input", type=Path, metavar="INPUT", help="an expression file or a dataset.yaml")
+    predict.add_argument(
+        "--out", type=Path, metavar="PREDICTIONS.csv",
+        help="write the table here (atomically); default: standard output, the summary on standard error",
+    )  # fmt: skip
+    predict.set_defaults(handler=_predict)
 
 
 def _add_sweep(commands: argparse._SubParsersAction) -> None:

@@ -63,6 +63,8 @@ CACHE_DIR_ENV_VAR = "LEUKEMIA_CACHE_DIR"
 DATASET_CACHE_DIR_ENV_VAR = "LEUKEMIA_DATASET_CACHE_DIR"
 #: Environment variable: where notebooks record their result tables (a run sets its ``results/``).
 RESULTS_DIR_ENV_VAR = "LEUKEMIA_RESULTS_DIR"
+#: Environment variable: the folder the summary notebook saves the chosen model into (a run's ``model/``).
+MODEL_DIR_ENV_VAR = "LEUKEMIA_MODEL_DIR"
 #: Environment variable: a Dask scheduler address that runs the cross-validation folds.
 SCHEDULER_ENV_VAR = "LEUKEMIA_SCHEDULER"
 
@@ -141,6 +143,12 @@ def results_dir() -> Path:
     default folder (the checkout's ``reports/``, or the user's cache directory)."""
     chosen = _variable(RESULTS_DIR_ENV_VAR)
     return Path(chosen).expanduser().resolve() if chosen else _own_folder() / "results"
+
+
+def model_dir() -> Path:
+    """``$LEUKEMIA_MODEL_DIR`` if set (a run's ``model/``), else ``model`` beside the default results."""
+    chosen = _variable(MODEL_DIR_ENV_VAR)
+    return Path(chosen).expanduser().resolve() if chosen else _own_folder() / "model"
 
 
 def verify_checksums() -> bool:

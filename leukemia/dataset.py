@@ -141,10 +141,10 @@ class Dataset:
 
     def gene_names(self, genes: Sequence[str] | pd.Index | None = None) -> pd.DataFrame:
         """``symbol`` and ``description`` of ``genes`` (default: every gene), as text, empty where unknown."""
-        table = self.genes.reindex(columns=["symbol", "description"])
+        table = self.genes.reindex(columns=["symbol", "description"], fill_value="")
         if genes is not None:
-            table = table.reindex(pd.Index(genes, name="gene"))
-        return table.fillna("").astype(str)
+            table = table.reindex(pd.Index(genes, name="gene"), fill_value="")
+        return table.astype(object).where(table.notna(), "").astype(str)
 
     def gene_annotation(self, genes: Sequence[str] | pd.Index) -> pd.DataFrame:
         """``symbol`` and ``description`` of ``genes``; a column empty for all of them is left out."""

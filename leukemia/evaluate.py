@@ -15,8 +15,10 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import balanced_accuracy_score, precision_recall_fscore_support, roc_auc_score
 from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
 
 from leukemia import config
 from leukemia.cluster import local_workers
@@ -406,7 +408,7 @@ def recall_by_class(y_true: pd.Series, predicted: pd.Series, classes: tuple[str,
 
 def model_genes(data: Dataset, pipeline: Pipeline) -> pd.DataFrame:
     """The genes a ``preprocess → select → model`` pipeline uses when fitted on the training samples, and
-    what each one says there.
+    what each one says there. ``pipeline`` is used as it is if fitted, else fitted on the training samples.
 
     Returns
     -------
@@ -418,7 +420,11 @@ def model_genes(data: Dataset, pipeline: Pipeline) -> pd.DataFrame:
         (log2 units for a ``dataset.yaml``: a log2 fold change); and ``signal_to_noise``,
         ``(μ_class − μ_rest) / (σ_class + σ_rest)`` (Golub's score; σ floored as in selection).
     """
-    fitted = clone(pipeline).fit(data.X_train.to_numpy(), encode_labels(data.y_train, data.classes))
+    try:  # a fitted pipeline is used as it is (the saved model's); an unfitted one is fitted here
+        check_is_fitted(pipeline)
+        fitted = pipeline
+    except NotFittedError:
+        fitted = clone(pipeline).fit(data.X_train.to_numpy(), encode_labels(data.y_train, data.classes))
     genes = pd.Index(fitted[:-1].get_feature_names_out(data.X_train.columns.to_numpy()), name="gene")
     values = data.X_train[genes].to_numpy(dtype=float)
     labels = data.y_train.reindex(data.X_train.index).astype(str).to_numpy()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import functools
 import platform
+import subprocess
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, packages_distributions, version
 
 import pandas as pd
 
-__all__ = ["CORE_PACKAGES", "provenance_table"]
+from leukemia import config
+
+__all__ = ["CORE_PACKAGES", "git_commit", "package_versions", "provenance_table"]
 
 #: Importable packages whose versions the appendix's provenance table and a run's manifest.json print: this
 #: package, every library whose version keys a cached result (:data:`leukemia.cache.COMPUTING_LIBRARIES`:
@@ -49,6 +52,27 @@ def _installed_version(distribution: str) -> str:
         return "not installed"
 
 
+def package_versions(packages: tuple[str, ...] = CORE_PACKAGES) -> dict[str, str]:
+    """Python's version, then each import name's installed distribution → its version."""
+    return {"python": platform.python_version()} | {
+        name: _installed_version(name) for name in map(_distribution, packages)
+    }
+
+
+def git_commit() -> str | None:
+    """The checkout's commit; None for an installed package (whose version says what it is), or where
+    git cannot say."""
+    if config.CHECKOUT is None:
+        return None
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=config.CHECKOUT, capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
 def provenance_table(checksums: Mapping[str, str], packages: tuple[str, ...] = CORE_PACKAGES) -> pd.DataFrame:
     """Python and package versions followed by the sha256 of each data file read.
 
@@ -65,7 +89,6 @@ def provenance_table(checksums: Mapping[str, str], packages: tuple[str, ...] = C
     pandas.DataFrame
         Columns ``item`` and ``value``; one row per package, then one per data file.
     """
-    rows = [("python", platform.python_version())]
-    rows += [(name, _installed_version(name)) for name in map(_distribution, packages)]
+    rows = list(package_versions(packages).items())
     rows += [(f"sha256 {name}", digest) for name, digest in sorted(checksums.items())]
     return pd.DataFrame(rows, columns=["item", "value"])

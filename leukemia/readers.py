@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from leukemia.data import DataError
+from leukemia.data import ACCESSION_COLUMN, DataError
 
 __all__ = [
     "FORMATS",
@@ -33,11 +33,14 @@ __all__ = [
     "read_cls",
     "read_gct",
     "read_geo_series_matrix",
+    "read_golub_csv",
+    "read_matrix",
     "read_table",
 ]
 
-#: The formats a ``dataset.yaml`` may name.
-FORMATS = ("csv", "tsv", "gct", "geo-series-matrix")
+#: The formats a ``dataset.yaml`` may name (``golub-csv``: the Golub files' form, an intensity and a ``call``
+#: column per sample).
+FORMATS = ("csv", "tsv", "gct", "geo-series-matrix", "golub-csv")
 MISSING_POLICIES = ("error", "drop-genes")
 _MISSING_TEXT = {"", "na", "nan", "null", "none", "#n/a", "n/a"}
 
@@ -87,6 +90,8 @@ def detect_format(path: Path) -> str:
         return "gct"
     if "series_matrix" in name or any(line.startswith("!Series_") for line in lines):
         return "geo-series-matrix"
+    if lines and ACCESSION_COLUMN in lines[0] and re.search(r"(^|[,\t])\"?call\"?([,\t]|$)", lines[0]):
+        return "golub-csv"
     if name.endswith((".tsv", ".txt", ".tab")) or (lines and lines[0].count("\t") > lines[0].count(",")):
         return "tsv"
     if name.endswith(".csv") or (lines and lines[0].count(",") > 0):
@@ -343,6 +348,22 @@ def read_gct(path: str | Path, *, missing: str = "error") -> ExpressionMatrix:
     return _matrix(raw, descriptions, path, first_line=4, missing=missing)
 
 
+def read_golub_csv(path: str | Path) -> ExpressionMatrix:
+    """A file in the Golub files' form (``Gene Description``, ``Gene Accession Number``, then per sample an
+    intensity column named by its number and a ``call`` column), read by :func:`leukemia.data.read_expression`
+    with its checks; the detection calls are not kept."""
+    from leukemia.data import read_expression
+
+    path = Path(path)
+    parsed = read_expression(path)
+    X = parsed.intensities.copy()
+    X.index = pd.Index(X.index.astype(str), name="sample")
+    X.columns = pd.Index(X.columns.astype(str), name="gene")
+    genes = parsed.descriptions.fillna("").astype(str).rename("description").to_frame()
+    genes.index = pd.Index(genes.index.astype(str), name="gene")
+    return ExpressionMatrix(X, genes, path)
+
+
 def read_cls(path: str | Path, samples: Sequence[str]) -> pd.Series:
     """A Broad CLS file: ``n_samples n_classes 1``, ``# name…``, one label per sample (names or numbers).
 
@@ -448,6 +469,27 @@ def read_geo_series_matrix(
         samples.index = matrix.X.index[: len(samples)]
     samples.index.name = "sample"
     return matrix, samples
+
+
+def read_matrix(
+    path: str | Path, format: str = "auto", *, orientation: str = "genes-by-samples", missing: str = "error"
+) -> tuple[ExpressionMatrix, pd.DataFrame | None]:
+    """An expression file in any of :data:`FORMATS` (``"auto"``: :func:`detect_format`), and the samples'
+    annotations where the file has them (a GEO series matrix's ``!Sample_`` lines), else None."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file.")
+    kind = detect_format(path) if format == "auto" else format
+    if kind == "geo-series-matrix":
+        return read_geo_series_matrix(path, missing=missing)
+    if kind == "gct":
+        return read_gct(path, missing=missing), None
+    if kind == "golub-csv":
+        return read_golub_csv(path), None
+    if kind not in ("csv", "tsv"):
+        raise DataError(f"{path}: unknown format {kind!r}; choose from {list(FORMATS)}.")
+    sep = "\t" if kind == "tsv" else ","
+    return read_table(path, sep=sep, orientation=orientation, missing=missing), None
 
 
 #: Column names :func:`read_annotation` takes for each role, compared without case, spaces or punctuation

@@ -2,8 +2,9 @@
 
 A run directory (``reports/<name>/`` or ``--out``) holds the executed notebooks, ``manifest.json``,
 ``results/`` (one CSV per result table a notebook recorded with :func:`record_results`),
-``metrics.csv`` (those tables collected by the runner, :func:`collect_results`), ``report.html`` and
-``.cache/``. A notebook run on its own (JupyterLab, papermill, nbval) records into ``reports/results/``.
+``metrics.csv`` (those tables collected by the runner, :func:`collect_results`), ``model/`` (the chosen
+model, saved by the summary notebook), ``report.html`` and ``.cache/``. A notebook run on its own
+(JupyterLab, papermill, nbval) records into ``reports/results/`` and saves into ``reports/model/``.
 
 This module imports nothing else of the package but ``config``: the runner, the report and the
 notebooks all write through it.
@@ -22,6 +23,7 @@ __all__ = [
     "LOGS_FOLDER",
     "MANIFEST_FILE",
     "METRICS_FILE",
+    "MODEL_FOLDER",
     "REPORT_FILE",
     "RESULTS_DIR_ENV_VAR",
     "RESULTS_FOLDER",
@@ -35,6 +37,8 @@ __all__ = [
 
 REPORT_FILE, METRICS_FILE, MANIFEST_FILE = "report.html", "metrics.csv", "manifest.json"
 RESULTS_FOLDER = "results"
+#: Where the summary notebook saves the chosen model, its card and its test-set calls (:mod:`leukemia.model`).
+MODEL_FOLDER = "model"
 #: What each notebook's kernel printed outside the notebook (a file per notebook, kept only when not empty).
 LOGS_FOLDER = "logs"
 #: Set by the runner for its kernels: the folder notebooks record their result tables into.

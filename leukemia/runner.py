@@ -14,7 +14,6 @@ import ctypes
 import json
 import os
 import re
-import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -33,11 +32,12 @@ from leukemia.data import DataError
 from leukemia.dataset import Dataset
 from leukemia.inline import InlineExpressionError
 from leukemia.kernels import FigureError, execute_notebook, kill_kernels
-from leukemia.provenance import provenance_table
+from leukemia.provenance import git_commit, provenance_table
 from leukemia.rundir import (
     LOGS_FOLDER,
     MANIFEST_FILE,
     METRICS_FILE,
+    MODEL_FOLDER,
     REPORT_FILE,
     RESULTS_FOLDER,
     collect_results,
@@ -60,6 +60,8 @@ __all__ = [
 
 #: The notebook whose defaults stand for the run when notebooks disagree (e.g. PREPROCESSING).
 MODELLING_NOTEBOOK = "05_modeling.ipynb"
+#: The notebook (number) that saves the chosen model into the run's ``model/`` folder.
+MODEL_NOTEBOOK = "11"
 
 
 class RunError(RuntimeError):
@@ -325,20 +327,6 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.,=-]+", "_", text)[:120]
 
 
-def _git_commit() -> str | None:
-    """The checkout's commit; None for an installed package (whose version the manifest records), or
-    where git cannot say."""
-    if config.CHECKOUT is None:
-        return None
-    try:
-        result = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=config.CHECKOUT, capture_output=True, text=True, timeout=10
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return result.stdout.strip() or None if result.returncode == 0 else None
-
-
 def _write_manifest(directory: Path, manifest: Mapping[str, object]) -> None:
     write_atomic(directory / MANIFEST_FILE, json.dumps(manifest, indent=2, default=str))
 
@@ -490,12 +478,13 @@ def run(
         "non_default_parameters": plan.typed,
         "adapted_parameters": plan.adapted_why,
         "notebooks": [p.name for p in plan.paths],
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         "scheduler": plan.address,
         "started": _now(),
     }
     _write_manifest(plan.directory, manifest)
     dataset = _execute(plan, manifest, progress)
+    saved = _saved_model(plan, manifest)
     result = RunResult(plan.directory, [plan.directory / p.name for p in plan.paths])
     metrics = collect_results(
         plan.directory / RESULTS_FOLDER, dataset.classes
@@ -515,9 +504,42 @@ def run(
         "data_sha256": dict(dataset.checksums),
         "dataset": _describe(dataset),
     }
+    if saved is not None:
+        manifest["model"] = saved
     _write_manifest(plan.directory, manifest)
     result.manifest = manifest
     return result
+
+
+def _saved_model(plan: _Plan, manifest: dict[str, object]) -> dict[str, str] | None:
+    """The model the summary notebook saved (its file and sha256), checked as ``leukemia predict`` loads it;
+    None when the run did not include that notebook.
+
+    Raises
+    ------
+    RunError
+        The notebook ran but the model is missing or does not load: the run lost part of its output.
+    """
+    if not any(path.name.startswith(MODEL_NOTEBOOK) for path in plan.paths):
+        return None
+    from leukemia.model import CARD_FILE, MODEL_FILE, ModelError, load
+
+    folder = plan.directory / MODEL_FOLDER
+    try:
+        model = load(folder)
+    except ModelError as exc:
+        manifest |= {
+            "status": "failed",
+            "failed_notebook": f"{MODEL_NOTEBOOK} (the saved model)",
+            "finished": _now(),
+        }
+        _write_manifest(plan.directory, manifest)
+        raise RunError(f"the run's model is missing or broken: {exc}") from exc
+    return {
+        "file": f"{MODEL_FOLDER}/{MODEL_FILE}",
+        "card": f"{MODEL_FOLDER}/{CARD_FILE}",
+        "sha256": str(model.card["model"]["sha256"]),
+    }
 
 
 @dataclass(frozen=True)
@@ -598,6 +620,7 @@ def _clean(directory: Path) -> None:
         *(directory / RESULTS_FOLDER).glob("*.csv"),
         *(directory / LOGS_FOLDER).glob("*.log"),
         *(directory / n for n in (REPORT_FILE, METRICS_FILE, MANIFEST_FILE)),
+        *(directory / MODEL_FOLDER).glob("*"),
     ]:
         stale.unlink(missing_ok=True)
 
@@ -607,6 +630,7 @@ def _kernel_environment(plan: _Plan) -> dict[str, str]:
     environment = {
         config.CACHE_DIR_ENV_VAR: str(plan.directory / ".cache"),
         config.RESULTS_DIR_ENV_VAR: str(plan.directory / RESULTS_FOLDER),
+        config.MODEL_DIR_ENV_VAR: str(plan.directory / MODEL_FOLDER),
         config.VERIFY_ENV_VAR: "1" if plan.verify else "0",
         config.DATASET_CACHE_DIR_ENV_VAR: str(config.dataset_cache_dir()),  # where the runner's read is kept
     }

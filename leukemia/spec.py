@@ -4,7 +4,7 @@ The fields (defaults in brackets; paths are relative to the YAML file)::
 
     name: bladder-2004             # titles, the run directory, the manifest
     expression: expression.tsv.gz  # the matrix file
-    format: auto                   # [auto] | csv | tsv | gct | geo-series-matrix
+    format: auto                   # [auto] | csv | tsv | gct | geo-series-matrix | golub-csv
     orientation: genes-by-samples  # [genes-by-samples] | samples-by-genes   (csv/tsv only)
     labels: samples.csv            # a csv/tsv with one row per sample, or a Broad .cls file;
                                    #   omitted for a GEO series matrix (labels from its !Sample_ lines)
@@ -52,18 +52,17 @@ from leukemia.dataset import (
     labels_of,
     stratified_split,
 )
-from leukemia.readers import (
-    FORMATS,
-    ExpressionMatrix,
-    detect_format,
-    read_annotation,
-    read_cls,
-    read_gct,
-    read_geo_series_matrix,
-    read_table,
-)
+from leukemia.readers import FORMATS, ExpressionMatrix, read_annotation, read_cls, read_matrix
 
-__all__ = ["GOLUB", "DatasetSpec", "check_report", "load_dataset", "read_spec"]
+__all__ = [
+    "GOLUB",
+    "DatasetSpec",
+    "NewSamples",
+    "check_report",
+    "load_dataset",
+    "read_new_samples",
+    "read_spec",
+]
 
 #: The name that means the Golub et al. (1999) files (``load_golub``).
 GOLUB = "golub"
@@ -172,8 +171,12 @@ def _subset(path: Path, value: object) -> dict[str, list[str]]:
     return subset
 
 
-def read_spec(path: str | Path) -> DatasetSpec:
+def read_spec(path: str | Path, *, for_prediction: bool = False) -> DatasetSpec:
     """Read and check a ``dataset.yaml``: known fields, right types, allowed values, files that exist.
+
+    ``for_prediction``: the description of new samples for ``leukemia predict``, where only ``expression`` is
+    required (``name`` defaults to the file's stem; without ``class_column`` the samples have no labels, and
+    without ``classes`` a label is taken as the class of that name).
 
     Raises
     ------
@@ -197,6 +200,7 @@ def read_spec(path: str | Path) -> DatasetSpec:
     if unknown:
         raise DataError(f"{path.name}: unknown field(s) {unknown}; the fields are {sorted(_FIELDS)}.")
     for name, (types, required) in _FIELDS.items():
+        required = required and (name == "expression" or not for_prediction)
         if required and raw.get(name) is None:
             raise DataError(f"{path.name}: the field '{name}' is required.")
         if name in raw and (not isinstance(raw[name], types) or isinstance(raw[name], bool)):
@@ -227,21 +231,21 @@ def read_spec(path: str | Path) -> DatasetSpec:
         if not file.is_file():
             raise DataError(f"{path.name}: field '{key}': no such file {file}.")
     cls = "labels" in files and files["labels"].suffix.lower() == ".cls"
-    if raw.get("class_column") is None and not cls:
+    if raw.get("class_column") is None and not cls and not for_prediction:
         raise DataError(
             f"{path.name}: the field 'class_column' is required (the labels column, or the key of a GEO "
             "characteristics line); only a CLS labels file, whose labels are one column, needs none."
         )
     return DatasetSpec(
         path=path,
-        name=str(raw["name"]),
+        name=str(raw.get("name") or path.stem),
         expression=files["expression"],
         format=str(raw.get("format", "auto")),
         orientation=str(raw.get("orientation", "genes-by-samples")),
         labels=files.get("labels"),
         sample_column=raw.get("sample_column"),
-        class_column=str(raw.get("class_column") or CLS_CLASS_COLUMN),
-        classes=_classes(path, raw["classes"]),
+        class_column=str(raw.get("class_column") or (CLS_CLASS_COLUMN if cls or not for_prediction else "")),
+        classes=_classes(path, raw["classes"]) if "classes" in raw else {},
         split_column=raw.get("split_column"),
         test_size=test_size,
         scale=str(raw.get("scale", "auto")),
@@ -264,17 +268,7 @@ def _sha256(path: Path) -> str:
 
 
 def _read_matrix(spec: DatasetSpec) -> tuple[ExpressionMatrix, pd.DataFrame | None]:
-    kind = detect_format(spec.expression) if spec.format == "auto" else spec.format
-    if kind == "geo-series-matrix":
-        return read_geo_series_matrix(spec.expression, missing=spec.missing)
-    if kind == "gct":
-        return read_gct(spec.expression, missing=spec.missing), None
-    return read_table(
-        spec.expression,
-        sep="\t" if kind == "tsv" else ",",
-        orientation=spec.orientation,
-        missing=spec.missing,
-    ), None
+    return read_matrix(spec.expression, spec.format, orientation=spec.orientation, missing=spec.missing)
 
 
 def _annotations(spec: DatasetSpec, matrix: ExpressionMatrix, geo: pd.DataFrame | None) -> pd.DataFrame:
@@ -337,6 +331,66 @@ def load_dataset(
     for message, category in caught:  # a reader's warnings, also when the cache answers
         warnings.warn(message, category, stacklevel=2)
     return data
+
+
+@dataclass(frozen=True)
+class NewSamples:
+    """Samples to call with a saved model (:func:`read_new_samples`): the values as their file gives them."""
+
+    X: pd.DataFrame
+    """samples × genes, as in the file (no transformation: the model decides, from its training data)."""
+    labels: pd.Series | None
+    """Each sample's class where the description gives one (NaN where it gives none); None without labels."""
+    scale: str
+    """``auto``, or the ``scale:`` a ``dataset.yaml`` forces (``linear`` or ``log2``)."""
+    name: str
+    checksums: dict[str, str]
+    """sha256 of the files read, by file name."""
+    left_out: pd.DataFrame
+    """Samples of the file not called (outside a ``subset:``), with the reason."""
+
+
+def read_new_samples(source: str | Path) -> NewSamples:
+    """The samples of an expression file (any format :func:`~leukemia.readers.read_matrix` reads) or of a
+    ``dataset.yaml`` (labels optional: ``read_spec(..., for_prediction=True)``), to call with a saved model.
+
+    Every sample of the file is kept — there is no split — except those a ``subset:`` leaves out. With a
+    ``classes:`` mapping, labels are mapped to class names (a label mapped to none is NaN); without one, a
+    label is its own class name.
+
+    Raises
+    ------
+    DataError
+        Anything wrong with the description or the files, named as :func:`load_dataset` names it.
+    """
+    path = Path(source).expanduser()
+    if path.suffix.lower() not in (".yaml", ".yml"):
+        matrix, _ = read_matrix(path)
+        none = pd.DataFrame({"reason": pd.Series(dtype=str)}, index=pd.Index([], name="sample"))
+        return NewSamples(matrix.X, None, "auto", path.name, {path.name: _sha256(path)}, none)
+    spec = read_spec(path, for_prediction=True)
+    matrix, geo = _read_matrix(spec)
+    samples, left_out = matrix.X.index, []
+    labels = None
+    if spec.labels is not None or (geo is not None and (spec.class_column or spec.subset)):
+        annotations = _annotations(spec, matrix, geo).reindex(samples)
+        for column, allowed in spec.subset.items():
+            values = _column(spec, annotations, column, f"subset: {column}").loc[samples]
+            outside = ~values.isin(allowed)
+            left_out += [
+                (s, f"'{column}' is {values[s]!r}, not in the subset {allowed}") for s in samples[outside]
+            ]
+            samples = samples[~outside.to_numpy()]
+        if spec.class_column:
+            raw = _column(spec, annotations, spec.class_column, "class_column").loc[samples]
+            raw = raw.where(annotations.loc[samples, spec.class_column].notna())  # NaN: not in the labels
+            to_class = {value: name for name, values in spec.classes.items() for value in values}
+            labels = (raw.map(to_class) if to_class else raw).rename("class")
+    files = [spec.expression] + [f for f in (spec.labels,) if f]
+    return NewSamples(
+        matrix.X.loc[samples], labels, spec.scale, spec.name, {f.name: _sha256(f) for f in files},
+        pd.DataFrame(left_out, columns=["sample", "reason"]).set_index("sample"),
+    )  # fmt: skip
 
 
 def _read_checked(

@@ -282,3 +282,40 @@ def test_every_inline_value_is_what_a_rerun_computes(path: Path, rerun: Path) ->
         differ = [e for e in now.keys() | then.keys() if now.get(e) != then.get(e)]
         changed = {e: (then.get(e), now.get(e)) for e in sorted(differ)}
         assert not changed, f"committed → rerun {changed} in: {source[:200]}"
+
+
+@pytest.mark.slow
+def test_predict_on_the_independent_set_reproduces_the_runs_calls(
+    rerun: Path, data_dir: Path, tmp_path: Path
+) -> None:
+    """`leukemia predict <the default run> <Golub's independent file>`: the run's calls and strengths,
+    exactly."""
+    import hashlib
+    import json
+    import subprocess
+    import sys
+
+    import numpy as np
+    import pandas as pd
+
+    out = tmp_path / "calls.csv"
+    result = subprocess.run(
+        [sys.executable, "-m", "leukemia.cli", "predict", str(rerun), str(data_dir / config.TEST_FILE),
+         "--out", str(out)],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    run_calls = pd.read_csv(rerun / "model" / "test_predictions.csv", index_col="sample")
+    new = pd.read_csv(out, index_col="sample")
+    assert new.index.tolist() == run_calls.index.tolist() and len(new) == 34
+    assert new["call"].tolist() == run_calls["call"].tolist()
+    for column in [c for c in new.columns if c.startswith(("probability", "score")) or c == "confidence"]:
+        assert np.array_equal(new[column].to_numpy(), run_calls[column].to_numpy(), equal_nan=True), column
+    # The run's calls are the honest protocol's: its row of metrics.csv counts the same correct calls
+    honest = pd.read_csv(rerun / "metrics.csv").query("protocol == 'honest'").iloc[0]
+    assert int(run_calls["correct"].sum()) == honest["n_correct"]
+    manifest = json.loads((rerun / "manifest.json").read_text())
+    assert (
+        manifest["model"]["sha256"]
+        == hashlib.sha256((rerun / "model" / "model.skops").read_bytes()).hexdigest()
+    )

@@ -399,7 +399,7 @@ def test_a_file_neither_name_nor_content_explains_is_refused(tmp_path: Path) -> 
         detect_format(path)
     assert str(refused.value) == (
         f"{path}: cannot tell its format from the name or content; set format: one of "
-        "['csv', 'tsv', 'gct', 'geo-series-matrix']."
+        "['csv', 'tsv', 'gct', 'geo-series-matrix', 'golub-csv']."
     )
 
 
@@ -472,3 +472,24 @@ def test_a_file_that_is_not_text_is_refused_as_such(tmp_path: Path) -> None:
     path.write_bytes(b"gene,S1\n\xff\xfe\xfa,1\n")
     with pytest.raises(DataError, match=r"a.csv: cannot be read as text \(.*codec can't decode"):
         detect_format(path)
+
+
+def test_a_file_in_golubs_form_is_read_as_any_matrix(golub, data_dir: Path, tmp_path: Path) -> None:
+    """Golub's form (an intensity and a ``call`` column per sample) is recognised and read with the Golub
+    reader's checks: the same numbers as load_golub's, the calls dropped, the descriptions kept."""
+    from leukemia.readers import read_golub_csv, read_matrix
+    from leukemia.spec import load_dataset
+
+    path = data_dir / "data_set_ALL_AML_independent.csv"
+    assert detect_format(path) == "golub-csv"
+    matrix, annotations = read_matrix(path)
+    assert annotations is None and matrix.X.index.tolist() == [str(p) for p in golub.X_test.index]
+    assert np.array_equal(matrix.X.to_numpy(), golub.X_test.to_numpy())
+    assert matrix.genes["description"].tolist() == golub.genes["description"].tolist()
+    assert read_golub_csv(path).X.shape == (34, 7129)
+    (tmp_path / "independent.yaml").write_text(
+        f"name: independent\nexpression: {path}\nlabels: {data_dir / 'actual.csv'}\nsample_column: patient\n"
+        "class_column: cancer\nclasses: [ALL, AML]\n"
+    )
+    data = load_dataset(tmp_path / "independent.yaml")
+    assert data.scale_detected == "linear" and len(data.y) == 34

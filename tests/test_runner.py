@@ -196,7 +196,7 @@ def test_every_subcommand_has_help(capsys: pytest.CaptureFixture[str]) -> None:
     """In this process: the console script itself is started by test_cli and the tests above."""
     from leukemia.cli import main
 
-    for command in ("fetch", "params", "run", "report", "sweep", "data"):
+    for command in ("fetch", "params", "run", "report", "predict", "sweep", "data"):
         with pytest.raises(SystemExit) as stopped:
             main([command, "--help"])
         assert stopped.value.code == 0
@@ -710,3 +710,34 @@ def test_relative_paths_are_the_callers(tmp_path: Path, monkeypatch: pytest.Monk
             scheduler=None,
             data="study/dataset.yaml",
         )
+
+
+@pytest.mark.slow
+def test_the_bladder_model_calls_its_held_out_samples_given_as_a_gct_file(
+    bladder_run, tmp_path: Path
+) -> None:
+    """A model a bladder run saved calls the run's test samples, given as a bare GCT matrix, as it did."""
+    import numpy as np
+
+    from leukemia.spec import load_dataset
+
+    run, name, classes = bladder_run
+    data = load_dataset(run.parent / "dataset.yaml")
+    run_calls = pd.read_csv(run / "model" / "test_predictions.csv", index_col="sample", dtype={"sample": str})
+    assert sorted(run_calls.index) == sorted(data.y_test.index.astype(str))
+    X = data.X_test  # RMA log2 values, as in the file
+    lines = ["#1.2", f"{X.shape[1]}\t{X.shape[0]}", "Name\tDescription\t" + "\t".join(map(str, X.index))]
+    lines += [f"{gene}\tna\t" + "\t".join(repr(float(v)) for v in X[gene]) for gene in X.columns]
+    (tmp_path / "held_out.gct").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "calls.csv"
+    result = cli("predict", str(run), str(tmp_path / "held_out.gct"), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert f"{len(X)} sample(s) called" in result.stdout and "log2" in result.stdout
+    new = pd.read_csv(out, index_col="sample", dtype={"sample": str}).loc[run_calls.index]
+    assert new["call"].tolist() == run_calls["call"].tolist()
+    numbers = [c for c in run_calls.columns if c.startswith(("probability", "score"))]
+    assert len(numbers) == len(classes)
+    assert np.array_equal(new[numbers].to_numpy(), run_calls[numbers].to_numpy())
+    card = json.loads((run / "model" / "model_card.json").read_text())
+    assert card["classes"] == classes and card["training_data"]["name"] == name
+    assert card["estimates"]["held_out"]["n_correct"] == int(run_calls["correct"].sum())
