@@ -25,19 +25,19 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
-from sklearn.pipeline import Pipeline
 
 from leukemia import config
 from leukemia.data import DataError
 from leukemia.dataset import Dataset, detect_scale, encode_labels
 from leukemia.provenance import git_commit, package_versions
 from leukemia.rundir import MODEL_FOLDER, write_atomic
-from leukemia.stats import clopper_pearson
+
+if TYPE_CHECKING:  # scikit-learn and skops are imported where they are used: the runner checks a saved
+    from sklearn.pipeline import Pipeline  # model (verify) without loading either (2 s on the run's tail)
 
 __all__ = [
     "CARD_FILE",
@@ -54,6 +54,7 @@ __all__ = [
     "model_card",
     "model_threshold",
     "save",
+    "verify",
 ]
 
 MODEL_FILE, CARD_FILE = "model.skops", "model_card.json"
@@ -96,6 +97,8 @@ class ModelVersionWarning(UserWarning):
 def fit_final(data: Dataset, pipeline: Pipeline) -> Pipeline:
     """``pipeline`` (unfitted) fitted on every training sample of ``data``, as the protocols fit it: on
     the genes in the data's order, the classes coded 0, 1, … in the order of ``data.classes``."""
+    from sklearn.base import clone
+
     y = encode_labels(data.y_train.reindex(data.X_train.index), data.classes).to_numpy()
     return clone(pipeline).fit(data.X_train.to_numpy(), y)
 
@@ -291,21 +294,18 @@ def _model_folder(path: Path) -> Path:
     return path
 
 
-def load(path: str | Path) -> Model:
-    """The model saved in a run directory, its ``model/`` folder, or the ``model.skops`` file itself.
+def verify(path: str | Path) -> tuple[dict[str, Any], Path]:
+    """The model card of a saved model, checked, and the model file it vouches for; nothing is loaded.
 
-    The card must be one this package wrote, the model file must have the sha256 the card records, and the
-    file may hold no type beyond skops' own and :data:`TRUSTED_TYPES`; nothing in it is executed. A model
-    saved by other versions of the packages in :data:`CHECKED_PACKAGES` loads with a
-    :class:`ModelVersionWarning`.
+    ``path`` is a run directory, its ``model/`` folder or the ``model.skops`` file. The card must be one this
+    package wrote (its format and version) and the model file must have the sha256 the card records. Cheap:
+    neither scikit-learn nor skops is imported (the runner checks a run's model so).
 
     Raises
     ------
     ModelError
         Naming the file and what is wrong with it.
     """
-    import skops.io as sio
-
     path = Path(path).expanduser()
     if not path.exists():
         raise ModelError(f"{path}: no such run directory or model file.")
@@ -329,15 +329,33 @@ def load(path: str | Path) -> Model:
         )
     if not model_path.is_file():
         raise ModelError(f"{folder}: no {MODEL_FILE} beside its model card.")
-    blob = model_path.read_bytes()
-    expected = card.get("model", {}).get("sha256")
-    if _sha256(blob) != expected:
+    expected, actual = card.get("model", {}).get("sha256"), _sha256(model_path.read_bytes())
+    if actual != expected:
         raise ModelError(
-            f"{model_path}: its sha256 is {_sha256(blob)[:16]}…, the model card records "
-            f"{str(expected)[:16]}…: "
+            f"{model_path}: its sha256 is {actual[:16]}…, the model card records {str(expected)[:16]}…: "
             "the file was changed, cut short or replaced after the run saved it. Nothing of it was loaded; "
             "rerun the analysis (or restore the file) to get a model you can trust."
         )
+    return card, model_path
+
+
+def load(path: str | Path) -> Model:
+    """The model saved in a run directory, its ``model/`` folder, or the ``model.skops`` file itself.
+
+    The card and the file's sha256 are checked first (:func:`verify`); the file may hold no type beyond
+    skops' own and :data:`TRUSTED_TYPES`, and nothing in it is executed. A model saved by other versions of
+    the packages in :data:`CHECKED_PACKAGES` loads with a :class:`ModelVersionWarning`.
+
+    Raises
+    ------
+    ModelError
+        Naming the file and what is wrong with it.
+    """
+    import skops.io as sio
+    from sklearn.pipeline import Pipeline
+
+    card, model_path = verify(path)
+    blob = model_path.read_bytes()
     try:
         untrusted = sio.get_untrusted_types(data=blob)
     except (zipfile.BadZipFile, KeyError, ValueError, json.JSONDecodeError) as exc:
@@ -356,7 +374,7 @@ def load(path: str | Path) -> Model:
     if not isinstance(pipeline, Pipeline) or getattr(pipeline, "n_features_in_", None) != len(genes):
         raise ModelError(f"{model_path}: not the pipeline its model card describes.")
     _warn_versions(card, model_path)
-    return Model(pipeline, card, folder)
+    return Model(pipeline, card, model_path.parent)
 
 
 def _warn_versions(card: Mapping[str, Any], model_path: Path) -> None:
@@ -395,6 +413,8 @@ class Prediction:
         labelled = self.table["correct"].dropna()
         if labelled.empty:
             return None
+        from leukemia.stats import clopper_pearson
+
         n_correct, n = int(labelled.astype(bool).sum()), len(labelled)
         return (n_correct, n, *clopper_pearson(n_correct, n))
 

@@ -40,8 +40,22 @@ def _distributions() -> Mapping[str, list[str]]:
     return packages_distributions()
 
 
+#: Import names whose distribution is named otherwise, with the candidates in order (xgboost-cpu on Linux and
+#: Windows): looked up directly, without scanning every installed package (0.45 s).
+_KNOWN_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
+    "sklearn": ("scikit-learn",),
+    "xgboost": ("xgboost-cpu", "xgboost"),
+}
+
+
 def _distribution(package: str) -> str:
     """The installed distribution that provides an import name (sklearn → scikit-learn)."""
+    for candidate in _KNOWN_DISTRIBUTIONS.get(package, (package,)):
+        try:
+            version(candidate)
+            return candidate
+        except PackageNotFoundError:
+            continue
     return _distributions().get(package, [package])[0]
 
 

@@ -512,8 +512,9 @@ def run(
 
 
 def _saved_model(plan: _Plan, manifest: dict[str, object]) -> dict[str, str] | None:
-    """The model the summary notebook saved (its file and sha256), checked as ``leukemia predict`` loads it;
-    None when the run did not include that notebook.
+    """The model the summary notebook saved (its file and sha256), its card and sha256 checked without loading
+    it (the notebook itself loads it back and calls the test samples with it); None when the run did not
+    include that notebook.
 
     Raises
     ------
@@ -522,11 +523,11 @@ def _saved_model(plan: _Plan, manifest: dict[str, object]) -> dict[str, str] | N
     """
     if not any(path.name.startswith(MODEL_NOTEBOOK) for path in plan.paths):
         return None
-    from leukemia.model import CARD_FILE, MODEL_FILE, ModelError, load
+    from leukemia.model import CARD_FILE, MODEL_FILE, ModelError, verify
 
     folder = plan.directory / MODEL_FOLDER
-    try:
-        model = load(folder)
+    try:  # the notebook loaded it back and called the test samples with it; here: still there, unchanged
+        card, _ = verify(folder)
     except ModelError as exc:
         manifest |= {
             "status": "failed",
@@ -538,7 +539,7 @@ def _saved_model(plan: _Plan, manifest: dict[str, object]) -> dict[str, str] | N
     return {
         "file": f"{MODEL_FOLDER}/{MODEL_FILE}",
         "card": f"{MODEL_FOLDER}/{CARD_FILE}",
-        "sha256": str(model.card["model"]["sha256"]),
+        "sha256": str(card["model"]["sha256"]),
     }
 
 
