@@ -87,7 +87,7 @@ def _report(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     import warnings
 
-    from leukemia.model import ModelVersionWarning, load
+    from leukemia.model import ModelVersionWarning, cautions, load
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ModelVersionWarning)
@@ -123,6 +123,7 @@ def _predict(args: argparse.Namespace) -> int:
             f"confident: {confident} of {len(table)} (confidence ≥ {model.threshold:g}, the threshold chosen "
             "on the training samples)"
         )
+    lines += [f"caution: {caution}; the calls may reflect it" for caution in cautions(model.card)]
     if len(prediction.left_out):
         lines.append(f"left out: {len(prediction.left_out)} sample(s) outside the subset")
     accuracy = prediction.accuracy()

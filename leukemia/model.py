@@ -49,6 +49,7 @@ __all__ = [
     "ModelVersionWarning",
     "Prediction",
     "card_markdown",
+    "cautions",
     "fit_final",
     "load",
     "model_card",
@@ -238,11 +239,46 @@ def model_card(
                 "set": "test samples, used once, after the choice",
             },
         },
-        "abstention": {"confidence": CONFIDENCE, "threshold": threshold[0], "chosen_by": threshold[1]},
+        "abstention": {
+            "confidence": CONFIDENCE if hasattr(pipeline, "predict_proba") else None,
+            "threshold": threshold[0],
+            "chosen_by": threshold[1],
+        },
+        "confounding": _confounding(data),
         "software": package_versions((*CHECKED_PACKAGES, "pandas", "xgboost", "glum")),
         "git_commit": git_commit(),
         "training_genes": [str(g) for g in data.X_train.columns],
     }
+
+
+def _confounding(data: Dataset) -> dict[str, Any]:
+    """What could fool the model: the batch verdict and the sample annotations flagged against the class."""
+    from leukemia.dataset import CONFOUNDED_V, annotation_scan, batch_confounding
+
+    scan = annotation_scan(data.y, data.annotations)
+    flagged = scan[scan["flagged"]] if len(scan) else scan
+    return {
+        "rule": f"Cramér's V with the class at or above {CONFOUNDED_V:g}",
+        "batch": batch_confounding(data.y, data.batch),
+        "batch_column": None if data.batch is None else str(data.batch.name),
+        "flagged_annotations": {str(column): round(float(v), 3) for column, v in flagged["v"].items()}
+        if len(flagged)
+        else {},
+        "annotations_scanned": int(scan["v"].notna().sum()) if len(scan) else 0,
+    }
+
+
+def cautions(card: Mapping[str, Any]) -> list[str]:
+    """What the card says could fool the model (confounding in its training data), one phrase each."""
+    found = card.get("confounding", {})
+    batch = str(found.get("batch", ""))
+    lines = [f"class and batch were {batch} in the training data"] if batch.startswith("confounded") else []
+    lines += [
+        f"the class was strongly associated with the sample annotation '{column}' (Cramér's V = {v:.3f})"
+        for column, v in found.get("flagged_annotations", {}).items()
+        if not (lines and column == found.get("batch_column"))  # the batch, said already
+    ]
+    return lines
 
 
 def _sha256(blob: bytes) -> str:
@@ -636,28 +672,56 @@ def card_markdown(card: Mapping[str, Any], *, file_hash: bool = True) -> str:
         f"{cv['set']} |",
         "",
     ]
-    threshold = card["abstention"]["threshold"]
+    threshold, confidence = card["abstention"]["threshold"], card["abstention"]["confidence"]
+    if confidence is None:
+        lines += [f"**Confidence**: {card['abstention']['chosen_by']}.", ""]
+    else:
+        lines += [
+            f"**Confidence** of a call: {confidence}. **Threshold**: "
+            + (f"{threshold:g}, " if threshold is not None else "")
+            + f"{card['abstention']['chosen_by']}.",
+            "",
+        ]
+    found = card["confounding"]
+    flagged = ", ".join(f"{c} (V = {v:.3f})" for c, v in found["flagged_annotations"].items()) or "none"
+    scanned = found["annotations_scanned"]
+    annotations = (
+        f"sample annotations flagged, of {scanned} scanned: {flagged}"
+        if scanned
+        else "no sample annotations to scan"
+    )
     lines += [
-        f"**Confidence** of a call: {card['abstention']['confidence']}. **Threshold**: "
-        + (f"{threshold:g}, " if threshold is not None else "")
-        + f"{card['abstention']['chosen_by']}.",
+        f"**Confounding** ({found['rule']}): class and batch, {found['batch']}; {annotations}."
+        + (
+            " **Caution**: a model can score by recognising what travels with the class rather than the "
+            "biology; calls of new samples from one batch or centre only are not evidence that it tells the "
+            "classes apart."
+            if cautions(card)
+            else ""
+        ),
         "",
     ]
     used = card["genes_used"]
     units = "intensity" if data["scale_used"] == "linear" else "log2"
-    symbols = any(g["symbol"].strip() for g in used)  # a symbol column only when some gene has one
+    symbols = any(g["symbol"].strip() for g in used)  # a column only when some gene has a value in it
+    described = any(g["description"].strip() for g in used)
     lines += [
         f"**Genes** the model reads: {len(used)} of the {data['genes']} it was trained on (matched by id; "
-        "every one must be in new samples); the first 20:",
+        f"every one must be in new samples); {'the first 20' if len(used) > 20 else 'all of them'}, largest "
+        "signal-to-noise score first, with the class each is higher in and the difference of the training "
+        "means:",
         "",
         "| gene |"
         + " symbol |" * symbols
-        + f" description | higher in | difference ({units}) | signal-to-noise |",
-        "|---|---|---|---|---|" + "---|" * symbols,
+        + " description |" * described
+        + f" higher in | difference ({units}) | signal-to-noise |",
+        "|---|" + "---|" * (symbols + described) + "---|---|---|",
     ]
     lines += [
-        f"| {g['id']} |" + f" {_cell(g['symbol'])} |" * symbols + f" {_cell(g['description'])} | "
-        f"{g['higher_in']} | {_number(g['difference'])} | {_number(g['signal_to_noise'])} |"
+        f"| {g['id']} |"
+        + f" {_cell(g['symbol'])} |" * symbols
+        + f" {_cell(g['description'])} |" * described
+        + f" {g['higher_in']} | {_number(g['difference'])} | {_number(g['signal_to_noise'])} |"
         for g in used[:20]
     ]
     software = ", ".join(f"{name} {version}" for name, version in card["software"].items())

@@ -25,6 +25,7 @@ from leukemia.model import (
     ModelError,
     ModelVersionWarning,
     card_markdown,
+    cautions,
     fit_final,
     load,
     model_card,
@@ -115,6 +116,11 @@ def test_the_card_says_what_the_model_is_and_how_good(small: Dataset, saved: Pat
     assert card["git_commit"] is None or len(card["git_commit"]) == 40
     threshold = card["abstention"]["threshold"]
     assert threshold is None or 0 <= threshold < 1
+    assert (
+        card["confounding"]["batch"].startswith("not checked")
+        and card["confounding"]["flagged_annotations"] == {}
+    )
+    assert cautions(card) == []
     text = card_markdown(card)
     assert card["model"]["sha256"] in text and card["model"]["sha256"] not in card_markdown(
         card, file_hash=False
@@ -311,3 +317,20 @@ def test_a_run_whose_summary_saved_no_model_fails(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "manifest.json").read_text())["status"] == "failed"
     without = SimpleNamespace(paths=[Path("05_modeling.ipynb")], directory=tmp_path)
     assert _saved_model(without, {}) is None, "a run without notebook 11 saves no model and needs none"  # type: ignore[arg-type]
+
+
+def test_the_cautions_name_each_confounder_once() -> None:
+    card = {
+        "confounding": {
+            "batch": "confounded (Cramér's V = 0.730, at or above 0.5)", "batch_column": "batch",
+            "flagged_annotations": {"outcome": 1.0, "batch": 0.73},
+        }
+    }  # fmt: skip
+    said = cautions(card)
+    assert said[0].startswith("class and batch were confounded") and len(said) == 2
+    assert "'outcome' (Cramér's V = 1.000)" in said[1]
+    card["confounding"] |= {"batch": "not confounded by the rule V ≥ 0.5 (Cramér's V = 0.100)"}
+    card["confounding"]["flagged_annotations"] = {"centre": 0.9}
+    assert cautions(card) == [
+        "the class was strongly associated with the sample annotation 'centre' (Cramér's V = 0.900)"
+    ]

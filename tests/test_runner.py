@@ -741,3 +741,7 @@ def test_the_bladder_model_calls_its_held_out_samples_given_as_a_gct_file(
     card = json.loads((run / "model" / "model_card.json").read_text())
     assert card["classes"] == classes and card["training_data"]["name"] == name
     assert card["estimates"]["held_out"]["n_correct"] == int(run_calls["correct"].sum())
+    # The batch travels with the class in these data: the card and every prediction say so
+    assert card["confounding"]["batch"].startswith("confounded")
+    assert "caution: class and batch were confounded" in result.stdout
+    assert "**Caution**" in (run / "model" / "model_card.md").read_text()
