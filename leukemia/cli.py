@@ -94,6 +94,8 @@ def _predict(args: argparse.Namespace) -> int:
         model = load(args.run_dir)
     for warning in caught:
         print(f"leukemia predict: warning: {warning.message}", file=sys.stderr)
+    if args.out is not None and args.out.is_dir():
+        raise RunError(f"--out {args.out} is a folder; give the path of the CSV file to write.")
     started = time.perf_counter()
     prediction = model.call(args.input)
     seconds = time.perf_counter() - started
@@ -108,32 +110,48 @@ def _predict(args: argparse.Namespace) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(args.out, text)
     calls = table["call"].value_counts().reindex(list(model.classes), fill_value=0)
+    absent = len(model.card["training_genes"]) - prediction.genes_found
     lines = [
         f"{len(table)} sample(s) called by the model of {model.folder}: "
         + ", ".join(f"{name} {n}" for name, n in calls.items()),
-        f"genes: the {len(model.genes)} the model reads, all found; {prediction.genes_ignored} of the "
-        "input's genes were not among its training genes (ignored)",
+        f"genes: the {len(model.genes)} the model reads, all found"
+        + (f"; {absent} of its training genes absent (not read by the model)" if absent else "")
+        + f"; {prediction.genes_ignored} of the input's genes not among its training genes (ignored)",
         f"values: {prediction.scale}",
     ]
     if model.threshold is None:
-        lines.append(f"confidence: no threshold ({model.card['abstention']['chosen_by']})")
+        how = str(model.card["abstention"]["chosen_by"]).removeprefix("none: ")
+        lines.append(f"confident: no threshold ({how})")
     else:
         confident = int(table["confident"].sum())
+        never = " (threshold 0: the model never abstains; the confidence still says how close each call was)"
         lines.append(
             f"confident: {confident} of {len(table)} (confidence ≥ {model.threshold:g}, the threshold chosen "
-            "on the training samples)"
+            "on the training samples)" + (never if model.threshold == 0 else "")
         )
     lines += [f"caution: {caution}; the calls may reflect it" for caution in cautions(model.card)]
     if len(prediction.left_out):
         lines.append(f"left out: {len(prediction.left_out)} sample(s) outside the subset")
+    trained_on = int(table["trained_on"].sum())
+    if trained_on:
+        lines.append(
+            f"training samples: {trained_on} of these samples have the ids of the model's training samples "
+            "(column trained_on); their calls are no test of the model and no accuracy counts them"
+        )
     accuracy = prediction.accuracy()
+    if "class" in table:
+        other = table["class"].notna() & ~table["class"].isin(model.classes)
+        if other.any():
+            counts = table.loc[other, "class"].value_counts()
+            lines.append(
+                "labels that are no class of the model, not counted: "
+                + ", ".join(f"{label} {n}" for label, n in counts.items())
+            )
     if accuracy is not None:
         n_correct, n, low, high = accuracy
-        unlabelled = len(table) - n
         lines.append(
-            f"accuracy on the {n} labelled sample(s): {n_correct}/{n} = {n_correct / n:.3f}, exact 95% CI "
-            f"{low:.3f}–{high:.3f}"
-            + (f" ({unlabelled} without a label among the classes)" if unlabelled else "")
+            f"accuracy on the {n} labelled sample(s) the model was not trained on: {n_correct}/{n} = "
+            f"{n_correct / n:.3f}, exact 95% CI {low:.3f}–{high:.3f}"
         )
     lines.append(f"time: {seconds:.2f} s ({1000 * seconds / max(len(table), 1):.1f} ms per sample)")
     if args.out is not None:

@@ -48,6 +48,7 @@ __all__ = [
     "ModelError",
     "ModelVersionWarning",
     "Prediction",
+    "card_digest",
     "card_markdown",
     "cautions",
     "fit_final",
@@ -248,6 +249,7 @@ def model_card(
         "software": package_versions((*CHECKED_PACKAGES, "pandas", "xgboost", "glum")),
         "git_commit": git_commit(),
         "training_genes": [str(g) for g in data.X_train.columns],
+        "training_samples": [str(s) for s in data.X_train.index],
     }
 
 
@@ -264,17 +266,26 @@ def _confounding(data: Dataset) -> dict[str, Any]:
         "flagged_annotations": {str(column): round(float(v), 3) for column, v in flagged["v"].items()}
         if len(flagged)
         else {},
+        "notes": {str(column): str(note) for column, note in flagged["note"].items() if note}
+        if len(flagged)
+        else {},
         "annotations_scanned": int(scan["v"].notna().sum()) if len(scan) else 0,
     }
 
 
 def cautions(card: Mapping[str, Any]) -> list[str]:
     """What the card says could fool the model (confounding in its training data), one phrase each."""
-    found = card.get("confounding", {})
+    if "confounding" not in card:
+        return ["the model card does not record whether its data were checked for confounding"]
+    found = card["confounding"]
     batch = str(found.get("batch", ""))
-    lines = [f"class and batch were {batch} in the training data"] if batch.startswith("confounded") else []
+    where = "in the data the model was trained and tested on"
+    lines = [f"class and batch were {batch} {where}"] if batch.startswith("confounded") else []
+    notes = found.get("notes", {})
     lines += [
-        f"the class was strongly associated with the sample annotation '{column}' (Cramér's V = {v:.3f})"
+        f"the class was strongly associated with the sample annotation '{column}' (Cramér's V = {v:.3f}) "
+        + where
+        + (f" ({notes[column]})" if column in notes else "")
         for column, v in found.get("flagged_annotations", {}).items()
         if not (lines and column == found.get("batch_column"))  # the batch, said already
     ]
@@ -291,9 +302,11 @@ def save(
     """Write ``model.skops``, ``model_card.json`` and ``model_card.md`` into ``folder``; with ``data``, also
     the model's calls of its test samples (``test_predictions.csv``). Returns the folder.
 
-    Each file is written under a temporary name and renamed into place; the card, which vouches for the model
-    file by its sha256, is removed first and written last, so a folder is never left with a card that
-    describes another file.
+    The card and the model file vouch for each other: the file holds the pipeline and the sha256 of the card
+    (all of it but the file's own sha256, :func:`card_digest`), the card the sha256 of the file, so that
+    neither can be changed without :func:`load` noticing. Each file is written under a temporary name and
+    renamed into place; the card is removed first and written last, so a folder is never left with a card
+    that describes another file.
 
     Raises
     ------
@@ -304,7 +317,7 @@ def save(
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    blob = sio.dumps(pipeline)
+    blob = sio.dumps({"pipeline": pipeline, "card_sha256": card_digest(card)})
     foreign = sorted(set(sio.get_untrusted_types(data=blob)) - set(TRUSTED_TYPES))
     if foreign:
         raise ValueError(f"the pipeline holds types a saved model may not: {foreign}; see TRUSTED_TYPES.")
@@ -320,6 +333,12 @@ def save(
     write_atomic(folder / CARD_MARKDOWN, card_markdown(card))
     write_atomic(folder / CARD_FILE, json.dumps(card, indent=1, ensure_ascii=False) + "\n")
     return folder
+
+
+def card_digest(card: Mapping[str, Any]) -> str:
+    """The sha256 of a model card without its ``model`` entry (the file's own sha256), as sorted JSON."""
+    content = {key: value for key, value in card.items() if key != "model"}
+    return _sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8"))
 
 
 def _model_folder(path: Path) -> Path:
@@ -403,9 +422,16 @@ def load(path: str | Path) -> Model:
             "leukemia, and is not loaded (loading could run its code)."
         )
     try:
-        pipeline = sio.loads(blob, trusted=untrusted)
+        saved = sio.loads(blob, trusted=untrusted)
     except Exception as exc:  # skops raises many kinds on a damaged file; the card vouched for it, so say so
         raise ModelError(f"{model_path}: cannot be loaded ({type(exc).__name__}: {exc}).") from None
+    if not isinstance(saved, dict) or saved.get("card_sha256") != card_digest(card):
+        raise ModelError(
+            f"{model_path.parent / CARD_FILE}: the model file records another card: the card was changed "
+            "after the run saved it (its classes, genes and figures decide the calls). Restore it or rerun "
+            "the analysis."
+        )
+    pipeline = saved.get("pipeline")
     genes = card.get("training_genes", [])
     if not isinstance(pipeline, Pipeline) or getattr(pipeline, "n_features_in_", None) != len(genes):
         raise ModelError(f"{model_path}: not the pipeline its model card describes.")
@@ -433,20 +459,24 @@ class Prediction:
 
     table: pd.DataFrame
     """One row per sample (index ``sample``): ``call``; ``probability <class>`` for each class (or
-    ``score <class>`` for a model without probabilities); ``confidence``; ``confident`` (True/False by the
-    model's threshold, empty without one); with labels, ``class`` and ``correct``."""
+    ``score <class>``, the decision function, for a model without probabilities); ``confidence`` (empty
+    without probabilities); ``confident`` (True/False by the model's threshold, empty without one);
+    ``trained_on`` (the sample's id is one of the model's training samples'); with labels, ``class`` (the
+    label as given) and ``correct`` (empty where the label is not one of the model's classes)."""
     scale: str
     """What was done to the values to bring them to the training data's scale."""
     genes_found: int
+    """The model's training genes found in the input (the others, which it does not read, were absent)."""
     genes_ignored: int
     """Genes of the input the model was not trained on (ignored)."""
     left_out: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def accuracy(self) -> tuple[int, int, float, float] | None:
-        """Correct calls, labelled samples and the exact 95% interval; None without labels."""
+        """Correct calls among the labelled samples the model was not trained on, their number and the exact
+        95% interval; None when there are none."""
         if "correct" not in self.table:
             return None
-        labelled = self.table["correct"].dropna()
+        labelled = self.table["correct"][~self.table["trained_on"]].dropna()
         if labelled.empty:
             return None
         from leukemia.stats import clopper_pearson
@@ -525,13 +555,14 @@ class Model:
         X.columns = X.columns.astype(str)
         X.index = pd.Index(X.index.astype(str), name="sample")
         values, scale = self._on_training_scale(X, source, forced, loaded_as)
-        matrix, found, ignored = self._matrix(values, source)
+        matrix, found, ignored = self._matrix(values, source, from_file=isinstance(samples, (str, Path)))
         table = self._table(matrix, X.index)
+        table["trained_on"] = X.index.isin([str(s) for s in self.card.get("training_samples", [])])
         if labels is not None:
             given = pd.Series(np.asarray(labels, dtype=object), index=pd.Index(labels.index.astype(str)))
             given = given.reindex(X.index)
             known = given.isin(self.classes)
-            table["class"] = given.where(known)
+            table["class"] = given
             table["correct"] = (table["call"] == given).where(known).astype("boolean")
         return Prediction(table, scale, found, ignored, left_out)
 
@@ -564,19 +595,28 @@ class Model:
             )
         return X, f"log2 ({how}), used as given, as the training data were"
 
-    def _matrix(self, X: pd.DataFrame, source: str) -> tuple[np.ndarray, int, int]:
+    def _matrix(self, X: pd.DataFrame, source: str, from_file: bool = False) -> tuple[np.ndarray, int, int]:
         """The samples × training-genes matrix the pipeline takes, with the genes found and ignored."""
         trained = pd.Index(self.card["training_genes"])
         used = self.genes
         missing = [g for g in used if g not in X.columns]
         if missing:
             hint = ""
-            if X.index.isin(used).sum() > len(used) - len(missing):
-                hint = " The gene ids are the rows' names: pass samples as rows and genes as columns."
+            if X.index.isin(used).sum() > len(used) - len(
+                missing
+            ):  # the genes are where the samples should be
+                hint = (
+                    " Its sample ids are gene ids: the file holds samples as rows; an expression file holds "
+                    "genes as rows and samples as columns (or say orientation: samples-by-genes in a "
+                    "dataset.yaml)."
+                    if from_file
+                    else " Its row names are gene ids: pass samples as rows and genes as columns."
+                )
             raise ModelError(
                 f"{source}: {len(missing)} of the {len(used)} genes the model uses are missing (first: "
-                f"{missing[:10]}); genes are matched by id, and its ids begin {list(X.columns[:3])}. The "
-                f"model needs every one (model_card.json lists them).{hint}"
+                f"{missing[:10]}); genes are matched by id, and the input's gene ids begin "
+                f"{list(X.columns[:3])}. The model needs every one (model_card.json lists them; a gene left "
+                f"out for missing values counts as missing).{hint}"
             )
         empty = X[used].isna()
         if empty.any().any():
@@ -683,7 +723,14 @@ def card_markdown(card: Mapping[str, Any], *, file_hash: bool = True) -> str:
             "",
         ]
     found = card["confounding"]
-    flagged = ", ".join(f"{c} (V = {v:.3f})" for c, v in found["flagged_annotations"].items()) or "none"
+    notes = found.get("notes", {})
+    flagged = (
+        ", ".join(
+            f"{c} (V = {v:.3f}" + (f"; {notes[c]}" if c in notes else "") + ")"
+            for c, v in found["flagged_annotations"].items()
+        )
+        or "none"
+    )
     scanned = found["annotations_scanned"]
     annotations = (
         f"sample annotations flagged, of {scanned} scanned: {flagged}"
@@ -730,7 +777,7 @@ def card_markdown(card: Mapping[str, Any], *, file_hash: bool = True) -> str:
         "",
         f"**Software**: {software}; git commit {card['git_commit'] or 'unknown (installed package)'}.",
     ]
-    lines += ["", f"**Training files**: {files}."]
+    lines += ["", f"**Data files** (the data set the model was trained and tested on): {files}."]
     if file_hash and "model" in card:
         lines += ["", f"**Model file**: {card['model']['file']}, sha256 {card['model']['sha256']}."]
     return "\n".join(lines) + "\n"

@@ -6,7 +6,7 @@ import functools
 import platform
 import subprocess
 from collections.abc import Mapping
-from importlib.metadata import PackageNotFoundError, packages_distributions, version
+from importlib.metadata import PackageNotFoundError, distribution, packages_distributions, version
 
 import pandas as pd
 
@@ -52,8 +52,7 @@ def _distribution(package: str) -> str:
     """The installed distribution that provides an import name (sklearn → scikit-learn)."""
     for candidate in _KNOWN_DISTRIBUTIONS.get(package, (package,)):
         try:
-            version(candidate)
-            return candidate
+            return str(distribution(candidate).metadata["Name"])  # as the package spells it (MiniSom)
         except PackageNotFoundError:
             continue
     return _distributions().get(package, [package])[0]

@@ -65,8 +65,11 @@ def result_columns(classes: tuple[str, ...]) -> list[str]:
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same folder, then rename."""
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    finally:  # nothing half-written is left behind, whatever failed
+        temporary.unlink(missing_ok=True)
 
 
 def results_dir() -> Path:

@@ -369,6 +369,11 @@ def read_new_samples(source: str | Path) -> NewSamples:
         none = pd.DataFrame({"reason": pd.Series(dtype=str)}, index=pd.Index([], name="sample"))
         return NewSamples(matrix.X, None, "auto", path.name, {path.name: _sha256(path)}, none)
     spec = read_spec(path, for_prediction=True)
+    if spec.labels is not None and not spec.class_column:
+        raise DataError(
+            f"{path.name}: labels: is given but class_column: is not; name the labels table's column that "
+            "holds each sample's class (a CLS file needs none)."
+        )
     matrix, geo = _read_matrix(spec)
     samples, left_out = matrix.X.index, []
     labels = None

@@ -254,13 +254,17 @@ def test_a_card_that_is_not_ours_or_missing_is_refused(saved: Path, tmp_path: Pa
         load(tmp_path / "nowhere")
 
 
-def test_a_model_saved_by_other_versions_warns(saved: Path, tmp_path: Path) -> None:
-    folder = _copy(saved, tmp_path)
-    card = json.loads((folder / CARD_FILE).read_text())
-    card["software"]["scikit-learn"] = "0.24.2"
-    (folder / CARD_FILE).write_text(json.dumps(card))
-    with pytest.warns(ModelVersionWarning, match=r"scikit-learn 0\.24\.2 → "):
-        load(folder)
+def test_a_model_saved_by_other_versions_warns(saved: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run under another scikit-learn than the one that saved it (the card is not edited: that is refused)."""
+    import leukemia.model
+    from leukemia.provenance import package_versions
+
+    def other(packages: tuple[str, ...]) -> dict[str, str]:
+        return package_versions(packages) | {"scikit-learn": "0.24.2"}
+
+    monkeypatch.setattr(leukemia.model, "package_versions", other)
+    with pytest.warns(ModelVersionWarning, match=r"scikit-learn \d+\.\d+\.\d+ → 0\.24\.2"):
+        load(saved)
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -289,7 +293,9 @@ def test_predict_command_writes_the_table_whole_or_not_at_all(
         and table["correct"].tolist() == expected["correct"].tolist()
     )
     n_correct = int(expected["correct"].sum())
-    assert f"accuracy on the 34 labelled sample(s): {n_correct}/34" in result.stdout
+    assert (
+        f"accuracy on the 34 labelled sample(s) the model was not trained on: {n_correct}/34" in result.stdout
+    )
     assert "exact 95% CI" in result.stdout and "ms per sample" in result.stdout
     # Without --out the table goes to standard output, the summary to standard error
     bare = _cli("predict", str(saved), str(data_dir / config.TEST_FILE))
@@ -302,6 +308,19 @@ def test_predict_command_writes_the_table_whole_or_not_at_all(
     assert not (tmp_path / "none.csv").exists() and not list(tmp_path.glob(".none.csv*"))
     gone = _cli("predict", str(tmp_path / "nowhere"), str(tmp_path / "few.tsv"))
     assert gone.returncode == 1 and "no such run directory" in gone.stderr
+    folder = _cli("predict", str(saved), str(data_dir / config.TEST_FILE), "--out", str(tmp_path))
+    assert (
+        folder.returncode == 1 and "is a folder" in folder.stderr and not list(tmp_path.parent.glob(".*.tmp"))
+    )
+    (tmp_path / "nolabel.yaml").write_text(
+        f"expression: {data_dir / config.TEST_FILE}\nlabels: {data_dir / config.LABELS_FILE}\n"
+    )
+    unnamed = _cli("predict", str(saved), str(tmp_path / "nolabel.yaml"))
+    assert unnamed.returncode == 1 and "class_column: is not" in unnamed.stderr
+    # Samples as rows in a file: the hint speaks of the file
+    (tmp_path / "rows.tsv").write_text(small.X_test.rename_axis("sample").to_csv(sep="\t"))
+    rows = _cli("predict", str(saved), str(tmp_path / "rows.tsv"))
+    assert rows.returncode == 1 and "the file holds samples as rows" in rows.stderr
 
 
 def test_a_run_whose_summary_saved_no_model_fails(tmp_path: Path) -> None:
@@ -320,17 +339,53 @@ def test_a_run_whose_summary_saved_no_model_fails(tmp_path: Path) -> None:
 
 
 def test_the_cautions_name_each_confounder_once() -> None:
-    card = {
+    card: dict = {
         "confounding": {
             "batch": "confounded (Cramér's V = 0.730, at or above 0.5)", "batch_column": "batch",
             "flagged_annotations": {"outcome": 1.0, "batch": 0.73},
+            "notes": {"outcome": "each value within one class: subtypes of the classes, or a confounder"},
         }
     }  # fmt: skip
     said = cautions(card)
     assert said[0].startswith("class and batch were confounded") and len(said) == 2
-    assert "'outcome' (Cramér's V = 1.000)" in said[1]
-    card["confounding"] |= {"batch": "not confounded by the rule V ≥ 0.5 (Cramér's V = 0.100)"}
+    assert "'outcome' (Cramér's V = 1.000)" in said[1] and "subtypes of the classes" in said[1]
+    card["confounding"] |= {"batch": "not confounded by the rule V ≥ 0.5 (Cramér's V = 0.100)", "notes": {}}
     card["confounding"]["flagged_annotations"] = {"centre": 0.9}
     assert cautions(card) == [
-        "the class was strongly associated with the sample annotation 'centre' (Cramér's V = 0.900)"
+        "the class was strongly associated with the sample annotation 'centre' (Cramér's V = 0.900) in the "
+        "data the model was trained and tested on"
     ]
+    assert cautions({}) == ["the model card does not record whether its data were checked for confounding"]
+
+
+def test_a_changed_card_is_refused(saved: Path, tmp_path: Path) -> None:
+    """The card decides the class names and the genes' order: the model file records its digest."""
+    folder = _copy(saved, tmp_path)
+    card = json.loads((folder / CARD_FILE).read_text())
+    (folder / CARD_FILE).write_text(json.dumps({**card, "classes": card["classes"][::-1]}))
+    with pytest.raises(ModelError, match="the model file records another card"):
+        load(folder)
+
+
+def test_samples_the_model_was_trained_on_are_marked_and_not_counted(small: Dataset, saved: Path) -> None:
+    model = load(saved)
+    prediction = model.call(small, labels=None)  # every sample: 38 training, 34 test
+    table = prediction.table
+    assert int(table["trained_on"].sum()) == 38
+    assert table.loc[[str(s) for s in small.X_train.index], "trained_on"].all()
+    n_correct, n, low, high = prediction.accuracy()  # type: ignore[misc]
+    assert (
+        n == 34
+        and low < n_correct / n <= high
+        and n_correct == int(table["correct"][~table["trained_on"]].sum())
+    )
+
+
+def test_new_samples_labelled_outside_the_models_classes_keep_their_label(
+    small: Dataset, saved: Path
+) -> None:
+    labels = small.y_test.astype(str).copy()
+    labels.iloc[:4] = "Biopsy"
+    table = load(saved).predict(small.X_test, labels=labels)
+    assert table["class"].iloc[:4].tolist() == ["Biopsy"] * 4 and table["correct"].iloc[:4].isna().all()
+    assert table["correct"].iloc[4:].notna().all()

@@ -37,3 +37,12 @@ def test_every_library_that_computes_a_result_has_a_row() -> None:
     items = {item.lower() for item in provenance_table({})["item"]}
     assert set(COMPUTING_LIBRARIES) - {"xgboost", "xgboost-cpu"} <= items
     assert items & {"xgboost", "xgboost-cpu"}, "one xgboost or the other"
+
+
+def test_the_direct_lookup_names_each_distribution_as_the_scan_of_every_package_does() -> None:
+    """Each import name's distribution is looked up by name (fast), spelt as it spells itself (MiniSom), and
+    agrees with importlib's scan of every installed package."""
+    from leukemia.provenance import CORE_PACKAGES, _distribution, _distributions
+
+    for package in (*CORE_PACKAGES, "skops"):
+        assert _distribution(package) == _distributions().get(package, [package])[0], package
