@@ -49,6 +49,7 @@ __all__ = [
     "ModelVersionWarning",
     "Prediction",
     "card_digest",
+    "card_estimates",
     "card_markdown",
     "cautions",
     "fit_final",
@@ -680,6 +681,26 @@ def _cell(text: str, width: int = 40) -> str:
     return text.replace("|", "\\|") or "–"
 
 
+#: How :func:`card_estimates` names the chosen configuration's own CV estimate.
+CV_ESTIMATE = "CV of the chosen configuration"
+
+
+def card_estimates(card: Mapping[str, Any]) -> pd.DataFrame:
+    """A card's three estimates, one row each (index ``estimate``): ``correct`` (calls, as text; "–" for the
+    CV mean), ``accuracy``, ``ci_low`` and ``ci_high`` (the exact 95% interval; NaN for the CV mean) and
+    ``samples``, the set the figure comes from."""
+    held, nested, cv = (card["estimates"][key] for key in ("held_out", "nested_cv", "cv"))
+    rows = [
+        ("held-out test set", f"{held['n_correct']}/{held['n']}", held["accuracy"], held["ci_low"],
+         held["ci_high"], held["set"]),
+        ("nested CV", f"{nested['n_correct']}/{nested['n']}", nested["accuracy"], nested["ci_low"],
+         nested["ci_high"], nested["set"]),
+        (CV_ESTIMATE, "–", cv["accuracy"], np.nan, np.nan, cv["set"]),
+    ]  # fmt: skip
+    columns = ["estimate", "correct", "accuracy", "ci_low", "ci_high", "samples"]
+    return pd.DataFrame(rows, columns=columns).set_index("estimate")
+
+
 def card_markdown(card: Mapping[str, Any], *, file_hash: bool = True) -> str:
     """The model card for people, as Markdown: the model, its genes (the first 20), the training data, the
     estimates with the set each comes from, the abstention threshold, the software.
@@ -687,8 +708,7 @@ def card_markdown(card: Mapping[str, Any], *, file_hash: bool = True) -> str:
     ``file_hash=False`` leaves out the model file's sha256, which differs from run to run (skops names the
     arrays inside the file by memory address), for a notebook whose text must not change.
     """
-    pipeline, data, estimates = card["pipeline"], card["training_data"], card["estimates"]
-    cv, nested, held = estimates["cv"], estimates["nested_cv"], estimates["held_out"]
+    pipeline, data, cv = card["pipeline"], card["training_data"], card["estimates"]["cv"]
     configuration = ", ".join(f"{k} = {v}" for k, v in pipeline["configuration"].items())
     per_class = ", ".join(f"{c} {n}" for c, n in data["per_class"].items())
     lines = [
@@ -704,14 +724,13 @@ def card_markdown(card: Mapping[str, Any], *, file_hash: bool = True) -> str:
         "",
         "| estimate | correct | accuracy | exact 95% CI | samples |",
         "|---|---|---|---|---|",
-        f"| held-out test set | {held['n_correct']}/{held['n']} | {_number(held['accuracy'])} | "
-        f"{_number(held['ci_low'])}–{_number(held['ci_high'])} | {held['set']} |",
-        f"| nested CV | {nested['n_correct']}/{nested['n']} | {_number(nested['accuracy'])} | "
-        f"{_number(nested['ci_low'])}–{_number(nested['ci_high'])} | {nested['set']} |",
-        f"| CV of the chosen configuration | – | {_number(cv['accuracy'])} (SD {_number(cv['sd'])}) | – | "
-        f"{cv['set']} |",
-        "",
     ]
+    for name, row in card_estimates(card).iterrows():
+        interval = "–" if np.isnan(row["ci_low"]) else f"{_number(row['ci_low'])}–{_number(row['ci_high'])}"
+        spread = f" (SD {_number(cv['sd'])})" if name == CV_ESTIMATE else ""
+        accuracy = f"{_number(row['accuracy'])}{spread}"
+        lines.append(f"| {name} | {row['correct']} | {accuracy} | {interval} | {row['samples']} |")
+    lines.append("")
     threshold, confidence = card["abstention"]["threshold"], card["abstention"]["confidence"]
     if confidence is None:
         lines += [f"**Confidence**: {card['abstention']['chosen_by']}.", ""]

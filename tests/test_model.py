@@ -24,6 +24,7 @@ from leukemia.model import (
     TRUSTED_TYPES,
     ModelError,
     ModelVersionWarning,
+    card_estimates,
     card_markdown,
     cautions,
     fit_final,
@@ -121,6 +122,12 @@ def test_the_card_says_what_the_model_is_and_how_good(small: Dataset, saved: Pat
         and card["confounding"]["flagged_annotations"] == {}
     )
     assert cautions(card) == []
+    estimates = card_estimates(card)
+    assert estimates.loc["held-out test set", "correct"] == f"{held['n_correct']}/34"
+    assert estimates.loc["nested CV", "ci_low"] == card["estimates"]["nested_cv"]["ci_low"]
+    assert np.isnan(estimates.loc["CV of the chosen configuration", "ci_low"]), (
+        "a CV mean has no exact interval"
+    )
     text = card_markdown(card)
     assert card["model"]["sha256"] in text and card["model"]["sha256"] not in card_markdown(
         card, file_hash=False
