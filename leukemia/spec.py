@@ -282,7 +282,8 @@ def _annotations(spec: DatasetSpec, matrix: ExpressionMatrix, geo: pd.DataFrame 
     if spec.labels.suffix.lower() == ".cls":
         labels = read_cls(spec.labels, matrix.X.index)
         return labels.rename(spec.class_column).to_frame()
-    sep = "\t" if spec.labels.suffix.lower() in (".tsv", ".txt") else ","
+    kind = spec.labels.name.lower().removesuffix(".gz")  # samples.tsv.gz is a tab-separated table too
+    sep = "\t" if kind.endswith((".tsv", ".txt")) else ","
     table = pd.read_csv(spec.labels, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     column = spec.sample_column or table.columns[0]
     if column not in table.columns:

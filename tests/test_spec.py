@@ -904,3 +904,15 @@ def test_the_annotation_field_is_checked(tmp_path: Path, value: object, message:
                     classes=["A", "B"], annotation=value)  # fmt: skip
     with pytest.raises(DataError, match=message):
         read_spec(path)
+
+
+@pytest.mark.parametrize("name", ["s.tsv", "s.tsv.gz", "s.txt.gz", "s.csv.gz"])
+def test_a_labels_table_is_read_by_its_kind_gzip_or_not(
+    tmp_path: Path, small: dict[str, object], name: str
+) -> None:
+    """The separator comes from the table's kind, not from a last suffix .gz (samples.tsv.gz was read as
+    CSV)."""
+    table = pd.read_csv(tmp_path / "s.csv", dtype=str)
+    table.to_csv(tmp_path / name, sep="," if ".csv" in name else "\t", index=False)
+    data = load_dataset(describe(tmp_path, **(small | {"labels": name}), split_column="role"))
+    assert (len(data.y_train), len(data.y_test)) == (6, 4) and list(data.classes) == ["A", "B"]
