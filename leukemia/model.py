@@ -106,11 +106,6 @@ def fit_final(data: Dataset, pipeline: Pipeline) -> Pipeline:
     return clone(pipeline).fit(data.X_train.to_numpy(), y)
 
 
-def genes_used(pipeline: Pipeline, genes: pd.Index) -> list[str]:
-    """The gene ids a fitted ``preprocess → select → model`` pipeline reads, in its model's order."""
-    return [str(g) for g in pipeline[:-1].get_feature_names_out(np.asarray(genes, dtype=object))]
-
-
 def model_threshold(
     data: Dataset, configuration: Mapping[str, Any], *, cv_folds: int = 5
 ) -> tuple[float | None, str]:
