@@ -40,6 +40,22 @@ def _data_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_export(args: argparse.Namespace) -> int:
+    from leukemia.spec import export_dataset, load_dataset
+
+    data = load_dataset(args.dataset)
+    path = export_dataset(data, args.output)
+    samples, genes = len(data.y), data.X_train.shape[1]
+    print(f"wrote {path} ({samples} samples × {genes} genes; values {data.scale_used})")
+    lines = [
+        f"name: {data.name}", f"expression: {path.name}", "class_column: class",
+        f"classes: [{', '.join(data.classes)}]", "split_column: split",
+        *(["batch_column: batch"] if data.batch is not None else []),
+    ]  # fmt: skip
+    print("read it back with a dataset.yaml such as:\n" + "\n".join(f"  {line}" for line in lines))
+    return 0
+
+
 def _params(args: argparse.Namespace) -> int:
     from leukemia.runner import parameters, select_notebooks
 
@@ -250,9 +266,9 @@ def _add_fetch(commands: argparse._SubParsersAction) -> None:
 
 
 def _add_data(commands: argparse._SubParsersAction) -> None:
-    """``leukemia data check``: read and check a data set."""
+    """``leukemia data check`` and ``leukemia data export``."""
     data = commands.add_parser(
-        "data", help="check a data set described by a dataset.yaml (or golub)",
+        "data", help="check or export a data set described by a dataset.yaml (or golub)",
         description="Commands about the data set an analysis runs on.",
     )  # fmt: skip
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="DATA_COMMAND")
@@ -266,6 +282,20 @@ def _add_data(commands: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     check.add_argument("dataset", metavar="DATASET", help="a dataset.yaml file, or golub")
     check.set_defaults(handler=_data_check)
+    export = data_commands.add_parser(
+        "export", help="write a data set as AnnData (.h5ad) or GCT 1.3 (.gct)",
+        description=(
+            "Read the data set (a dataset.yaml, or 'golub') as a run would, and write it as one file: "
+            "AnnData (.h5ad; class, split and batch in obs, symbols in var, scale and provenance in uns) "
+            "or GCT 1.3 (.gct; the same as column and row fields). The values are the data set's, after "
+            "the loader's scale step."
+        ),
+    )  # fmt: skip
+    export.add_argument("dataset", metavar="DATASET", help="a dataset.yaml file, or golub")
+    export.add_argument(
+        "output", type=Path, metavar="OUTPUT", help="the file to write: NAME.h5ad or NAME.gct"
+    )
+    export.set_defaults(handler=_data_export)
 
 
 def _add_params(commands: argparse._SubParsersAction) -> None:

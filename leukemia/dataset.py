@@ -108,6 +108,8 @@ class Dataset:
     classes: tuple[str, ...] = ("ALL", "AML")
     checksums: Mapping[str, str] = field(default_factory=dict)
     """sha256 of the files that were read, by file name."""
+    sources: Mapping[str, str] = field(default_factory=dict)
+    """The URL each downloaded file came from, by file name (a GEO series given by accession)."""
     scale_detected: str = "linear"
     scale_used: str = "linear"
     split: str = "given"

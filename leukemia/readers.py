@@ -1,4 +1,4 @@
-"""Readers for the expression-matrix formats people bring: CSV/TSV, GCT + CLS, GEO series matrix.
+"""Readers for the expression-matrix formats people bring: CSV/TSV, GCT 1.2/1.3 + CLS, GEO series matrix.
 
 Every reader returns an :class:`ExpressionMatrix` — samples × genes floats, sample and gene ids, gene
 descriptions where the file has them — after the same checks: no duplicated gene or sample id, every
@@ -23,12 +23,14 @@ import numpy as np
 import pandas as pd
 
 from leukemia.data import ACCESSION_COLUMN, DataError
+from leukemia.h5ad import is_h5ad, read_h5ad
 
 __all__ = [
     "FORMATS",
     "ExpressionMatrix",
     "detect_format",
     "mangled_gene_ids",
+    "read_anndata",
     "read_annotation",
     "read_cls",
     "read_gct",
@@ -36,11 +38,12 @@ __all__ = [
     "read_golub_csv",
     "read_matrix",
     "read_table",
+    "write_gct",
 ]
 
 #: The formats a ``dataset.yaml`` may name (``golub-csv``: the Golub files' form, an intensity and a ``call``
 #: column per sample).
-FORMATS = ("csv", "tsv", "gct", "geo-series-matrix", "golub-csv")
+FORMATS = ("csv", "tsv", "gct", "geo-series-matrix", "golub-csv", "h5ad")
 MISSING_POLICIES = ("error", "drop-genes")
 _MISSING_TEXT = {"", "na", "nan", "null", "none", "#n/a", "n/a"}
 
@@ -60,6 +63,9 @@ class ExpressionMatrix:
     genes: pd.DataFrame
     """One row per gene id, column ``description`` (empty where the file has none)."""
     path: Path
+    samples: pd.DataFrame | None = None
+    """Annotations the file carries of its samples (a GCT 1.3's column fields, an h5ad's ``obs``), one row per
+    sample id, as text; None for formats that carry none."""
 
 
 def _open_text(path: Path) -> io.TextIOBase:
@@ -85,11 +91,15 @@ def detect_format(path: Path) -> str:
         When neither the name nor the content says which of :data:`FORMATS` it is.
     """
     name = path.name.lower().removesuffix(".gz")
+    if name.endswith(".h5ad") or is_h5ad(path):
+        return "h5ad"
     lines = _first_lines(path)
     if name.endswith(".gct") or (lines and lines[0].startswith("#1.2")):
         return "gct"
     if "series_matrix" in name or any(line.startswith("!Series_") for line in lines):
         return "geo-series-matrix"
+    if lines and lines[0].startswith("#1.3"):
+        return "gct"
     if lines and ACCESSION_COLUMN in lines[0] and re.search(r"(^|[,\t])\"?call\"?([,\t]|$)", lines[0]):
         return "golub-csv"
     if name.endswith((".tsv", ".txt", ".tab")) or (lines and lines[0].count("\t") > lines[0].count(",")):
@@ -155,7 +165,7 @@ def _numbers(text: pd.DataFrame, path: Path, first_line: int, missing: str, tran
 
 
 def _fast_numbers(
-    source: Path | io.StringIO, sep: str, skiprows: int, text_columns: int, n_columns: int
+    source: Path | io.StringIO, sep: str, skiprows: int | list[int], text_columns: int, n_columns: int
 ) -> pd.DataFrame | None:
     """The whole table parsed as numbers in one pass of pandas' C parser, or None if it is not clean.
 
@@ -313,7 +323,14 @@ def read_table(
 
 
 def read_gct(path: str | Path, *, missing: str = "error") -> ExpressionMatrix:
-    """A Broad GCT 1.2 file: ``#1.2``, ``rows cols``, ``Name  Description  sample…``, one row per gene.
+    """A Broad GCT file, version 1.2 or 1.3, one row per gene.
+
+    1.2: ``#1.2``, ``genes samples``, ``Name  Description  sample…``, then the genes.
+    1.3: ``#1.3``, ``genes samples row-fields column-fields``, ``id  row-field…  sample…``, one line per
+    column field (its name, a placeholder per row field, a value per sample), then the genes. The column
+    fields become :attr:`ExpressionMatrix.samples` (sample annotations, as a GEO series matrix's are); of
+    the row fields, a symbol column (:data:`ANNOTATION_COLUMNS`, or CMap's ``pr_gene_symbol``) gives
+    ``symbol`` and a title or description column gives ``description``.
 
     Raises
     ------
@@ -323,16 +340,25 @@ def read_gct(path: str | Path, *, missing: str = "error") -> ExpressionMatrix:
     """
     path = Path(path)
     head = _first_lines(path, 3)
-    if not head or head[0].strip() != "#1.2":
+    version = head[0].strip() if head else ""
+    if version not in ("#1.2", "#1.3"):
         raise DataError(
-            f"{path.name}: line 1 must be '#1.2' (GCT version 1.2), found {head[0].strip()[:20]!r}."
+            f"{path.name}: line 1 must be '#1.2' or '#1.3' (the GCT version), found {version[:20]!r}."
         )
+    wanted = 2 if version == "#1.2" else 4
     try:
-        n_rows, n_columns = (int(x) for x in head[1].split()[:2])
+        dimensions = [int(x) for x in head[1].split()[:wanted]]
+        if len(dimensions) < wanted or min(dimensions) < 0:
+            raise ValueError
     except (IndexError, ValueError):
+        what = "genes and samples" if wanted == 2 else "genes, samples, row fields and column fields"
+        found = head[1].strip() if len(head) > 1 else ""
         raise DataError(
-            f"{path.name}: line 2 must give the numbers of genes and samples, found {head[1].strip()!r}."
+            f"{path.name}: line 2 must give the numbers of {what} (GCT {version[1:]}), found {found!r}."
         ) from None
+    if version == "#1.3":
+        return _read_gct_13(path, *dimensions, missing=missing)
+    n_rows, n_columns = dimensions
     raw = _read_text_table(path, "\t", skiprows=2, text_columns=2)
     if list(raw.columns[:2]) != ["Name", "Description"]:
         raise DataError(
@@ -346,6 +372,103 @@ def read_gct(path: str | Path, *, missing: str = "error") -> ExpressionMatrix:
     raw = raw.set_index("Name")
     descriptions = raw.pop("Description").replace({"na": "", "NA": ""})
     return _matrix(raw, descriptions, path, first_line=4, missing=missing)
+
+
+def _read_gct_13(
+    path: Path, n_rows: int, n_columns: int, n_row_fields: int, n_column_fields: int, *, missing: str
+) -> ExpressionMatrix:
+    header = _header(path, "\t", 2)
+    if len(header) != 1 + n_row_fields + n_columns:
+        raise DataError(
+            f"{path.name}: line 2 says {n_row_fields} row field(s) and {n_columns} samples, so line 3 must "
+            f"hold 1 + {n_row_fields} + {n_columns} = {1 + n_row_fields + n_columns} cells; it holds "
+            f"{len(header)}."
+        )
+    repeated = sorted({cell for cell in header[1:] if header.count(cell) > 1})
+    if repeated:
+        raise DataError(f"{path.name}: duplicated id(s) {repeated[:5]} in the header line.")
+    lines = _first_lines(path, 3 + n_column_fields)
+    if len(lines) < 3 + n_column_fields:
+        raise DataError(
+            f"{path.name}: line 2 says {n_column_fields} column field(s), but the file ends after "
+            f"{len(lines)} lines."
+        )
+    fields = [next(csv.reader([line.rstrip("\r\n")], delimiter="\t")) for line in lines[3:]]
+    for number, cells in enumerate(fields, start=4):
+        if len(cells) != len(header):
+            raise DataError(
+                f"{path.name}: line {number} (column field {cells[0]!r}) holds {len(cells)} cells, the "
+                f"header {len(header)}; line 2 says {n_column_fields} column field(s)."
+            )
+    placeholder = {"na", "-666"}  # how GCT writers (CMap's, write_gct) mark a missing value
+    samples = pd.DataFrame(
+        {
+            cells[0].strip(): [
+                "" if c.strip() in placeholder else c.strip() for c in cells[1 + n_row_fields :]
+            ]
+            for cells in fields
+        },
+        index=pd.Index(header[1 + n_row_fields :], name="sample"),
+    )
+    skip = [0, 1, *range(3, 3 + n_column_fields)]  # the header (line 3) stays
+    text_columns = 1 + n_row_fields
+    raw = _fast_numbers(path, "\t", skip, text_columns, len(header))
+    if raw is None:
+        raw = pd.read_csv(
+            path, sep="\t", dtype=str, keep_default_na=False, encoding="utf-8-sig", skiprows=skip
+        )
+    if raw.shape != (n_rows, len(header)):
+        raise DataError(
+            f"{path.name}: line 2 says {n_rows} genes × {n_columns} samples, the table holds "
+            f"{raw.shape[0]} × {raw.shape[1] - text_columns} after its {n_column_fields} column-field "
+            "line(s)."
+        )
+    raw = raw.set_index(raw.columns[0])
+    row_fields = raw.iloc[:, :n_row_fields].astype(str)
+    raw = raw.iloc[:, n_row_fields:]
+    by_key = {_key(c): c for c in reversed(list(row_fields.columns))}
+
+    def field(role: str) -> pd.Series | None:
+        found = next((by_key[k] for k in (*ANNOTATION_COLUMNS[role], f"prgene{role}") if k in by_key), None)
+        if found is None and role == "name":
+            found = by_key.get("prgenetitle")
+        if found is None:
+            return None
+        values = row_fields[found].str.strip()
+        return values.where(~values.str.lower().isin(_NO_VALUE), "")
+
+    descriptions = field("name")
+    matrix = _matrix(raw, descriptions, path, first_line=4 + n_column_fields, missing=missing)
+    symbols = field("symbol")
+    genes = matrix.genes
+    if symbols is not None:
+        symbols.index = symbols.index.astype(str).str.strip()
+        genes = genes.assign(symbol=symbols.reindex(genes.index).fillna("").to_numpy())
+    return ExpressionMatrix(matrix.X, genes, path, samples)
+
+
+def write_gct(path: str | Path, X: pd.DataFrame, genes: pd.DataFrame, samples: pd.DataFrame) -> None:
+    """Write GCT 1.3: ``X`` (samples × genes) with ``genes``' columns as row fields and ``samples``' as column
+    fields (text; an empty value is written ``na``), whole or not at all. :func:`read_gct` reads it back."""
+    import os
+
+    path = Path(path)
+    rows, columns = genes.astype(str).replace("", "na"), samples.astype(str).replace("", "na")
+    filler = ["na"] * len(rows.columns)
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(temporary, "w", encoding="utf-8", newline="") as handle:
+            out = csv.writer(handle, delimiter="\t", lineterminator="\n")
+            handle.write(f"#1.3\n{X.shape[1]}\t{X.shape[0]}\t{len(rows.columns)}\t{len(columns.columns)}\n")
+            out.writerow(["id", *rows.columns, *X.index])
+            for field in columns.columns:
+                out.writerow([field, *filler, *columns.loc[X.index, field]])
+            table = X.T.astype(float).map(lambda v: repr(float(v)))  # repr: the shortest exact text
+            for gene, values in zip(X.columns, table.to_numpy(), strict=True):
+                out.writerow([gene, *rows.loc[gene], *values])
+        os.replace(temporary, path)
+    finally:  # nothing half-written is left behind, whatever failed
+        temporary.unlink(missing_ok=True)
 
 
 def read_golub_csv(path: str | Path) -> ExpressionMatrix:
@@ -416,8 +539,9 @@ def read_geo_series_matrix(
     -------
     matrix : ExpressionMatrix
     samples : pandas.DataFrame
-        One row per sample (GEO accession), one column per ``!Sample_`` field; each
-        ``!Sample_characteristics_ch1`` line of ``key: value`` pairs becomes a column named ``key``.
+        One row per sample (GEO accession), one column per ``!Sample_`` field; the ``key: value`` pairs of
+        the ``!Sample_characteristics_ch1`` lines become one column per key, whatever line each is on
+        (:func:`_characteristics`).
 
     Raises
     ------
@@ -453,15 +577,13 @@ def read_geo_series_matrix(
     raw = raw.set_index(raw.columns[0])
     matrix = _matrix(raw, None, path, first_line=begin + 2, missing=missing)
     columns: dict[str, list[str]] = {}
+    n_samples = max((len(cells) - 1 for cells in header), default=0)
     for cells in header:
         field, values = cells[0].removeprefix("!Sample_"), cells[1:]
         if field.startswith("characteristics"):
-            pairs = [v.split(":", 1) if ":" in v else ["", v] for v in values]
-            keys = {key.strip() for key, _ in pairs}
-            if len(keys) == 1 and keys != {""}:
-                columns[keys.pop()] = [value.strip() for _, value in pairs]
-                continue
-        columns.setdefault(field, values)
+            _characteristics(columns, field, values, n_samples)
+        else:
+            columns.setdefault(field, values + [""] * (n_samples - len(values)))
     samples = pd.DataFrame(columns)
     if "geo_accession" in samples:
         samples = samples.set_index("geo_accession")
@@ -471,19 +593,97 @@ def read_geo_series_matrix(
     return matrix, samples
 
 
+def _characteristics(columns: dict[str, list[str]], field: str, values: list[str], n_samples: int) -> None:
+    """Add one ``!Sample_characteristics_ch1`` line to ``columns``, a column per key.
+
+    GEO writes one ``key: value`` per sample on each such line, but not always the same key on a line
+    (samples annotated differently), and a sample may carry one key twice (two treatments). Each value
+    goes to its own key's column; a sample's second value for a key is joined to its first with ``"; "``;
+    a sample without that key on any line has ``""``. A value with no ``key:`` goes to the line's name.
+    """
+    for sample, cell in enumerate(values):
+        if not cell.strip():
+            continue
+        key, value = cell.split(":", 1) if ":" in cell else (field, cell)
+        key, value = key.strip() or field, value.strip()
+        column = columns.setdefault(key, [""] * n_samples)
+        column[sample] = f"{column[sample]}; {value}" if column[sample] else value
+
+
+def read_anndata(path: str | Path, *, layer: str | None = None, missing: str = "error") -> ExpressionMatrix:
+    """An AnnData ``.h5ad`` file (:func:`leukemia.h5ad.read_h5ad`): ``X`` or ``layers/<layer>``, samples as
+    ``obs`` and genes as ``var``; ``obs`` becomes :attr:`ExpressionMatrix.samples`, and ``var``'s symbol and
+    title columns (found by name as in :func:`read_annotation`; also CELLxGENE's ``feature_name``) the genes'
+    ``symbol`` and ``description``. The same checks as every reader; a missing value (NaN) is refused, or its
+    gene left out with ``missing="drop-genes"``.
+    """
+    path = Path(path)
+    values, obs, var = read_h5ad(path, layer=layer)
+    where = "X" if layer is None else f"layers/{layer}"
+    bad = ~np.isfinite(values.to_numpy())
+    if bad.any():
+        row, column = (int(i) for i in np.argwhere(bad)[0])
+        sample, gene = values.index[row], values.columns[column]
+        nan = np.isnan(values.to_numpy())
+        infinite = bool((bad & ~nan).any())
+        if missing != "drop-genes" or infinite:
+            hint = "" if infinite else " Fill them, or set `missing: drop-genes` to leave those genes out."
+            raise DataError(
+                f"{path.name}: {int(bad.sum())} value(s) of '{where}' are missing or infinite; the first is "
+                f"sample {sample!r} (obs row {row + 1}), gene {gene!r} (var row {column + 1}): "
+                f"{values.to_numpy()[row, column]}.{hint}"
+            )
+        dropped = values.columns[nan.any(axis=0)]
+        warnings.warn(
+            f"{path.name}: left out {len(dropped)} gene(s) with missing values (missing: drop-genes).",
+            stacklevel=3,
+        )
+        values = values.drop(columns=dropped)
+    by_key = {_key(c): c for c in reversed(list(var.columns))}
+
+    def field(keys: tuple[str, ...]) -> pd.Series | None:
+        found = next((by_key[k] for k in keys if k in by_key), None)
+        if found is None:
+            return None
+        text = var[found].astype(str).str.strip()
+        return text.where(~text.str.lower().isin(_NO_VALUE), "")
+
+    var.index = pd.Index([str(i).strip() for i in var.index])
+    descriptions = field(ANNOTATION_COLUMNS["name"])
+    matrix = _matrix(values.T.copy(), descriptions, path, first_line=0, missing=missing)
+    symbols = field((*ANNOTATION_COLUMNS["symbol"], "featurename"))  # CELLxGENE's name for the symbol
+    genes = matrix.genes
+    if symbols is not None:
+        genes = genes.assign(symbol=symbols.reindex(genes.index).fillna("").to_numpy())
+    obs.index = pd.Index([str(i).strip() for i in obs.index], name="sample")
+    return ExpressionMatrix(matrix.X, genes, path, obs.loc[matrix.X.index].astype(str))
+
+
 def read_matrix(
-    path: str | Path, format: str = "auto", *, orientation: str = "genes-by-samples", missing: str = "error"
+    path: str | Path,
+    format: str = "auto",
+    *,
+    orientation: str = "genes-by-samples",
+    missing: str = "error",
+    layer: str | None = None,
 ) -> tuple[ExpressionMatrix, pd.DataFrame | None]:
     """An expression file in any of :data:`FORMATS` (``"auto"``: :func:`detect_format`), and the samples'
-    annotations where the file has them (a GEO series matrix's ``!Sample_`` lines), else None."""
+    annotations where the file has them (a GEO series matrix's ``!Sample_`` lines, a GCT 1.3's column
+    fields, an h5ad's ``obs``), else None. ``layer``: an h5ad file's layer to read instead of ``X``."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file.")
     kind = detect_format(path) if format == "auto" else format
+    if layer is not None and kind != "h5ad":
+        raise DataError(f"{path.name}: layer: {layer!r} is given, but only an h5ad file has layers.")
+    if kind == "h5ad":
+        matrix = read_anndata(path, layer=layer, missing=missing)
+        return matrix, matrix.samples
     if kind == "geo-series-matrix":
         return read_geo_series_matrix(path, missing=missing)
     if kind == "gct":
-        return read_gct(path, missing=missing), None
+        matrix = read_gct(path, missing=missing)
+        return matrix, matrix.samples
     if kind == "golub-csv":
         return read_golub_csv(path), None
     if kind not in ("csv", "tsv"):
@@ -500,7 +700,7 @@ ANNOTATION_COLUMNS: dict[str, tuple[str, ...]] = {
     "symbol": ("symbol", "genesymbol", "hgncsymbol", "genesymbols", "genename"),
     "name": ("genetitle", "name", "genedescription", "description", "definition", "title"),
 }
-_NO_VALUE = {"", "---", "na", "n/a", "nan", "null", "none", "-"}
+_NO_VALUE = {"", "---", "na", "n/a", "nan", "null", "none", "-", "-666"}  # -666: CMap's "no value"
 
 
 def _key(column: str) -> str:

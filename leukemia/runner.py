@@ -411,7 +411,7 @@ def _describe(data: Dataset) -> dict[str, object]:
         "name": data.name, "classes": list(data.classes), "files_sha256": dict(data.checksums),
         "genes": int(data.X_train.shape[1]), "samples": data.class_counts().to_dict(),
         "scale_detected": data.scale_detected, "scale_used": data.scale_used, "split": data.split,
-        "left_out": len(data.left_out),
+        "left_out": len(data.left_out), **({"sources": dict(data.sources)} if data.sources else {}),
     }  # fmt: skip
 
 

@@ -3,11 +3,13 @@
 The fields (defaults in brackets; paths are relative to the YAML file)::
 
     name: bladder-2004             # titles, the run directory, the manifest
-    expression: expression.tsv.gz  # the matrix file
-    format: auto                   # [auto] | csv | tsv | gct | geo-series-matrix | golub-csv
+    expression: expression.tsv.gz  # the matrix file, or a GEO series accession (GSE3167: downloaded)
+    format: auto                   # [auto] | csv | tsv | gct | geo-series-matrix | golub-csv | h5ad
+    layer: counts                  # [none: X] an h5ad file's layer to read
     orientation: genes-by-samples  # [genes-by-samples] | samples-by-genes   (csv/tsv only)
-    labels: samples.csv            # a csv/tsv with one row per sample, or a Broad .cls file;
-                                   #   omitted for a GEO series matrix (labels from its !Sample_ lines)
+    labels: samples.csv            # a csv/tsv with one row per sample, or a Broad .cls file; omitted when
+                                   #   the matrix file describes its samples (a GEO series matrix's
+                                   #   !Sample_ lines, a GCT 1.3's column fields, an h5ad's obs)
     sample_column: sample          # [the first column] of the labels table
     class_column: cancer           # the labels column, or the key of a GEO "characteristics" line
                                    # (not needed with a CLS labels file)
@@ -88,6 +90,8 @@ class DatasetSpec:
     expression: Path
     format: str = "auto"
     orientation: str = "genes-by-samples"
+    layer: str | None = None
+    """An h5ad file's layer to read instead of ``X``."""
     labels: Path | None = None
     sample_column: str | None = None
     class_column: str = ""
@@ -104,6 +108,8 @@ class DatasetSpec:
     """A gene annotation table (:func:`~leukemia.readers.read_annotation`)."""
     annotation_columns: dict[str, str] = field(default_factory=dict)
     """``id_column``, ``symbol_column``, ``name_column`` as given (the others are found by name)."""
+    sources: dict[str, str] = field(default_factory=dict)
+    """File name → the URL it was downloaded from (``expression: GSE…``: :mod:`leukemia.geo`)."""
 
 
 #: Field → (the types YAML may give it, required).
@@ -112,6 +118,7 @@ _FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
     "expression": ((str,), True),
     "format": ((str,), False),
     "orientation": ((str,), False),
+    "layer": ((str, type(None)), False),
     "labels": ((str, type(None)), False),
     "sample_column": ((str, type(None)), False),
     "class_column": ((str,), False),  # required unless the labels are a CLS file (see read_spec)
@@ -222,6 +229,10 @@ def read_spec(path: str | Path, *, for_prediction: bool = False) -> DatasetSpec:
                 f"optionally {list(_ANNOTATION_KEYS[1:])}; got {annotation!r}."
             )
         raw = {**raw, "annotation": annotation["file"]}
+    sources: dict[str, str] = {}
+    given = str(raw["expression"])
+    if not (folder / given).is_file() and _geo_accession(given):
+        raw, sources = _from_geo(path, raw, given)
     files = {
         key: (folder / str(raw[key])).resolve()
         for key in ("expression", "labels", "annotation")
@@ -242,6 +253,7 @@ def read_spec(path: str | Path, *, for_prediction: bool = False) -> DatasetSpec:
         expression=files["expression"],
         format=str(raw.get("format", "auto")),
         orientation=str(raw.get("orientation", "genes-by-samples")),
+        layer=raw.get("layer"),
         labels=files.get("labels"),
         sample_column=raw.get("sample_column"),
         class_column=str(raw.get("class_column") or (CLS_CLASS_COLUMN if cls or not for_prediction else "")),
@@ -256,7 +268,42 @@ def read_spec(path: str | Path, *, for_prediction: bool = False) -> DatasetSpec:
         annotation_columns={
             k: str(v) for k, v in (annotation if isinstance(annotation, dict) else {}).items() if k != "file"
         },
+        sources=sources,
     )
+
+
+def _geo_accession(text: str) -> bool:
+    from leukemia.geo import is_accession
+
+    return is_accession(text)
+
+
+def _from_geo(path: Path, raw: dict, accession: str) -> tuple[dict, dict[str, str]]:
+    """``expression: GSE…``: the series matrix downloaded (:func:`leukemia.geo.fetch_series`), and, unless
+    ``annotation:`` is given, the annotation table of the platform it names; their URLs by file name."""
+    import sys
+
+    from leukemia.geo import fetch_platform_annotation, fetch_series, platform_of
+
+    if raw.get("format", "auto") not in ("auto", "geo-series-matrix"):
+        raise DataError(
+            f"{path.name}: expression: {accession} is a GEO series, read as format geo-series-matrix; "
+            f"format: {raw['format']} does not apply."
+        )
+    progressbar = sys.stderr.isatty()
+    matrix, url = fetch_series(accession, progressbar=progressbar)
+    raw = {**raw, "expression": str(matrix), "format": "geo-series-matrix"}
+    sources = {matrix.name: url}
+    platform = platform_of(matrix) if not raw.get("annotation") else None
+    if platform is not None:
+        try:
+            table, table_url = fetch_platform_annotation(platform, progressbar=progressbar)
+        except DataError as exc:  # symbols are a help, not a need: the analysis runs on probe ids
+            warnings.warn(f"{path.name}: no gene symbols: {exc}", stacklevel=3)
+        else:
+            raw = {**raw, "annotation": str(table)}
+            sources[table.name] = table_url
+    return raw, sources
 
 
 def _sha256(path: Path) -> str:
@@ -268,7 +315,9 @@ def _sha256(path: Path) -> str:
 
 
 def _read_matrix(spec: DatasetSpec) -> tuple[ExpressionMatrix, pd.DataFrame | None]:
-    return read_matrix(spec.expression, spec.format, orientation=spec.orientation, missing=spec.missing)
+    return read_matrix(
+        spec.expression, spec.format, orientation=spec.orientation, missing=spec.missing, layer=spec.layer
+    )
 
 
 def _annotations(spec: DatasetSpec, matrix: ExpressionMatrix, geo: pd.DataFrame | None) -> pd.DataFrame:
@@ -276,7 +325,8 @@ def _annotations(spec: DatasetSpec, matrix: ExpressionMatrix, geo: pd.DataFrame 
     if spec.labels is None:
         if geo is None:
             raise DataError(
-                f"{spec.path.name}: field 'labels' is required unless the matrix is a GEO series matrix."
+                f"{spec.path.name}: field 'labels' is required unless the matrix file describes its samples "
+                "(a GEO series matrix, a GCT 1.3 with column fields, an h5ad file's obs)."
             )
         return geo.astype(str)
     if spec.labels.suffix.lower() == ".cls":
@@ -458,7 +508,7 @@ def _read_files(spec: DatasetSpec, checksums: dict[str, str], random_state: int)
     return Dataset(
         X_train=X.loc[train], y_train=y.loc[train], X_test=X.loc[test], y_test=y.loc[test],
         genes=_annotated(spec, matrix), name=spec.name, classes=classes, checksums=dict(checksums),
-        scale_detected=detected, scale_used=used, split=split, batch=batch,
+        scale_detected=detected, scale_used=used, split=split, batch=batch, sources=dict(spec.sources),
         annotations=described if len(described.columns) else None,
         left_out=pd.DataFrame(left_out, columns=["sample", "reason"]).set_index("sample"),
     )  # fmt: skip
@@ -471,7 +521,8 @@ def _annotated(spec: DatasetSpec, matrix: ExpressionMatrix) -> pd.DataFrame:
     is kept, else the table's gene name is used.
     """
     genes = matrix.genes.copy()
-    genes["symbol"] = ""
+    if "symbol" not in genes:  # a GCT 1.3's or an h5ad's own symbols are kept where the table has none
+        genes["symbol"] = ""
     if spec.annotation is None:
         return genes
     table = read_annotation(spec.annotation, **spec.annotation_columns)
@@ -483,7 +534,8 @@ def _annotated(spec: DatasetSpec, matrix: ExpressionMatrix) -> pd.DataFrame:
             f"the matrix's {list(genes.index[:3])}); "
             "name the id column with annotation: {file: ..., id_column: ...}."
         )
-    genes.loc[listed, "symbol"] = table.loc[listed, "symbol"]
+    from_table = table.loc[listed, "symbol"]
+    genes.loc[listed, "symbol"] = from_table.where(from_table != "", genes.loc[listed, "symbol"])
     empty = genes["description"].eq("") & genes.index.isin(listed)
     genes.loc[empty, "description"] = table["name"].reindex(genes.index[empty]).to_numpy()
     return genes
@@ -589,5 +641,68 @@ def check_report(data: Dataset, notes: Sequence[str] = ()) -> str:
     unique = list(dict.fromkeys(notes))
     if unique:
         lines += ["", f"warnings: {len(unique)}"] + [f"  {note}" for note in unique]
-    lines += ["", "files:"] + [f"  {name}  sha256 {digest}" for name, digest in data.checksums.items()]
+    lines += ["", "files:"] + [
+        f"  {name}  sha256 {digest}" + (f"  from {data.sources[name]}" if name in data.sources else "")
+        for name, digest in data.checksums.items()
+    ]
     return "\n".join(lines)
+
+
+#: The formats :func:`export_dataset` writes, by the output file's suffix.
+EXPORT_FORMATS = {".h5ad": "h5ad", ".gct": "gct"}
+
+
+def export_dataset(data: Dataset, path: str | Path) -> Path:
+    """Write a data set as AnnData (``.h5ad``) or GCT 1.3 (``.gct``), to read back with a ``dataset.yaml``.
+
+    The values are the data set's own (after the loader's scale step: :attr:`Dataset.scale_used`), every
+    sample, training first. Each sample's ``class``, ``split`` (``train``/``test``), ``batch`` (when known)
+    and every other annotation the files gave go in ``obs`` (GCT: column fields); each gene's ``symbol`` and
+    ``description`` in ``var`` (GCT: row fields). An h5ad's ``uns["leukemia"]`` records the name, the
+    classes in order, the scale detected and used, how the split was made, the files' sha256 and this
+    package's version. The file is written whole or not at all.
+
+    Raises
+    ------
+    DataError
+        An output name with another suffix.
+    """
+    from importlib.metadata import version
+
+    from leukemia.h5ad import write_h5ad
+    from leukemia.readers import write_gct
+
+    path = Path(path)
+    kind = EXPORT_FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise DataError(f"{path.name}: export writes {sorted(EXPORT_FORMATS)} files; name the output so.")
+    X = pd.concat([data.X_train, data.X_test])
+    obs = pd.DataFrame(
+        {
+            "class": data.y,  # categorical, the classes in order
+            "split": ["train"] * len(data.y_train) + ["test"] * len(data.y_test),
+        },
+        index=X.index,
+    )
+    if data.batch is not None:
+        obs["batch"] = data.batch.reindex(X.index).fillna("").astype(str)
+    if data.annotations is not None:
+        others = data.annotations.drop(columns=[c for c in obs.columns if c in data.annotations])
+        obs = obs.join(others.reindex(X.index).fillna("").astype(str))
+    var = data.gene_names(X.columns)
+    if kind == "gct":
+        write_gct(path, X, var, obs)
+        return path
+    uns = {
+        "leukemia": {
+            "name": data.name,
+            "classes": ", ".join(data.classes),
+            "scale_detected": data.scale_detected,
+            "scale_used": data.scale_used,
+            "split": data.split,
+            "files_sha256": dict(data.checksums),
+            "leukemia_version": version("leukemia"),
+        }
+    }
+    write_h5ad(path, X, obs, var, uns)
+    return path

@@ -119,8 +119,8 @@ def test_gct_header_is_checked(tmp_path: Path) -> None:
     assert good.genes.loc["G2", "description"] == "some gene" and good.genes.loc["G1", "description"] == ""
     with pytest.raises(DataError, match=r"line 2 says 3 genes × 2 samples, the table holds 2 × 2"):
         read_gct(write(tmp_path / "b.gct", f"#1.2\n3\t2\n{body}"))
-    with pytest.raises(DataError, match=r"line 1 must be '#1.2'"):
-        read_gct(write(tmp_path / "c.gct", f"#1.3\n2\t2\n{body}"))
+    with pytest.raises(DataError, match=r"line 2 must give the numbers of genes, samples, row fields"):
+        read_gct(write(tmp_path / "c.gct", f"#1.3\n2\t2\n{body}"))  # a 1.3 file needs four numbers
     with pytest.raises(DataError, match=r"line 2 says 2 genes × 3 samples, the table holds 2 × 2"):
         read_gct(write(tmp_path / "d.gct", f"#1.2\n2\t3\n{body}"))
 
@@ -134,11 +134,11 @@ def test_gct_header_errors_quote_what_they_found(tmp_path: Path) -> None:
         "descriptions that look like numbers stay text"
     )
     with pytest.raises(
-        DataError, match=r"line 1 must be '#1.2' \(GCT version 1.2\), found '#1.3 and a long comm'"
+        DataError, match=r"line 1 must be '#1.2' or '#1.3' \(the GCT version\), found '#1.3 and a long comm'"
     ):
         read_gct(write(tmp_path / "b.gct", f"#1.3 and a long comment\n2\t2\n{body}"))
     with pytest.raises(
-        DataError, match=r"line 2 must give the numbers of genes and samples, found 'two\\ttwo'"
+        DataError, match=r"line 2 must give the numbers of genes and samples \(GCT 1.2\), found 'two\\ttwo'"
     ):
         read_gct(write(tmp_path / "c.gct", f"#1.2\ntwo\ttwo\n{body}"))
     header = "Gene\tDesc\tS1\tS2\n"
@@ -399,7 +399,7 @@ def test_a_file_neither_name_nor_content_explains_is_refused(tmp_path: Path) -> 
         detect_format(path)
     assert str(refused.value) == (
         f"{path}: cannot tell its format from the name or content; set format: one of "
-        "['csv', 'tsv', 'gct', 'geo-series-matrix', 'golub-csv']."
+        "['csv', 'tsv', 'gct', 'geo-series-matrix', 'golub-csv', 'h5ad']."
     )
 
 
@@ -493,3 +493,78 @@ def test_a_file_in_golubs_form_is_read_as_any_matrix(golub, data_dir: Path, tmp_
     )
     data = load_dataset(tmp_path / "independent.yaml")
     assert data.scale_detected == "linear" and len(data.y) == 34
+
+
+def test_geo_characteristics_with_different_keys_on_one_line(tmp_path: Path) -> None:
+    """Samples annotated differently share a line; a key may come twice. Nothing is dropped or overwritten."""
+    geo = (
+        '!Sample_geo_accession\t"S1"\t"S2"\t"S3"\n'
+        '!Sample_characteristics_ch1\t"tissue: bladder"\t"cell line: T24"\t"tissue: urethra"\n'
+        '!Sample_characteristics_ch1\t"treatment: BCG"\t"tissue: bladder"\t"treatment: BCG"\n'
+        '!Sample_characteristics_ch1\t"treatment: mitomycin"\t""\t"grade 3"\n'
+        '!series_matrix_table_begin\n"ID_REF"\t"S1"\t"S2"\t"S3"\n"G1"\t1\t2\t3\n!series_matrix_table_end\n'
+    )
+    _, samples = read_geo_series_matrix(write(tmp_path / "a_series_matrix.txt", geo))
+    assert samples["tissue"].tolist() == ["bladder", "bladder", "urethra"]
+    assert samples["cell line"].tolist() == ["", "T24", ""]
+    assert samples["treatment"].tolist() == ["BCG; mitomycin", "", "BCG"]
+    assert samples["characteristics_ch1"].tolist() == ["", "", "grade 3"]
+
+
+GCT13 = (
+    "#1.3\n3\t2\t2\t2\n"
+    "id\tpr_gene_symbol\tpr_gene_title\tS1\tS2\n"
+    "cancer\tna\tna\tNormal\tCancer\n"
+    "batch\tna\tna\tA\tB\n"
+    "G1\tTP53\ttumor protein p53\t1.5\t2\n"
+    "G2\t-666\tna\t3\t4\n"
+    "G3\tKRT20\tkeratin 20\t5\t6.25\n"
+)
+
+
+def test_gct_13_reads_its_row_and_column_fields(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.gct", GCT13)
+    assert detect_format(path) == "gct" and detect_format(write(tmp_path / "b.txt", GCT13)) == "gct"
+    matrix = read_gct(path)
+    expected = pd.DataFrame(
+        [[1.5, 3.0, 5.0], [2.0, 4.0, 6.25]], index=["S1", "S2"], columns=["G1", "G2", "G3"]
+    )
+    np.testing.assert_array_equal(matrix.X.to_numpy(), expected.to_numpy())
+    assert matrix.X.index.tolist() == ["S1", "S2"] and matrix.X.columns.tolist() == ["G1", "G2", "G3"]
+    assert matrix.genes["symbol"].tolist() == ["TP53", "", "KRT20"], "CMap's -666 is no symbol"
+    assert matrix.genes["description"].tolist() == ["tumor protein p53", "", "keratin 20"]
+    assert matrix.samples is not None
+    assert matrix.samples.to_dict("list") == {"cancer": ["Normal", "Cancer"], "batch": ["A", "B"]}
+    assert matrix.samples.index.tolist() == ["S1", "S2"]
+
+
+def test_gct_13_without_fields_is_a_plain_matrix(tmp_path: Path) -> None:
+    matrix = read_gct(write(tmp_path / "a.gct", "#1.3\n2\t2\t0\t0\nid\tS1\tS2\nG1\t1\t2\nG2\t3\t4\n"))
+    assert matrix.X.shape == (2, 2) and matrix.samples is not None and matrix.samples.shape == (2, 0)
+
+
+@pytest.mark.parametrize(
+    ("dimensions", "message"),
+    [
+        (
+            "3\t2\t2",
+            r"line 2 must give the numbers of genes, samples, row fields and column fields \(GCT 1.3\)",
+        ),
+        (
+            "3\t2\t1\t2",
+            r"line 2 says 1 row field\(s\) and 2 samples, so line 3 must hold 1 \+ 1 \+ 2 = 4 cells",
+        ),
+        ("4\t2\t2\t2", r"line 2 says 4 genes × 2 samples, the table holds 3 × 2"),
+        ("3\t3\t2\t2", r"line 3 must hold 1 \+ 2 \+ 3 = 6 cells; it holds 5"),
+        ("3\t2\t2\t3", r"says 3 genes × 2 samples, the table holds 2 × 2 after its 3 column-field line"),
+    ],
+)
+def test_gct_13_wrong_dimension_line_is_refused(tmp_path: Path, dimensions: str, message: str) -> None:
+    text = GCT13.replace("3\t2\t2\t2", dimensions, 1)
+    with pytest.raises(DataError, match=message):
+        read_gct(write(tmp_path / "a.gct", text))
+
+
+def test_gct_13_bad_value_names_its_line(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"sample column 'S2', line 8 \(gene G3\): 'x'"):
+        read_gct(write(tmp_path / "a.gct", GCT13.replace("6.25", "x")))

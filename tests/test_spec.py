@@ -710,7 +710,8 @@ def test_labels_keep_their_text_and_their_refusals_say_what_is_missing(
     with pytest.raises(DataError) as refused:
         load_dataset(describe(tmp_path, **without))
     assert str(refused.value) == (
-        "dataset.yaml: field 'labels' is required unless the matrix is a GEO series matrix."
+        "dataset.yaml: field 'labels' is required unless the matrix file describes its samples "
+        "(a GEO series matrix, a GCT 1.3 with column fields, an h5ad file's obs)."
     )
 
 
