@@ -23,6 +23,7 @@ from scipy.stats import chi2_contingency, fisher_exact
 
 __all__ = [
     "CONFOUNDED_V",
+    "COUNTS_AS_GIVEN",
     "LOG2_AS_GIVEN",
     "LOG2_OF_LINEAR",
     "Dataset",
@@ -33,6 +34,7 @@ __all__ = [
     "decode_labels",
     "detect_scale",
     "encode_labels",
+    "is_counts",
     "labels_of",
     "majority_class",
     "quantile_exceeds",
@@ -87,6 +89,9 @@ def labels_of(values: object, classes: tuple[str, ...], index: pd.Index, name: s
 #: ``Dataset.scale_used`` of values given on a log scale, and of a linear file the loader took the log2 of.
 LOG2_AS_GIVEN = "log2, as given"
 LOG2_OF_LINEAR = "log2 of the linear values (floored at 1)"
+#: ``Dataset.scale_used`` of raw read counts: kept as they are, normalised inside every fold
+#: (:class:`~leukemia.counts.LogCPM`).
+COUNTS_AS_GIVEN = "counts, as given (normalised for library size within each fold)"
 
 
 @dataclass(frozen=True)
@@ -135,10 +140,13 @@ class Dataset:
 
         ``"linear"``: intensities (Golub's files); ``"log2"``: the log2 of intensities (a linear file, which
         the loader took the log2 of); ``"log"``: values given on a log scale (RMA and other normalised
-        arrays), which have no intensity units for the filter's thresholds.
+        arrays), which have no intensity units for the filter's thresholds; ``"counts"``: raw read counts,
+        which the filter refuses (they are normalised by :class:`~leukemia.counts.LogCPM` instead).
         """
         if self.scale_used == LOG2_AS_GIVEN:
             return "log"
+        if self.scale_used == COUNTS_AS_GIVEN:
+            return "counts"
         return "linear" if self.scale_used == "linear" else "log2"
 
     def gene_names(self, genes: Sequence[str] | pd.Index | None = None) -> pd.DataFrame:
@@ -205,6 +213,16 @@ def detect_scale(values: np.ndarray) -> str:
     if quantile_exceeds(values, 0.99, 100.0):
         return "linear"
     return "linear" if high - low > 50 and quantile_exceeds(values, 0.25, 0.0) else "log2"
+
+
+def is_counts(values: np.ndarray) -> bool:
+    """Whether ``values`` look like raw read counts: whole numbers, none negative, and linear by GEO2R's rule
+    (a log-scale matrix rounded to whole numbers is not counts). An integer intensity matrix passes too:
+    ``scale: linear`` in ``dataset.yaml`` overrides."""
+    values = np.asarray(values, dtype=float)
+    if values.size == 0 or not np.isfinite(values).all() or (values < 0).any():
+        return False
+    return bool(np.array_equal(values, np.round(values))) and detect_scale(values) == "linear"
 
 
 def quantile_exceeds(values: np.ndarray, q: float, threshold: float) -> bool:

@@ -124,9 +124,10 @@ class SearchSpace:
             raise ValueError(f"ks must be numbers of genes >= 1, got {self.ks}.")
         if self.cv_folds < 2 or self.cv_repeats < 1:
             raise ValueError("cv_folds must be >= 2 and cv_repeats >= 1.")
-        if self.input_scale not in INPUT_SCALES:
+        if self.input_scale not in (*INPUT_SCALES, "counts"):
             raise ValueError(
-                f"input_scale must be one of {', '.join(INPUT_SCALES)}, got {self.input_scale!r}."
+                f"input_scale must be one of {', '.join((*INPUT_SCALES, 'counts'))}, "
+                f"got {self.input_scale!r}."
             )
 
     def for_data(self, data: Dataset) -> SearchSpace:
@@ -256,6 +257,9 @@ class Choice:
 
     configuration: Configuration
     scores: pd.DataFrame = field(repr=False)
+    input_scale: str = "auto"
+    """What the values were (:attr:`~leukemia.dataset.Dataset.filter_scale`): on ``"counts"`` every option
+    comes after edgeR's log counts per million."""
 
     @property
     def settings(self) -> PipelineSettings:
@@ -274,6 +278,8 @@ class Choice:
         c = self.configuration
         model, selector, step = (str(c[key]) for key in ("model", "selector", "preprocessing"))
         after = PREPROCESSING_WORDS.get(step, f"after {step}")
+        if self.input_scale == "counts" and step in ("none", "minmax", "standard"):
+            after = PREPROCESSING_WORDS["log_cpm"] + ("" if step == "none" else f", then {after[6:]}")
         chosen_by = SELECTOR_WORDS.get(selector, f"chosen by {selector}")
         return f"{MODEL_LABELS.get(model, model)} on {c['k']} genes {chosen_by}, {after}"
 
@@ -288,6 +294,8 @@ PREPROCESSING_WORDS = {
     "minmax": "after min-max scaling",
     "standard": "after standard scaling",
     "dudoit": "after Dudoit's filter",
+    "log_cpm": "after edgeR's filter and log counts per million",
+    "tmm": "after edgeR's filter and TMM-normalised log counts per million",
 }
 
 
@@ -305,7 +313,10 @@ def choose_configuration(
     training samples are read.
     """
     space = space.for_data(data)
-    return _best(cv_scores(data.X_train, data.y_train, space, random_state=random_state, n_jobs=n_jobs))
+    return _best(
+        cv_scores(data.X_train, data.y_train, space, random_state=random_state, n_jobs=n_jobs),
+        space.input_scale,
+    )
 
 
 def _ranked(scores: pd.DataFrame) -> pd.DataFrame:
@@ -315,14 +326,14 @@ def _ranked(scores: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _best(scores: pd.DataFrame) -> Choice:
+def _best(scores: pd.DataFrame, input_scale: str = "auto") -> Choice:
     ranked = _ranked(scores)
     best = ranked.iloc[0]
     configuration = Configuration(
         preprocessing=str(best["preprocessing"]), selector=str(best["selector"]), k=int(best["k"]),
         model=str(best["model"]),
     )  # fmt: skip
-    return Choice(configuration, ranked.drop(columns="_order").reset_index(drop=True))
+    return Choice(configuration, ranked.drop(columns="_order").reset_index(drop=True), input_scale)
 
 
 def choose_index(cv_results: Mapping[str, Any], *, k_param: str = "selectkbest__k") -> int:
@@ -392,7 +403,7 @@ def nested_cv(
     inner = _score_all(X, encoded, [train for train, _ in outer], space, random_state, n_jobs)
     rows = []
     for fold, ((train, test), per_fold) in enumerate(zip(outer, inner, strict=True)):
-        choice = _best(_table(space, per_fold))
+        choice = _best(_table(space, per_fold), space.input_scale)
         pipeline = space.pipeline(choice.configuration, random_state)
         pipeline.fit(X[train], y.iloc[train])
         n_correct = int((pipeline.predict(X[test]) == y.iloc[test].to_numpy()).sum())

@@ -68,6 +68,7 @@ CARD_FORMAT, CARD_VERSION = "leukemia model card", 1
 #: the F-test selector's score function, the trees of scikit-learn's ensembles, the search trees of k-NN (on
 #: few genes), xgboost's classifier. :func:`load` refuses a file holding any other.
 TRUSTED_TYPES: tuple[str, ...] = (
+    "leukemia.counts.LogCPM",
     "leukemia.golub.WeightedVoting",
     "leukemia.models.ElasticNetLogistic",
     "leukemia.preprocessing.DudoitFilter",
@@ -121,7 +122,7 @@ def model_threshold(
         str(configuration["model"]),
         {k: configuration[k] for k in ("preprocessing", "selector", "k")},
     )
-    if not hasattr(make_pipeline(name, **settings), "predict_proba"):
+    if not hasattr(make_pipeline(name, input_scale=data.filter_scale, **settings), "predict_proba"):
         return (
             None,
             "none: the model gives no class probabilities, so its calls have no confidence and no verdict",

@@ -1,5 +1,7 @@
 """Preprocessing options as scikit-learn transformers, always fitted on training samples only.
 
+For microarray values (intensities, or their logs):
+
 ``none``      leave the intensities as they are;
 ``minmax``    scale every gene to [0, 1] on the training samples (what the seed notebook did);
 ``standard``  centre every gene and scale it to unit variance;
@@ -12,6 +14,17 @@
               no such units: there the floor, the ceiling and the 500-unit range are not applied
               (on RMA data the floor alone would flatten most values) and only the unit-free rule
               is kept — a gene stays if it varies more than five-fold (max − min > log2 5).
+
+For RNA-seq read counts (a data set whose :attr:`~leukemia.dataset.Dataset.filter_scale` is ``"counts"``),
+edgeR's recipe (:class:`~leukemia.counts.LogCPM`: ``filterByExpr``, library sizes, log2 counts per million
+with a prior count of 2):
+
+``log_cpm``   library sizes as they are (edgeR's ``cpm(log=TRUE)``);
+``tmm``       library sizes scaled by TMM factors against a training reference sample.
+
+On counts, ``none``, ``minmax`` and ``standard`` come after ``log_cpm`` (raw counts are never used as
+features), and ``dudoit`` is refused: its thresholds are microarray intensities. The count options refuse
+values that are not counts.
 """
 
 from __future__ import annotations
@@ -24,10 +37,19 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from leukemia.counts import LogCPM
 from leukemia.dataset import detect_scale
 from leukemia.registry import lookup
 
-__all__ = ["INPUT_SCALES", "PREPROCESSING", "DudoitFilter", "compare_preprocessing", "make_preprocessor"]
+__all__ = [
+    "COUNT_OPTIONS",
+    "INPUT_SCALES",
+    "PREPROCESSING",
+    "DudoitFilter",
+    "applicable",
+    "compare_preprocessing",
+    "make_preprocessor",
+]
 
 
 class DudoitFilter(TransformerMixin, BaseEstimator):
@@ -150,7 +172,29 @@ PREPROCESSING: dict[str, Callable[[], TransformerMixin]] = {
     "minmax": MinMaxScaler,
     "standard": StandardScaler,
     "dudoit": DudoitFilter,
+    "log_cpm": LogCPM,
+    "tmm": lambda: LogCPM(normalization="tmm"),
 }
+#: The options that take raw read counts (and only them).
+COUNT_OPTIONS = ("log_cpm", "tmm")
+#: The option that comes first on counts when another (``none``, ``minmax``, ``standard``) is asked for.
+DEFAULT_COUNT_OPTION = "log_cpm"
+
+
+def applicable(name: str, input_scale: str) -> str | None:
+    """Why option ``name`` cannot take values of ``input_scale``, or None if it can."""
+    if input_scale == "counts" and name == "dudoit":
+        return (
+            "dudoit's thresholds (floor 100, ceiling 16000, range 500) are microarray intensities in "
+            "Affymetrix units; read counts have no such units and depend on each sample's library size. "
+            "Use log_cpm or tmm (edgeR's filter and log counts per million)"
+        )
+    if input_scale != "counts" and name in COUNT_OPTIONS:
+        return (
+            f"{name} normalises raw read counts by library size; these values are not counts (scale "
+            f"{input_scale!r}). Use none, minmax, standard or dudoit"
+        )
+    return None
 
 
 def make_preprocessor(
@@ -174,11 +218,21 @@ def make_preprocessor(
         For an unknown name, listing the valid ones.
     """
     transformer = lookup(PREPROCESSING, name, "preprocessing")()
+    why_not = applicable(name, input_scale)
+    if why_not is not None:
+        raise ValueError(f"preprocessing {name!r} does not apply: {why_not}.")
+    if input_scale == "counts" and name not in COUNT_OPTIONS:  # counts are normalised first, always
+        from sklearn.pipeline import Pipeline
+
+        steps = [(DEFAULT_COUNT_OPTION, PREPROCESSING[DEFAULT_COUNT_OPTION]())]
+        if name != "none":
+            steps.append((name, transformer))
+        transformer = Pipeline(steps)
     if isinstance(transformer, DudoitFilter):
         transformer.set_params(input_scale=input_scale)
     # "none" returns its input itself, so a DataFrame stays one; scikit-learn's pandas output would
     # relabel that very frame's columns in place (dropping their name), changing the caller's data.
-    if pandas_output and name != "none":
+    if pandas_output and not (name == "none" and input_scale != "counts"):
         transformer.set_output(transform="pandas")
     return transformer
 
@@ -191,13 +245,16 @@ def compare_preprocessing(
     Returns
     -------
     pandas.DataFrame
-        One row per option: ``genes_kept``, the training and test value ranges, and
+        One row per option that applies to ``input_scale`` (:func:`applicable`): ``genes_kept``, the
+        training and test value ranges, and
         ``test_outside_train_range_pct`` — the share of test values outside the range
         each gene had on the training samples (what fitting on training data only implies).
     """
 
     rows = []
     for name in PREPROCESSING:
+        if applicable(name, input_scale) is not None:
+            continue
         fitted = make_preprocessor(name, input_scale=input_scale).fit(X_train)
         train, test = fitted.transform(X_train), fitted.transform(X_test)
         train, test = np.asarray(train, dtype=float), np.asarray(test, dtype=float)

@@ -160,15 +160,29 @@ class DataLimits:
     smallest_class: int
     genes: int
     n_classes: int = 2
+    counts: bool = False
+    """Raw read counts: the genes are those edgeR's filterByExpr keeps; the preprocessing defaults differ."""
 
     @classmethod
     def of(cls, data: Dataset) -> DataLimits:
+        from leukemia.counts import LogCPM
         from leukemia.preprocessing import DudoitFilter
 
-        kept = int(DudoitFilter(input_scale=data.filter_scale).fit(data.X_train.to_numpy()).support_.sum())
+        counts = data.filter_scale == "counts"
+        X, y = data.X_train.to_numpy(), data.y_train.to_numpy()
+        gene_filter = LogCPM() if counts else DudoitFilter(input_scale=data.filter_scale)
+        kept = int(gene_filter.fit(X, y).support_.sum())
         return cls(
-            int(data.y_train.value_counts().min()), min(kept, data.X_train.shape[1]), len(data.classes)
+            int(data.y_train.value_counts().min()),
+            min(kept, data.X_train.shape[1]),
+            len(data.classes),
+            counts,
         )
+
+    @property
+    def gene_filter(self) -> str:
+        """The filter whose genes bound the numbers of genes, in words."""
+        return "edgeR's filterByExpr" if self.counts else "Dudoit's filter"
 
 
 def _check_ranges(
@@ -184,7 +198,7 @@ def _check_ranges(
     """
     from leukemia.honest import parse_search_space
     from leukemia.models import parse_model_names
-    from leukemia.preprocessing import PREPROCESSING
+    from leukemia.preprocessing import PREPROCESSING, applicable
     from leukemia.select import SELECTORS
 
     problems: list[str] = []
@@ -210,9 +224,12 @@ def _check_ranges(
         )
     if "PS_THRESHOLD" in values:
         need(0 <= values["PS_THRESHOLD"] < 1, "PS_THRESHOLD", "must be in [0, 1)")
+    scale = "counts" if limits and limits.counts else "log2"  # without data: the microarray options
     for name in ("PREPROCESSING", "PCA_PREPROCESSING"):
         if name in values:
             need(values[name] in PREPROCESSING, name, f"choose one of {sorted(PREPROCESSING)}")
+            why_not = applicable(str(values[name]), scale) if limits else None
+            need(why_not is None, name, str(why_not))
     if "SELECTOR" in values:
         need(values["SELECTOR"] in SELECTORS, "SELECTOR", f"choose one of {sorted(SELECTORS)}")
     for name in ("MODELS", "CURVE_MODELS"):
@@ -232,10 +249,18 @@ def _check_ranges(
                 need(
                     False,
                     "SEARCH_KS",
-                    f"each k must be at most {limits.genes}, the genes Dudoit's filter keeps",
+                    f"each k must be at most {limits.genes}, the genes {limits.gene_filter} keeps",
                 )
+            refused = [
+                f"{option}: {applicable(option, scale)}"
+                for option in space.preprocessing
+                if limits and isinstance(option, str) and applicable(option, scale)
+            ]
+            need(not refused, "SEARCH_PREPROCESSING", "; ".join(refused))
     genes = limits.genes if limits else 100_000
-    if "K_GENES" in values:  # at most the genes the Dudoit filter keeps on the training samples
+    if (
+        "K_GENES" in values
+    ):  # at most the genes the Dudoit filter (edgeR's, on counts) keeps on the training set
         need(1 <= values["K_GENES"] <= genes, "K_GENES", f"must be between 1 and {genes}")
     if "N_CLUSTERS" in values:
         need(
@@ -243,9 +268,10 @@ def _check_ranges(
         )
     if "N_GENES" in values:  # notebook 10 clusters on genes left after its PREPROCESSING
         clustered = clustering_preprocessing or values.get("PREPROCESSING", "dudoit")
-        most = genes if clustered == "dudoit" else 100_000
+        filtered = clustered == "dudoit" or bool(limits and limits.counts)  # every option filters counts
+        most = genes if filtered else 100_000
         rule = (
-            f"must be between 2 and {most}, the genes Dudoit's filter keeps"
+            f"must be between 2 and {most}, the genes {limits.gene_filter} keeps"
             if limits
             else "must be at least 2"
         )
@@ -264,24 +290,57 @@ def _adaptable(limits: DataLimits) -> dict[str, tuple[int, str]]:
     return {
         "CV_FOLDS": (limits.smallest_class, classes),
         "OUTER_FOLDS": (limits.smallest_class, classes),
-        "N_GENES": (limits.genes, f"Dudoit's filter keeps {limits.genes} genes on the training samples"),
+        "N_GENES": (limits.genes, f"{limits.gene_filter} keeps {limits.genes} genes on the training samples"),
     }
+
+
+#: On raw read counts: the preprocessing parameters' defaults, and why (the microarray defaults do not apply).
+COUNT_DEFAULTS: dict[str, tuple[str, str]] = {
+    "PREPROCESSING": (
+        "log_cpm",
+        "the values are read counts: edgeR's filter and log counts per million first",
+    ),
+    "PCA_PREPROCESSING": ("log_cpm", "the values are read counts: edgeR's filter and log counts per million"),
+    "SEARCH_PREPROCESSING": (
+        "log_cpm,tmm",
+        "the values are read counts: the search chooses between edgeR's two normalisations",
+    ),
+}
 
 
 def adapted_defaults(
     typed: Mapping[str, object], specs: Mapping[str, Parameter], limits: DataLimits | None
-) -> dict[str, int]:
-    """Defaults the user did not change that the data cannot give, lowered to what they allow: fold
-    counts to the smallest training class, notebook 10's genes to those Dudoit's filter keeps. A value
-    the user set is never changed (it is checked, and refused if out of range)."""
+) -> dict[str, object]:
+    """Defaults the user did not change that the data cannot give: fold counts lowered to the smallest
+    training class, notebook 10's genes to those the gene filter keeps, and on read counts the preprocessing
+    options replaced by the count ones (:data:`COUNT_DEFAULTS`). A value the user set is never changed (it
+    is checked, and refused if out of range or inapplicable)."""
     if limits is None:
         return {}
-    adapted = {}
+    adapted: dict[str, object] = {}
     for name, (most, _) in _adaptable(limits).items():
         default = specs[name].default if name in specs else None
         if isinstance(default, int) and name not in typed and default > most:
             adapted[name] = most
+    if limits.counts:
+        adapted |= {
+            name: value for name, (value, _) in COUNT_DEFAULTS.items() if name in specs and name not in typed
+        }
     return adapted
+
+
+def _adapted_why(
+    adapted: Mapping[str, object], specs: Mapping[str, Parameter], limits: DataLimits
+) -> dict[str, str]:
+    """Why each adapted default changed, as the run prints it after the parameter's name."""
+    why = {}
+    for name, value in adapted.items():
+        if name in COUNT_DEFAULTS:
+            defaults = sorted({str(d) for d in specs[name].defaults.values()})
+            why[name] = f"set to {value} (defaults {', '.join(defaults)}): {COUNT_DEFAULTS[name][1]}"
+        else:
+            why[name] = f"lowered from {specs[name].default} to {value}: {_adaptable(limits)[name][1]}"
+    return why
 
 
 def validate(
@@ -352,6 +411,9 @@ GOLUB_ONLY = "golub-only"
 #: lesson's references — left out of a run on other data: its report is an analysis, not a course (the
 #: appendix keeps one list of every reference).
 COURSE = "course"
+#: Cells with this tag explain a step for microarray values (Dudoit's intensity filter and the scalers that
+#: follow it), left out when the data are read counts, whose preprocessing notebook 03's counts section shows.
+MICROARRAY_ONLY = "microarray-only"
 
 
 def _own_data(given: Mapping[str, object]) -> bool:
@@ -562,9 +624,11 @@ class _Plan:
     from the cache afterwards."""
     parallel: int = 1
     """Notebooks executed at once."""
-    adapted: dict[str, int] = field(default_factory=dict)
+    adapted: dict[str, object] = field(default_factory=dict)
     """Defaults the data cannot give, lowered (:func:`adapted_defaults`); passed to the notebooks as given."""
     adapted_why: dict[str, str] = field(default_factory=dict)
+    counts: bool = False
+    """The data are read counts: cells tagged ``microarray-only`` are left out."""
 
 
 def _plan(
@@ -605,13 +669,12 @@ def _plan(
     directory.mkdir(parents=True, exist_ok=True)
     adapted = adapted_defaults(typed, specs, limits)
     values = {name: typed.get(name, spec.default) for name, spec in specs.items()} | adapted
-    why = {
-        name: f"lowered from {specs[name].default} to {value}: {_adaptable(limits)[name][1]}"
-        for name, value in adapted.items()
-        if limits is not None
-    }
+    why = _adapted_why(adapted, specs, limits) if limits is not None else {}
     ready = data_name is not None
-    return _Plan(paths, typed, values, directory, own_data, address, verify, ready, parallel, adapted, why)
+    counts = bool(limits and limits.counts)
+    return _Plan(
+        paths, typed, values, directory, own_data, address, verify, ready, parallel, adapted, why, counts
+    )
 
 
 def _clean(directory: Path) -> None:
@@ -687,7 +750,7 @@ def _execute(plan: _Plan, manifest: dict[str, object], progress: bool) -> Datase
     failure is raised. On Ctrl-C (or SIGTERM) the running kernels are killed.
     """
     environment = _kernel_environment(plan)
-    drop = (GOLUB_ONLY, COURSE) if plan.own_data else ()
+    drop = ((GOLUB_ONLY, COURSE) if plan.own_data else ()) + ((MICROARRAY_ONLY,) if plan.counts else ())
     logs = plan.directory / LOGS_FOLDER  # what the kernels print outside their notebooks
     logs.mkdir(exist_ok=True)
 

@@ -16,7 +16,8 @@ The fields (defaults in brackets; paths are relative to the YAML file)::
     classes: [Normal, Biopsy, Cancer]  # K ≥ 2 classes, reference first; or {Class: [raw values, ...], ...}
     split_column: null             # a labels column of train/test values; [null]: seeded stratified hold-out
     test_size: 0.3                 # [0.3] the held-out fraction when there is no split column
-    scale: auto                    # [auto] | linear | log2   (auto: GEO2R's rule)
+    scale: auto                    # [auto] | linear | log2 | counts   (auto: whole non-negative numbers that
+                                   #   GEO2R's rule calls linear are counts; else GEO2R's rule)
     batch_column: batch            # [none] processing batch / centre / date, checked for confounding
     missing: error                 # [error] | drop-genes   (genes with a missing value)
     subset: {lineage: [B]}         # [none] only samples with these values in these annotation columns
@@ -45,12 +46,14 @@ from leukemia.cache import cached_in
 from leukemia.data import DataError
 from leukemia.dataset import (
     CONFOUNDED_V,
+    COUNTS_AS_GIVEN,
     LOG2_AS_GIVEN,
     LOG2_OF_LINEAR,
     Dataset,
     annotation_scan,
     cramers_v,
     detect_scale,
+    is_counts,
     labels_of,
     stratified_split,
 )
@@ -135,7 +138,7 @@ _ANNOTATION_KEYS = ("file", "id_column", "symbol_column", "name_column")
 _CHOICES = {
     "format": ("auto", *FORMATS),
     "orientation": ("genes-by-samples", "samples-by-genes"),
-    "scale": ("auto", "linear", "log2"),
+    "scale": ("auto", "linear", "log2", "counts"),
     "missing": ("error", "drop-genes"),
 }
 
@@ -491,8 +494,12 @@ def _read_files(spec: DatasetSpec, checksums: dict[str, str], random_state: int)
     y = labels_of(mapped.loc[samples], classes, samples)
     _check_classes(spec, y, raw_class)
     X = matrix.X.loc[samples]
-    detected = detect_scale(X.to_numpy())
-    if (detected if spec.scale == "auto" else spec.scale) == "linear":
+    detected = "counts" if is_counts(X.to_numpy()) else detect_scale(X.to_numpy())
+    chosen = detected if spec.scale == "auto" else spec.scale
+    if chosen == "counts":
+        _check_counts(spec, X)
+        used = COUNTS_AS_GIVEN
+    elif chosen == "linear":
         X, used = np.log2(X.clip(lower=1.0)), LOG2_OF_LINEAR
     else:
         used = LOG2_AS_GIVEN
@@ -539,6 +546,25 @@ def _annotated(spec: DatasetSpec, matrix: ExpressionMatrix) -> pd.DataFrame:
     empty = genes["description"].eq("") & genes.index.isin(listed)
     genes.loc[empty, "description"] = table["name"].reindex(genes.index[empty]).to_numpy()
     return genes
+
+
+def _check_counts(spec: DatasetSpec, X: pd.DataFrame) -> None:
+    """``scale: counts`` on values that are not read counts: the count of each kind and the first of each."""
+    values = X.to_numpy()
+    problems = []
+    for what, bad in (("negative", values < 0), ("not whole numbers", values != np.round(values))):
+        if bad.any():
+            row, column = (int(i) for i in np.argwhere(bad)[0])
+            problems.append(
+                f"{int(bad.sum())} value(s) are {what} (the first: sample {X.index[row]!r}, gene "
+                f"{X.columns[column]!r}: {values[row, column]:g})"
+            )
+    if problems:
+        raise DataError(
+            f"{spec.path.name}: scale: counts, but {spec.expression.name} does not hold raw read counts: "
+            f"{'; '.join(problems)}. Counts are whole numbers, never negative; for normalised or log values "
+            "set scale: auto, linear or log2."
+        )
 
 
 def _check_classes(spec: DatasetSpec, y: pd.Series, raw: pd.Series) -> None:

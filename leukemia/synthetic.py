@@ -18,7 +18,7 @@ import pandas as pd
 from leukemia import config
 from leukemia.data import CLASSES
 
-__all__ = ["make_expression", "make_study", "write_study"]
+__all__ = ["make_count_study", "make_expression", "make_study", "write_study"]
 
 
 def make_expression(
@@ -130,16 +130,56 @@ def make_study(
     return X, pd.Series(labels, index=X.index, name="class")
 
 
+def make_count_study(
+    n_genes: int,
+    n_samples: int,
+    n_informative: int = 50,
+    *,
+    library_range: float = 5.0,
+    dispersion: float = 0.2,
+    effect: float = 1.0,
+    minority_fraction: float = 0.4,
+    random_state: int = config.RANDOM_SEED,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """RNA-seq read counts of two classes (``A``, the larger, and ``B``), negative binomial as real ones are.
+
+    Gene ``g``'s expected share of a library is proportional to ``exp(N(0, 2))`` (a few genes take most
+    reads, many get few); sample ``i``'s depth is ``10⁶ × U(1, library_range)`` reads, so that libraries
+    differ up to ``library_range``-fold; a count is ``NB(mean = depth_i × share_g × fold, dispersion)``
+    (variance ``μ + dispersion·μ²``). The first ``n_informative`` genes are ``2**effect`` times higher (alternately
+    lower) in ``B``. Samples × genes, float64 holding whole numbers.
+    """
+    rng = np.random.default_rng(random_state)
+    share = np.exp(rng.normal(0.0, 2.0, size=n_genes))
+    share /= share.sum()
+    depth = 1e6 * rng.uniform(1.0, library_range, size=n_samples)
+    n_minority = max(2, round(n_samples * minority_fraction))
+    labels = np.array(["A"] * (n_samples - n_minority) + ["B"] * n_minority, dtype=object)
+    labels = rng.permutation(labels)
+    fold = np.ones((n_samples, n_genes))
+    signs = np.where(np.arange(min(n_informative, n_genes)) % 2 == 0, 1.0, -1.0)
+    fold[np.ix_(labels == "B", np.arange(signs.size))] = 2.0 ** (effect * signs)
+    mean = depth[:, None] * share[None, :] * fold
+    size = 1.0 / dispersion
+    counts = rng.negative_binomial(size, size / (size + mean)).astype(np.float64)
+    samples = pd.Index([f"S{i + 1:03d}" for i in range(n_samples)], name="sample")
+    genes = pd.Index([f"GENE{j + 1:05d}" for j in range(n_genes)], name="gene")
+    return pd.DataFrame(counts, index=samples, columns=genes), pd.Series(labels, index=samples, name="class")
+
+
 def write_study(folder: str | Path, X: pd.DataFrame, y: pd.Series, *, name: str | None = None) -> Path:
     """Write a study the way users bring one: a gzip TSV (genes × samples), ``samples.csv``, ``dataset.yaml``.
 
     Returns the ``dataset.yaml``. Values are written with 4 decimals (as processed log2 arrays are
-    exported); gzip level 1, since this is for benchmarks and tests, not for keeping.
+    exported), whole numbers (counts) as integers; gzip level 1, since this is for benchmarks and tests, not
+    for keeping.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    counts = bool(np.array_equal(X.to_numpy(), np.round(X.to_numpy())))  # whole numbers: written as such
     with gzip.open(folder / "expression.tsv.gz", "wt", compresslevel=1, newline="") as handle:
-        X.T.to_csv(handle, sep="\t", float_format="%.4f", index_label="probe")
+        table = X.T.astype(np.int64) if counts else X.T
+        table.to_csv(handle, sep="\t", float_format=None if counts else "%.4f", index_label="probe")
     y.rename("class").to_csv(folder / "samples.csv", index_label="sample")
     classes = ", ".join(sorted(pd.unique(y)))
     spec = folder / "dataset.yaml"
