@@ -146,8 +146,8 @@ def make_count_study(
     Gene ``g``'s expected share of a library is proportional to ``exp(N(0, 2))`` (a few genes take most
     reads, many get few); sample ``i``'s depth is ``10⁶ × U(1, library_range)`` reads, so that libraries
     differ up to ``library_range``-fold; a count is ``NB(mean = depth_i × share_g × fold, dispersion)``
-    (variance ``μ + dispersion·μ²``). The first ``n_informative`` genes are ``2**effect`` times higher (alternately
-    lower) in ``B``. Samples × genes, float64 holding whole numbers.
+    (variance ``μ + dispersion·μ²``). The first ``n_informative`` genes are ``2**effect`` times higher
+    (alternately lower) in ``B``. Samples × genes, float64 holding whole numbers.
     """
     rng = np.random.default_rng(random_state)
     share = np.exp(rng.normal(0.0, 2.0, size=n_genes))
