@@ -216,11 +216,13 @@ def detect_scale(values: np.ndarray) -> str:
 
 
 def is_counts(values: np.ndarray) -> bool:
-    """Whether ``values`` look like raw read counts: whole numbers, none negative, and linear by GEO2R's rule
-    (a log-scale matrix rounded to whole numbers is not counts). An integer intensity matrix passes too:
-    ``scale: linear`` in ``dataset.yaml`` overrides."""
+    """Whether ``values`` look like raw read counts: whole numbers, none negative, some of them 0 (a gene with
+    no read in a sample; intensities are rarely exactly 0), and linear by GEO2R's rule (a log-scale matrix
+    rounded to whole numbers is not counts). ``scale:`` in ``dataset.yaml`` overrides the rule either way
+    (``scale: counts`` for a matrix filtered of every zero, ``scale: linear`` for whole-number
+    intensities)."""
     values = np.asarray(values, dtype=float)
-    if values.size == 0 or not np.isfinite(values).all() or (values < 0).any():
+    if values.size == 0 or not np.isfinite(values).all() or (values < 0).any() or not (values == 0).any():
         return False
     return bool(np.array_equal(values, np.round(values))) and detect_scale(values) == "linear"
 

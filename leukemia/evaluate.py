@@ -417,7 +417,8 @@ def model_genes(data: Dataset, pipeline: Pipeline) -> pd.DataFrame:
         have them (:meth:`~leukemia.dataset.Dataset.gene_annotation`); ``higher_in``, the class whose
         one-vs-rest signal-to-noise score is largest (for two classes, the one with the larger mean);
         ``difference``, that class's mean minus the other training samples' mean on the values as loaded
-        (log2 units for a ``dataset.yaml``: a log2 fold change); and ``signal_to_noise``,
+        (log2 units for a ``dataset.yaml``: a log2 fold change; for read counts, on their log2 counts per
+        million, :class:`~leukemia.counts.LogCPM`); and ``signal_to_noise``,
         ``(μ_class − μ_rest) / (σ_class + σ_rest)`` (Golub's score; σ floored as in selection).
     """
     try:  # a fitted pipeline is used as it is (the saved model's); an unfitted one is fitted here
@@ -426,7 +427,10 @@ def model_genes(data: Dataset, pipeline: Pipeline) -> pd.DataFrame:
     except NotFittedError:
         fitted = clone(pipeline).fit(data.X_train.to_numpy(), encode_labels(data.y_train, data.classes))
     genes = pd.Index(fitted[:-1].get_feature_names_out(data.X_train.columns.to_numpy()), name="gene")
-    values = data.X_train[genes].to_numpy(dtype=float)
+    from leukemia.preprocessing import analysis_values
+
+    loaded, _ = analysis_values(data)  # read counts: their log2 counts per million
+    values = loaded[genes].to_numpy(dtype=float)
     labels = data.y_train.reindex(data.X_train.index).astype(str).to_numpy()
     scores, classes = signal_to_noise_ovr(values, labels)
     best = np.argmax(scores, axis=0)

@@ -41,7 +41,7 @@ from leukemia.models import (
     make_pipeline,
     shared_features,
 )
-from leukemia.preprocessing import INPUT_SCALES, PREPROCESSING, make_preprocessor
+from leukemia.preprocessing import INPUT_SCALES, PREPROCESSING, analysis_values, make_preprocessor
 from leukemia.search import fold_predictions
 from leukemia.select import SELECTORS, make_selector
 from leukemia.stats import clopper_pearson
@@ -529,7 +529,7 @@ def selection_bias(
     """
     rng = np.random.default_rng(random_state)
     y = data.y_train.reindex(data.X_train.index).to_numpy()  # training samples only
-    X = data.X_train.to_numpy()
+    X = analysis_values(data)[0].to_numpy()  # read counts: their log counts per million
     draws = [(rng.permutation(y), int(rng.integers(2**31))) for _ in range(n_permutations)]  # in this order
     with local_workers():
         rows = Parallel(n_jobs=n_jobs)(

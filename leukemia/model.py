@@ -196,7 +196,8 @@ def model_card(
             "in_words": choice.in_words(),
             "configuration": {k: (int(v) if k == "k" else str(v)) for k, v in choice.configuration.items()},
             "steps": {name: " ".join(repr(step).split()) for name, step in pipeline.steps},
-            "dudoit_input_scale": input_scale,
+            "input_scale": input_scale,  # what the preprocessing was told the values are
+            "library_genes": _library_genes(pipeline),
             "chosen_from": f"{len(choice.scores)} configurations by mean accuracy in {cv_folds}-fold "
             f"stratified CV repeated {cv_repeats} times on the training samples",
             "random_state": config.RANDOM_SEED,
@@ -567,6 +568,26 @@ class Model:
         self, X: pd.DataFrame, source: str, forced: str, loaded_as: str | None
     ) -> tuple[pd.DataFrame, str]:
         """The values on the scale the model was trained on, and what was done to them."""
+        from leukemia.dataset import COUNTS_AS_GIVEN
+
+        if (
+            self.card["training_data"]["scale_used"] == COUNTS_AS_GIVEN
+        ):  # the pipeline normalises counts itself
+            values = X.to_numpy(dtype=float)  # a few deep samples may have no zero: whole and >= 0 will do
+            whole = bool(
+                np.isfinite(values).all() and (values >= 0).all() and np.array_equal(values, np.round(values))
+            )
+            given = loaded_as == COUNTS_AS_GIVEN if loaded_as is not None else (
+                forced == "counts" or (forced == "auto" and whole)
+            )  # fmt: skip
+            if not given:
+                raise ModelError(
+                    f"{source}: the model was trained on raw read counts "
+                    f"({self.card['training_data']['name']}) and normalises them itself (edgeR's log "
+                    "counts per million), but these values are not raw counts (whole numbers, none "
+                    "negative). Give the samples' raw counts."
+                )
+            return X, "read counts, used as given (the model normalises each sample by its library size)"
         trained_linear = self.card["training_data"]["scale_used"] == "linear"
         if loaded_as is not None:
             if (loaded_as == "linear") != trained_linear:
@@ -632,7 +653,8 @@ class Model:
             if not np.array_equal(steps.transform(low), steps.transform(high)):
                 raise ModelError(
                     f"{source}: lacks {len(absent)} of the model's {len(trained)} training genes, and its "
-                    "preprocessing combines genes, so it needs all of them."
+                    "preprocessing combines genes (read counts: each sample's library size is its total over "
+                    "the genes edgeR's filter kept), so it needs all of them."
                 )
             values = low
         ignored = int((~X.columns.isin(trained)).sum())
@@ -695,6 +717,16 @@ def card_estimates(card: Mapping[str, Any]) -> pd.DataFrame:
     ]  # fmt: skip
     columns = ["estimate", "correct", "accuracy", "ci_low", "ci_high", "samples"]
     return pd.DataFrame(rows, columns=columns).set_index("estimate")
+
+
+def _library_genes(pipeline: Pipeline) -> int | None:
+    """For a pipeline on read counts: how many genes edgeR's filter kept, whose total is a sample's library
+    size (so new samples need all of them); None for other pipelines."""
+    from leukemia.counts import LogCPM
+
+    step = pipeline.named_steps["preprocess"]
+    first = step.steps[0][1] if hasattr(step, "steps") else step
+    return int(first.support_.sum()) if isinstance(first, LogCPM) else None
 
 
 def card_markdown(card: Mapping[str, Any], *, file_hash: bool = True) -> str:
@@ -764,14 +796,23 @@ def card_markdown(card: Mapping[str, Any], *, file_hash: bool = True) -> str:
         "",
     ]
     used = card["genes_used"]
-    units = "intensity" if data["scale_used"] == "linear" else "log2"
+    library_genes = card["pipeline"].get("library_genes")
+    library = (
+        f"; and, the values being read counts, so must all {library_genes} genes edgeR's filter kept, whose "
+        "total is each sample's library size"
+        if library_genes
+        else ""
+    )
+    from leukemia.dataset import COUNTS_AS_GIVEN
+
+    units = {"linear": "intensity", COUNTS_AS_GIVEN: "log2 CPM"}.get(data["scale_used"], "log2")
     symbols = any(g["symbol"].strip() for g in used)  # a column only when some gene has a value in it
     described = any(g["description"].strip() for g in used)
     lines += [
         f"**Genes** the model reads: {len(used)} of the {data['genes']} it was trained on (matched by id; "
-        f"every one must be in new samples); {'the first 20' if len(used) > 20 else 'all of them'}, largest "
-        "signal-to-noise score first, with the class each is higher in and the difference of the training "
-        "means:",
+        f"every one must be in new samples{library}); "
+        f"{'the first 20' if len(used) > 20 else 'all of them'}, largest signal-to-noise score first, with "
+        "the class each is higher in and the difference of the training means:",
         "",
         "| gene |"
         + " symbol |" * symbols

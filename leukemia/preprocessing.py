@@ -38,7 +38,7 @@ from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardSca
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from leukemia.counts import LogCPM
-from leukemia.dataset import detect_scale
+from leukemia.dataset import Dataset, detect_scale
 from leukemia.registry import lookup
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "INPUT_SCALES",
     "PREPROCESSING",
     "DudoitFilter",
+    "analysis_values",
     "applicable",
     "compare_preprocessing",
     "make_preprocessor",
@@ -272,3 +273,15 @@ def compare_preprocessing(
             }
         )
     return pd.DataFrame(rows).set_index("preprocessing")
+
+
+def analysis_values(data: Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Training and test values for analyses made gene by gene outside a pipeline (correlations with the
+    class, neighbourhood analysis, the genes a model uses): the values as loaded, or, for read counts, their
+    log2 counts per million (:class:`~leukemia.counts.LogCPM`, fitted on the training samples and their
+    labels, the genes edgeR's filter keeps), since raw counts mix each sample's library size into every
+    gene."""
+    if data.filter_scale != "counts":
+        return data.X_train, data.X_test
+    fitted = LogCPM().set_output(transform="pandas").fit(data.X_train, data.y_train)
+    return fitted.transform(data.X_train), fitted.transform(data.X_test)
