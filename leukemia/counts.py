@@ -29,7 +29,7 @@ from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["NORMALIZATIONS", "LogCPM", "filter_by_expr", "tmm_factors"]
+__all__ = ["NORMALIZATIONS", "LogCPM", "filter_by_expr", "kept_feature_names", "tmm_factors"]
 
 #: What :class:`LogCPM` can scale library sizes by.
 NORMALIZATIONS = ("none", "tmm")
@@ -194,9 +194,16 @@ class LogCPM(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features=None):
         """Names of the genes kept (so ``set_output(transform="pandas")`` works)."""
-        check_is_fitted(self, "support_")
-        if input_features is None:
-            input_features = getattr(
-                self, "feature_names_in_", np.array([f"x{i}" for i in range(self.n_features_in_)])
-            )
-        return np.asarray(input_features, dtype=object)[self.support_]
+        return kept_feature_names(self, input_features)
+
+
+def kept_feature_names(transformer: BaseEstimator, input_features=None) -> np.ndarray:
+    """The names of the input features a fitted filtering transformer keeps (its boolean ``support_``):
+    ``get_feature_names_out`` of :class:`LogCPM` and :class:`~leukemia.preprocessing.DudoitFilter`."""
+    check_is_fitted(transformer, "support_")
+    if input_features is None:
+        n_features = transformer.n_features_in_
+        input_features = getattr(
+            transformer, "feature_names_in_", np.array([f"x{i}" for i in range(n_features)])
+        )
+    return np.asarray(input_features, dtype=object)[transformer.support_]

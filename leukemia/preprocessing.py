@@ -37,7 +37,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from leukemia.counts import LogCPM
+from leukemia.counts import LogCPM, kept_feature_names
 from leukemia.dataset import Dataset, detect_scale
 from leukemia.registry import lookup
 
@@ -156,12 +156,7 @@ class DudoitFilter(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features=None):
         """Names of the genes kept (so ``set_output(transform="pandas")`` works)."""
-        check_is_fitted(self, "support_")
-        if input_features is None:
-            input_features = getattr(
-                self, "feature_names_in_", np.array([f"x{i}" for i in range(self.n_features_in_)])
-            )
-        return np.asarray(input_features, dtype=object)[self.support_]
+        return kept_feature_names(self, input_features)
 
 
 #: What :class:`DudoitFilter` can be told its input is.
