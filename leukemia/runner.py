@@ -414,6 +414,9 @@ COURSE = "course"
 #: Cells with this tag explain a step for microarray values (Dudoit's intensity filter and the scalers that
 #: follow it), left out when the data are read counts, whose preprocessing notebook 03's counts section shows.
 MICROARRAY_ONLY = "microarray-only"
+#: Cells with this tag teach read counts (notebook 03's edgeR section, on a simulated study unless the data
+#: are counts): kept in the course and on count data, left out of a report on other data that are not counts.
+COUNTS = "counts"
 
 
 def _own_data(given: Mapping[str, object]) -> bool:
@@ -750,7 +753,8 @@ def _execute(plan: _Plan, manifest: dict[str, object], progress: bool) -> Datase
     failure is raised. On Ctrl-C (or SIGTERM) the running kernels are killed.
     """
     environment = _kernel_environment(plan)
-    drop = ((GOLUB_ONLY, COURSE) if plan.own_data else ()) + ((MICROARRAY_ONLY,) if plan.counts else ())
+    drop: tuple[str, ...] = (GOLUB_ONLY, COURSE) if plan.own_data else ()
+    drop += (MICROARRAY_ONLY,) if plan.counts else (COUNTS,) if plan.own_data else ()
     logs = plan.directory / LOGS_FOLDER  # what the kernels print outside their notebooks
     logs.mkdir(exist_ok=True)
 
