@@ -296,6 +296,7 @@ PREPROCESSING_WORDS = {
     "dudoit": "after Dudoit's filter",
     "log_cpm": "after edgeR's filter and log counts per million",
     "tmm": "after edgeR's filter and TMM-normalised log counts per million",
+    "vst": "after edgeR's filter and DESeq2's variance-stabilising transformation",
 }
 
 

@@ -69,6 +69,7 @@ CARD_FORMAT, CARD_VERSION = "leukemia model card", 1
 #: few genes), xgboost's classifier. :func:`load` refuses a file holding any other.
 TRUSTED_TYPES: tuple[str, ...] = (
     "leukemia.counts.LogCPM",
+    "leukemia.counts.VST",
     "leukemia.golub.WeightedVoting",
     "leukemia.models.ElasticNetLogistic",
     "leukemia.preprocessing.DudoitFilter",
@@ -583,9 +584,9 @@ class Model:
             if not given:
                 raise ModelError(
                     f"{source}: the model was trained on raw read counts "
-                    f"({self.card['training_data']['name']}) and normalises them itself (edgeR's log "
-                    "counts per million), but these values are not raw counts (whole numbers, none "
-                    "negative). Give the samples' raw counts."
+                    f"({self.card['training_data']['name']}) and normalises them itself (by each "
+                    "sample's library size or size factor), but these values are not raw counts "
+                    "(whole numbers, none negative). Give the samples' raw counts."
                 )
             return X, "read counts, used as given (the model normalises each sample by its library size)"
         trained_linear = self.card["training_data"]["scale_used"] == "linear"
@@ -653,8 +654,8 @@ class Model:
             if not np.array_equal(steps.transform(low), steps.transform(high)):
                 raise ModelError(
                     f"{source}: lacks {len(absent)} of the model's {len(trained)} training genes, and its "
-                    "preprocessing combines genes (read counts: each sample's library size is its total over "
-                    "the genes edgeR's filter kept), so it needs all of them."
+                    "preprocessing combines genes (read counts: each sample's library size or size factor "
+                    "comes from its counts of the genes edgeR's filter kept), so it needs all of them."
                 )
             values = low
         ignored = int((~X.columns.isin(trained)).sum())
@@ -720,13 +721,13 @@ def card_estimates(card: Mapping[str, Any]) -> pd.DataFrame:
 
 
 def _library_genes(pipeline: Pipeline) -> int | None:
-    """For a pipeline on read counts: how many genes edgeR's filter kept, whose total is a sample's library
-    size (so new samples need all of them); None for other pipelines."""
-    from leukemia.counts import LogCPM
+    """For a pipeline on read counts: how many genes edgeR's filter kept, whose counts make a sample's
+    library size or size factor (so new samples need all of them); None for other pipelines."""
+    from leukemia.counts import COUNT_TRANSFORMERS
 
     step = pipeline.named_steps["preprocess"]
     first = step.steps[0][1] if hasattr(step, "steps") else step
-    return int(first.support_.sum()) if isinstance(first, LogCPM) else None
+    return int(first.support_.sum()) if isinstance(first, COUNT_TRANSFORMERS) else None
 
 
 def card_markdown(card: Mapping[str, Any], *, file_hash: bool = True) -> str:
@@ -799,7 +800,7 @@ def card_markdown(card: Mapping[str, Any], *, file_hash: bool = True) -> str:
     library_genes = card["pipeline"].get("library_genes")
     library = (
         f"; and, the values being read counts, so must all {library_genes} genes edgeR's filter kept, whose "
-        "total is each sample's library size"
+        "counts make each sample's library size (or DESeq2 size factor)"
         if library_genes
         else ""
     )

@@ -19,6 +19,7 @@ from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from leukemia.counts import VST
 from leukemia.data import CLASSES
 from leukemia.dataset import Dataset, class_order
 from leukemia.eda import PCAProjection
@@ -362,6 +363,45 @@ def plot_dudoit_filter(X_train: pd.DataFrame, fitted: DudoitFilter) -> Figure:
         ylabel="max − min (intensity units, log scale)",
     )
     ax.legend(loc="lower right", markerscale=3)
+    return fig
+
+
+def plot_vst(fitted: VST, log_cpm: np.ndarray, vst: np.ndarray) -> Figure:
+    """DESeq2's VST fitted on training counts: each kept gene's dispersion against its mean normalised count,
+    with the trend (left); each gene's standard deviation over the training samples after log-CPM and after
+    the VST, against the same mean (right). ``log_cpm`` and ``vst`` are the training samples' values, the
+    same genes in the same order (the genes ``fitted`` keeps)."""
+    means = fitted.means_
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    ax = axes[0]
+    ax.scatter(means, fitted.dispersions_, s=4, color="0.45", alpha=0.5, label="each gene's dispersion")
+    grid = np.geomspace(means.min(), means.max(), 200)
+    if fitted.trend_ is not None:
+        a0, a1 = fitted.trend_
+        ax.plot(grid, a0 + a1 / grid, color="#D55E00", label=f"trend {a0:.3g} + {a1:.3g} / mean")
+    else:
+        ax.axhline(fitted.mean_dispersion_, color="#D55E00", label="mean dispersion (no trend fitted)")
+    ax.set(
+        xscale="log", yscale="log", xlabel="mean normalised count (training samples, log scale)",
+        ylabel="dispersion α (log scale)", title=f"Dispersions of {means.size} genes",
+    )  # fmt: skip
+    ax.legend(loc="lower left", markerscale=3)
+    ax = axes[1]
+    edges = np.geomspace(means.min(), means.max() * (1 + 1e-9), 13)
+    bins = np.digitize(means, edges) - 1
+    for values, colour, label in ((log_cpm, "#0072B2", "log-CPM"), (vst, "#D55E00", "VST")):
+        sd = values.std(axis=0, ddof=1)
+        ax.scatter(means, sd, s=3, color=colour, alpha=0.2)
+        centres = [np.sqrt(edges[b] * edges[b + 1]) for b in range(12) if (bins == b).any()]
+        medians = [np.median(sd[bins == b]) for b in range(12) if (bins == b).any()]
+        ax.plot(centres, medians, color=colour, marker="o", label=f"{label} (line: median in each bin)")
+    ax.set(
+        xscale="log", xlabel="mean normalised count (training samples, log scale)",
+        ylabel="SD over the training samples (log2 units)",
+        title="Spread of each gene after each transformation",
+    )  # fmt: skip
+    ax.legend(loc="upper right")
+    fig.tight_layout()
     return fig
 
 

@@ -20,7 +20,12 @@ edgeR's recipe (:class:`~leukemia.counts.LogCPM`: ``filterByExpr``, library size
 with a prior count of 2):
 
 ``log_cpm``   library sizes as they are (edgeR's ``cpm(log=TRUE)``);
-``tmm``       library sizes scaled by TMM factors against a training reference sample.
+``tmm``       library sizes scaled by TMM factors against a training reference sample;
+
+or DESeq2's (:class:`~leukemia.counts.VST`, after the same filter):
+
+``vst``       median-of-ratios size factors and the variance-stabilising transformation of the training
+              samples' dispersion trend.
 
 On counts, ``none``, ``minmax`` and ``standard`` come after ``log_cpm`` (raw counts are never used as
 features), and ``dudoit`` is refused: its thresholds are microarray intensities. The count options refuse
@@ -37,7 +42,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from leukemia.counts import LogCPM, kept_feature_names
+from leukemia.counts import VST, LogCPM, kept_feature_names
 from leukemia.dataset import Dataset, detect_scale
 from leukemia.registry import lookup
 
@@ -170,9 +175,10 @@ PREPROCESSING: dict[str, Callable[[], TransformerMixin]] = {
     "dudoit": DudoitFilter,
     "log_cpm": LogCPM,
     "tmm": lambda: LogCPM(normalization="tmm"),
+    "vst": VST,
 }
 #: The options that take raw read counts (and only them).
-COUNT_OPTIONS = ("log_cpm", "tmm")
+COUNT_OPTIONS = ("log_cpm", "tmm", "vst")
 #: The option that comes first on counts when another (``none``, ``minmax``, ``standard``) is asked for.
 DEFAULT_COUNT_OPTION = "log_cpm"
 
@@ -183,7 +189,8 @@ def applicable(name: str, input_scale: str) -> str | None:
         return (
             "dudoit's thresholds (floor 100, ceiling 16000, range 500) are microarray intensities in "
             "Affymetrix units; read counts have no such units and depend on each sample's library size. "
-            "Use log_cpm or tmm (edgeR's filter and log counts per million)"
+            "Use log_cpm or tmm (edgeR's filter and log counts per million) or vst (DESeq2's "
+            "variance-stabilising transformation)"
         )
     if input_scale != "counts" and name in COUNT_OPTIONS:
         return (
@@ -201,7 +208,8 @@ def make_preprocessor(
     Parameters
     ----------
     name
-        ``"none"``, ``"minmax"``, ``"standard"`` or ``"dudoit"``.
+        ``"none"``, ``"minmax"``, ``"standard"`` or ``"dudoit"``; on counts also ``"log_cpm"``, ``"tmm"``
+        or ``"vst"``.
     pandas_output
         Make ``transform`` return a DataFrame with the gene names kept.
     input_scale

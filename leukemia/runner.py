@@ -302,8 +302,8 @@ COUNT_DEFAULTS: dict[str, tuple[str, str]] = {
     ),
     "PCA_PREPROCESSING": ("log_cpm", "the values are read counts: edgeR's filter and log counts per million"),
     "SEARCH_PREPROCESSING": (
-        "log_cpm,tmm",
-        "the values are read counts: the search chooses between edgeR's two normalisations",
+        "log_cpm,tmm,vst",
+        "the values are read counts: the search chooses among edgeR's two normalisations and DESeq2's VST",
     ),
 }
 

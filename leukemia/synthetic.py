@@ -137,6 +137,8 @@ def make_count_study(
     *,
     library_range: float = 5.0,
     dispersion: float = 0.2,
+    low_count_dispersion: float = 2.0,
+    dispersion_scatter: float = 0.3,
     effect: float = 1.0,
     minority_fraction: float = 0.4,
     random_state: int = config.RANDOM_SEED,
@@ -145,9 +147,11 @@ def make_count_study(
 
     Gene ``g``'s expected share of a library is proportional to ``exp(N(0, 2))`` (a few genes take most
     reads, many get few); sample ``i``'s depth is ``10⁶ × U(1, library_range)`` reads, so that libraries
-    differ up to ``library_range``-fold; a count is ``NB(mean = depth_i × share_g × fold, dispersion)``
-    (variance ``μ + dispersion·μ²``). The first ``n_informative`` genes are ``2**effect`` times higher
-    (alternately lower) in ``B``. Samples × genes, float64 holding whole numbers.
+    differ up to ``library_range``-fold; a count is ``NB(mean = depth_i × share_g × fold, α_g)`` (variance
+    ``μ + α_g·μ²``). Gene dispersions follow the trend DESeq2 fits to real studies, high for genes with few
+    reads: ``α_g = (dispersion + low_count_dispersion / m_g) × exp(N(0, dispersion_scatter))``, where ``m_g``
+    is the gene's mean count at the mean depth. The first ``n_informative`` genes are ``2**effect`` times
+    higher (alternately lower) in ``B``. Samples × genes, float64 holding whole numbers.
     """
     rng = np.random.default_rng(random_state)
     share = np.exp(rng.normal(0.0, 2.0, size=n_genes))
@@ -160,7 +164,11 @@ def make_count_study(
     signs = np.where(np.arange(min(n_informative, n_genes)) % 2 == 0, 1.0, -1.0)
     fold[np.ix_(labels == "B", np.arange(signs.size))] = 2.0 ** (effect * signs)
     mean = depth[:, None] * share[None, :] * fold
-    size = 1.0 / dispersion
+    typical = depth.mean() * share
+    alpha = (dispersion + low_count_dispersion / typical) * np.exp(
+        rng.normal(0.0, dispersion_scatter, n_genes)
+    )
+    size = 1.0 / alpha
     counts = rng.negative_binomial(size, size / (size + mean)).astype(np.float64)
     samples = pd.Index([f"S{i + 1:03d}" for i in range(n_samples)], name="sample")
     genes = pd.Index([f"GENE{j + 1:05d}" for j in range(n_genes)], name="gene")

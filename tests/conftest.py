@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -94,6 +96,25 @@ def bladder_dir() -> Path:
     if not (folder / "expression.tsv.gz").is_file():
         pytest.fail(f"the bladder data are not in {folder}: set LEUKEMIA_BLADDER_DIR", pytrace=False)
     return folder
+
+
+#: The libraries the slow tests check this package against that cannot be installed beside it (anndata
+#: 0.12, and PyDESeq2 which needs it, require pandas < 3; the project pins pandas 3).
+REFERENCE_PACKAGES = ("anndata==0.12.19", "pydeseq2==0.5.4")
+
+
+@pytest.fixture(scope="session")
+def reference_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Python with :data:`REFERENCE_PACKAGES`, in a virtual environment of its own."""
+    venv = tmp_path_factory.mktemp("reference") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    python = venv / "bin" / "python"
+    install = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", *REFERENCE_PACKAGES],
+        capture_output=True, text=True, timeout=1200,
+    )  # fmt: skip
+    assert install.returncode == 0, install.stderr[-2000:]
+    return python
 
 
 @pytest.fixture(scope="session")

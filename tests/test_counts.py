@@ -1,13 +1,16 @@
-"""RNA-seq read counts: detection, edgeR's recipe (leukemia.counts), fitted inside folds, and a whole run.
+"""RNA-seq read counts: detection, edgeR's recipe and DESeq2's VST (leukemia.counts), fitted inside folds,
+and a whole run.
 
-The TMM factors are checked against rnanorm's (validated by its authors against edgeR); filterByExpr and
-log-CPM against their definitions written out here. A simulated negative-binomial study with library sizes
-varying five-fold runs through every notebook.
+The TMM factors are checked against rnanorm's (validated by its authors against edgeR); filterByExpr,
+log-CPM, the size factors and the dispersions' likelihood against their definitions written out here; the
+VST against PyDESeq2 itself, run in an environment of its own (the slow test). A simulated negative-binomial
+study with library sizes varying five-fold runs through every notebook.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +20,15 @@ import pandas as pd
 import pytest
 import yaml
 
-from leukemia.counts import LogCPM, filter_by_expr, tmm_factors
+from leukemia.counts import (
+    VST,
+    LogCPM,
+    dispersion_mle,
+    dispersion_trend,
+    filter_by_expr,
+    median_of_ratios,
+    tmm_factors,
+)
 from leukemia.data import DataError
 from leukemia.dataset import COUNTS_AS_GIVEN, Dataset, is_counts
 from leukemia.evaluate import evaluate_models
@@ -120,7 +131,146 @@ def test_log_cpm_is_edgers_definition() -> None:
         fitted.transform(np.log2(counts + 1))
 
 
-@pytest.mark.parametrize("option", ["log_cpm", "tmm"])
+def test_median_of_ratios_size_factors() -> None:
+    counts = np.array([[10.0, 20.0], [20.0, 40.0], [40.0, 80.0]])  # geometric means 20 and 40
+    log_means = np.log(counts).mean(axis=0)
+    np.testing.assert_allclose(median_of_ratios(counts, log_means), [0.5, 1.0, 2.0], rtol=1e-12)
+    np.testing.assert_allclose(median_of_ratios(counts[[2]] * 3, log_means), [6.0], rtol=1e-12)
+    with pytest.raises(ValueError, match=r"1 sample\(s\) \(row 1 first\) have no reads in half or more"):
+        median_of_ratios(np.array([[10.0, 20.0], [0.0, 40.0]]), log_means)
+
+
+def nb_cox_reid_loss(log_alpha: float, counts: np.ndarray, mu: np.ndarray) -> float:
+    """DESeq2's gene-wise objective written out with scipy's negative binomial (mean mu, variance
+    mu + alpha mu^2): minus the log-likelihood plus the Cox-Reid term of an intercept design."""
+    from scipy.stats import nbinom
+
+    alpha = np.exp(log_alpha)
+    size = 1 / alpha
+    log_likelihood = nbinom.logpmf(counts, size, size / (size + mu)).sum()
+    return float(-log_likelihood + 0.5 * np.log((mu / (1 + mu * alpha)).sum()))
+
+
+def test_gene_wise_dispersions_maximise_the_cox_reid_likelihood(counts_data: Dataset) -> None:
+    from scipy.optimize import minimize_scalar
+
+    fitted = VST().fit(counts_data.X_train, counts_data.y_train)
+    kept = counts_data.X_train.to_numpy()[:, fitted.support_]
+    mu = np.maximum(fitted.size_factors_[:, None] * fitted.means_, 0.5)
+    genes = np.random.default_rng(0).choice(kept.shape[1], 25, replace=False)
+    ours = dispersion_mle(kept[:, genes], mu[:, genes], max_disp=float(len(kept)))
+    np.testing.assert_array_equal(ours, fitted.dispersions_[genes])
+    bounds = (np.log(1e-8), np.log(float(len(kept))))
+    for gene, alpha in zip(genes, ours, strict=True):
+        best = minimize_scalar(
+            nb_cox_reid_loss, bounds=bounds, args=(kept[:, gene], mu[:, gene]), options={"xatol": 1e-10}
+        )
+        assert nb_cox_reid_loss(np.log(alpha), kept[:, gene], mu[:, gene]) <= best.fun + 1e-8
+        assert abs(np.log(alpha) - best.x) < 1e-3
+
+
+def test_vst_is_deseq2s_transformation_of_the_fitted_trend(counts_data: Dataset) -> None:
+    fitted = VST().fit(counts_data.X_train, counts_data.y_train)
+    assert fitted.trend_ is not None
+    a0, a1 = fitted.trend_
+    assert abs(a0 - 0.2) < 0.03, "the trend's asymptote is the study's simulated dispersion, 0.2"
+    assert 1 < a1 < 3, "... and its 1/mean part the simulated one, 2"
+    kept = counts_data.X_test.to_numpy()[:, fitted.support_]
+    with np.errstate(divide="ignore"):  # log 0 = -inf: genes without reads in a sample
+        reference = np.log(counts_data.X_train.to_numpy()[:, fitted.support_]).mean(axis=0)
+        usable = np.isfinite(reference)  # genes with reads in every training sample
+        ratios = np.log(kept[:, usable]) - reference[usable]
+    q = kept / np.exp(np.median(ratios, axis=1))[:, None]
+    by_hand = np.log2((1 + a1 + 2 * a0 * q + 2 * np.sqrt(a0 * q * (1 + a1 + a0 * q))) / (4 * a0))
+    np.testing.assert_allclose(fitted.transform(counts_data.X_test), by_hand, rtol=1e-12)
+    deep = q > 1e4  # far above the trend's Poisson part, the VST is log2 of the normalised count
+    assert deep.any() and np.abs(by_hand[deep] - np.log2(q[deep])).max() < 1e-3
+
+
+def test_the_vst_falls_back_to_the_mean_dispersion_as_deseq2_does(counts_data: Dataset) -> None:
+    means = np.geomspace(1, 1e4, 200)
+    assert dispersion_trend(means, np.full(200, 0.2)) is None, "no 1/mean part: a₁ falls to its bound"
+    np.testing.assert_allclose(dispersion_trend(means, 0.1 + 2 / means), [0.1, 2.0], rtol=1e-3)
+    fitted = VST().fit(counts_data.X_train, counts_data.y_train)
+    fitted.trend_ = None
+    alpha = fitted.mean_dispersion_
+    values = fitted.transform(counts_data.X_test)
+    counts = counts_data.X_test.to_numpy()
+    size = median_of_ratios(
+        counts[:, fitted.support_][:, fitted.reference_genes_], fitted.log_means_[fitted.reference_genes_]
+    )
+    q = counts[:, fitted.support_] / size[:, None]
+    np.testing.assert_allclose(
+        values, (2 * np.arcsinh(np.sqrt(alpha * q)) - np.log(alpha) - np.log(4)) / np.log(2), rtol=1e-12
+    )
+
+
+def test_the_vst_refuses_what_it_cannot_normalise() -> None:
+    rng = np.random.default_rng(1)
+    counts = rng.poisson(200, size=(10, 6)).astype(float)
+    counts[np.arange(6), np.arange(6)] = 0  # every gene has no reads in one training sample
+    with pytest.raises(ValueError, match="every gene edgeR's filter kept has a zero count in some training"):
+        VST().fit(counts, np.repeat(["a", "b"], 5))
+    fitted = VST().fit(counts[6:] + 1, ["a", "a", "b", "b"])
+    with pytest.raises(ValueError, match="DESeq2's median-of-ratios size factor would be 0"):
+        fitted.transform(np.vstack([counts[:1] * 0, counts[6:]]))
+    with pytest.raises(ValueError, match="VST needs raw read counts"):
+        fitted.transform(np.log2(counts[6:] + 1))
+
+
+PYDESEQ2_SCRIPT = """
+import sys
+import numpy as np, pandas as pd
+from pydeseq2.dds import DeseqDataSet
+
+given = np.load(sys.argv[1] + "/counts.npz", allow_pickle=True)
+train, test, labels = given["train"], given["test"], given["labels"]
+samples = [f"s{i}" for i in range(len(train))]
+counts = pd.DataFrame(train.astype(np.int64), index=samples, columns=[f"g{j}" for j in range(train.shape[1])])
+metadata = pd.DataFrame({"condition": labels}, index=samples)
+results = {}
+for fit_type in ("parametric", "mean"):
+    dds = DeseqDataSet(counts=counts, metadata=metadata, design="~condition", quiet=True, n_cpus=1)
+    dds.vst_fit_type = fit_type
+    dds.vst_fit(use_design=False)
+    results[fit_type + "_test"] = dds.vst_transform(test.astype(float))
+    results[fit_type + "_train"] = dds.vst_transform(train.astype(float))
+results["size_factors"] = dds.obs["size_factors"].to_numpy()
+results["dispersions"] = dds.var["vst_genewise_dispersions"].to_numpy()
+dds = DeseqDataSet(counts=counts, metadata=metadata, design="~condition", quiet=True, n_cpus=1)
+dds.vst_fit(use_design=False)
+results["trend"] = dds.uns["vst_trend_coeffs"].to_numpy()
+np.savez(sys.argv[1] + "/pydeseq2.npz", **results)
+"""
+
+
+@pytest.mark.slow
+def test_the_vst_agrees_with_pydeseq2(reference_python: Path, counts_data: Dataset, tmp_path: Path) -> None:
+    """PyDESeq2 0.5.4's ``vst_fit`` (intercept design) on the training samples' kept genes and its
+    ``vst_transform`` of both sets, parametric and mean trends, against :class:`VST` fitted the same way."""
+    ours = VST().fit(counts_data.X_train, counts_data.y_train)
+    train = counts_data.X_train.to_numpy()[:, ours.support_]
+    test = counts_data.X_test.to_numpy()[:, ours.support_]
+    np.savez(tmp_path / "counts.npz", train=train, test=test, labels=counts_data.y_train.to_numpy(dtype=str))
+    run = subprocess.run(  # PyDESeq2 imports matplotlib: not the notebooks' inline backend
+        [str(reference_python), "-c", PYDESEQ2_SCRIPT, str(tmp_path)],
+        capture_output=True, text=True, timeout=900, env={**os.environ, "MPLBACKEND": "Agg"},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    theirs = np.load(tmp_path / "pydeseq2.npz")
+    np.testing.assert_allclose(ours.size_factors_, theirs["size_factors"], rtol=1e-12)
+    # the same maximum of the likelihood: PyDESeq2's line search stops a little short of it on some genes
+    np.testing.assert_allclose(ours.dispersions_, theirs["dispersions"], rtol=1e-2)
+    assert ours.trend_ is not None
+    np.testing.assert_allclose(ours.trend_, theirs["trend"], rtol=1e-3)
+    for name, counts in (("train", counts_data.X_train), ("test", counts_data.X_test)):
+        np.testing.assert_allclose(ours.transform(counts), theirs[f"parametric_{name}"], rtol=0, atol=1e-4)
+    ours.trend_ = None  # the fall-back: the mean dispersion
+    for name, counts in (("train", counts_data.X_train), ("test", counts_data.X_test)):
+        np.testing.assert_allclose(ours.transform(counts), theirs[f"mean_{name}"], rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("option", ["log_cpm", "tmm", "vst"])
 def test_normalisation_is_fitted_on_training_samples_only(counts_data: Dataset, option: str) -> None:
     """A test set sequenced ten times deeper, or transformed one sample at a time, changes nothing it should
     not: the fit is the training samples', and each test sample is normalised by its own library size."""
@@ -129,7 +279,7 @@ def test_normalisation_is_fitted_on_training_samples_only(counts_data: Dataset, 
     alone = np.vstack([step.transform(counts_data.X_test.iloc[[i]]) for i in range(len(counts_data.X_test))])
     np.testing.assert_allclose(alone, before, rtol=0, atol=1e-12)
     deeper = step.transform(counts_data.X_test * 10)
-    if option == "log_cpm":  # counts, library size and prior scale together
+    if option in ("log_cpm", "vst"):  # counts and library size (size factor) scale together
         np.testing.assert_allclose(deeper, before, rtol=0, atol=1e-9)
     else:  # TMM's weights depend on the counts' size: small moves only
         assert np.abs(deeper - before).max() < 0.2
@@ -181,7 +331,7 @@ def test_a_run_on_counts_adapts_its_defaults_and_refuses_dudoit(counts_data: Dat
     assert limits.counts and limits.genes == kept < counts_data.X_train.shape[1]
     specs = parameters()
     adapted = adapted_defaults({}, specs, limits)
-    assert adapted["PREPROCESSING"] == "log_cpm" and adapted["SEARCH_PREPROCESSING"] == "log_cpm,tmm"
+    assert adapted["PREPROCESSING"] == "log_cpm" and adapted["SEARCH_PREPROCESSING"] == "log_cpm,tmm,vst"
     assert "PREPROCESSING" not in adapted_defaults({"PREPROCESSING": "tmm"}, specs, limits), (
         "a user's value stays"
     )
@@ -204,7 +354,7 @@ def test_a_count_study_runs_through_every_notebook(study, tmp_path: Path) -> Non
     assert run.returncode == 0, run.stderr[-3000:]
     assert (
         "PREPROCESSING set to log_cpm" in run.stderr
-        and "SEARCH_PREPROCESSING set to log_cpm,tmm" in run.stderr
+        and "SEARCH_PREPROCESSING set to log_cpm,tmm,vst" in run.stderr
     )
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "complete"
@@ -218,7 +368,7 @@ def test_a_count_study_runs_through_every_notebook(study, tmp_path: Path) -> Non
     assert "## Read counts: edgeR's recipe" in text and "## The Dudoit recipe" not in text
     assert "'count-study'" in text, "notebook 03 shows the data set's own counts"
     card = json.loads((out / "model" / "model_card.json").read_text())
-    assert card["pipeline"]["configuration"]["preprocessing"] in ("log_cpm", "tmm")
+    assert card["pipeline"]["configuration"]["preprocessing"] in ("log_cpm", "tmm", "vst")
     # the saved model calls the held-out samples from the file's raw counts, as the run did
     data = load_dataset(spec)
     held_out = tmp_path / "held_out.tsv"

@@ -181,6 +181,39 @@ def test_value_distributions_count_every_training_value_before_and_after() -> No
 # -------------------------------------------------------------------------------------- gene selection
 
 
+def test_vst_figure_draws_each_genes_dispersion_the_trend_and_each_transformations_spread() -> None:
+    from leukemia.counts import VST
+    from leukemia.plotting import plot_vst
+    from leukemia.synthetic import make_count_study
+
+    X, y = make_count_study(400, 24, 10)
+    fitted = VST().fit(X, y)
+    log_cpm = np.random.default_rng(0).normal(size=(24, int(fitted.support_.sum())))
+    vst = fitted.transform(X)
+    fig = plot_vst(fitted, log_cpm, vst)
+    left, right = fig.axes
+    np.testing.assert_allclose(
+        offsets(left.collections[0]), np.column_stack([fitted.means_, fitted.dispersions_])
+    )
+    assert fitted.trend_ is not None
+    trend = left.lines[0].get_xydata()
+    np.testing.assert_allclose(trend[:, 1], fitted.trend_[0] + fitted.trend_[1] / trend[:, 0])
+    assert trend[0, 0] == pytest.approx(fitted.means_.min()) and trend[-1, 0] == pytest.approx(
+        fitted.means_.max()
+    )
+    for collection, values in zip(right.collections, (log_cpm, vst), strict=True):
+        np.testing.assert_allclose(
+            offsets(collection), np.column_stack([fitted.means_, values.std(axis=0, ddof=1)])
+        )
+    edges = np.geomspace(fitted.means_.min(), fitted.means_.max() * (1 + 1e-9), 13)
+    first = fitted.means_ < edges[1]  # the genes of the lowest bin: the lines' first points
+    for line, values in zip(right.lines, (log_cpm, vst), strict=True):
+        assert line.get_xydata()[0, 1] == pytest.approx(np.median(values.std(axis=0, ddof=1)[first]))
+    fitted.trend_ = None
+    flat = plot_vst(fitted, log_cpm, vst).axes[0].lines[0].get_ydata()
+    assert np.allclose(flat, fitted.mean_dispersion_), "no trend: the mean dispersion, level"
+
+
 def test_selector_scores_put_each_gene_in_its_group_at_its_scores() -> None:
     from leukemia.plotting import plot_selector_scores
 

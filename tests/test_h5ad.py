@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -192,23 +191,9 @@ print(json.dumps({
 """
 
 
-@pytest.fixture(scope="module")
-def anndata_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A Python with anndata (its own virtual environment: anndata 0.12 needs pandas < 3)."""
-    venv = tmp_path_factory.mktemp("anndata") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    python = venv / "bin" / "python"
-    install = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "anndata==0.12.19"],
-        capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-    assert install.returncode == 0, install.stderr[-2000:]
-    return python
-
-
 @pytest.mark.slow
 def test_anndata_and_this_reader_agree_both_ways(
-    anndata_python: Path, bladder_dir: Path, bladder: Dataset, tmp_path: Path
+    reference_python: Path, bladder_dir: Path, bladder: Dataset, tmp_path: Path
 ) -> None:
     small_set = load_dataset(
         describe(
@@ -219,7 +204,7 @@ def test_anndata_and_this_reader_agree_both_ways(
     )  # fmt: skip
     exported = export_dataset(small_set, tmp_path / "ours.h5ad")
     run = subprocess.run(
-        [str(anndata_python), "-c", ANNDATA_SCRIPT, str(tmp_path), str(bladder_dir), str(exported)],
+        [str(reference_python), "-c", ANNDATA_SCRIPT, str(tmp_path), str(bladder_dir), str(exported)],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]

@@ -19,7 +19,7 @@ from leukemia.preprocessing import (
     make_preprocessor,
 )
 
-#: The options for microarray values (the count options, log_cpm and tmm, are tested in test_counts.py).
+#: The options for microarray values (the count options, log_cpm, tmm and vst, are tested in test_counts.py).
 MICROARRAY_OPTIONS = sorted(set(PREPROCESSING) - set(COUNT_OPTIONS))
 
 
@@ -161,7 +161,7 @@ def test_unknown_preprocessing_lists_the_choices() -> None:
     with pytest.raises(
         ValueError,
         match=r"unknown preprocessing 'log2'; choose one of "
-        r"\['dudoit', 'log_cpm', 'minmax', 'none', 'standard', 'tmm'\]",
+        r"\['dudoit', 'log_cpm', 'minmax', 'none', 'standard', 'tmm', 'vst'\]",
     ):
         make_preprocessor("log2")
 
