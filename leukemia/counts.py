@@ -24,10 +24,11 @@ transformed, so it fails on a test set or a single sample whose zeros differ fro
 DESeq2's answer (Love, Huber & Anders 2014; the variance-stabilising transformation of Anders & Huber 2010) is
 :class:`VST`: after the same ``filterByExpr``, size factors by the median of ratios to the training samples'
 geometric means, a negative-binomial dispersion per gene, the trend a₀ + a₁/mean through them, and the
-transformation that makes the variance of that trend constant. It follows PyDESeq2's ``vst_fit`` /
-``vst_transform`` (intercept design, ``fit_type="parametric"`` with its fall-back to the mean dispersion),
-which split DESeq2's VST into a fit on training samples and a transform of any sample for this very use;
-PyDESeq2 itself needs pandas < 3 and cannot be installed beside this package, so a test runs it in an
+transformation under which values whose dispersion follows that trend have the same variance at every mean.
+It follows PyDESeq2's ``vst_fit`` / ``vst_transform`` (intercept design, ``fit_type="parametric"``, with
+PyDESeq2's fall-back to the mean dispersion where no trend can be fitted; R's DESeq2 substitutes a local
+regression there). PyDESeq2 split DESeq2's VST into a fit on training samples and a transform of any sample
+for this very use; it needs pandas < 3 and cannot be installed beside this package, so a test runs it in an
 environment of its own and compares.
 """
 
@@ -333,8 +334,9 @@ def _gamma_trend(inverse_means: np.ndarray, dispersions: np.ndarray) -> tuple[np
 def dispersion_trend(means: np.ndarray, dispersions: np.ndarray) -> np.ndarray | None:
     """DESeq2's parametric trend of dispersion on mean normalised count, α(μ) = a₀ + a₁/μ: a gamma GLM,
     refitted without the genes whose dispersion is under 1e-4 or at least 15 times the fitted one until the
-    coefficients settle (Σ log(new/old)² < 1e-6). Returns (a₀, a₁), or None where DESeq2 falls back to the
-    mean dispersion (the fit did not converge or a coefficient fell to 1e-10)."""
+    coefficients settle (Σ log(new/old)² < 1e-6). Returns (a₀, a₁), or None where PyDESeq2 falls back to
+    the mean dispersion: the fit did not converge, or a coefficient fell to 1e-10 — as a₁ does when the
+    dispersions do not fall with the mean. (R's DESeq2 substitutes a local regression there.)"""
     inverse, targets = 1.0 / means, dispersions
     old, coefficients = np.array([0.1, 0.1]), np.array([1.0, 1.0])
     while (coefficients > 1e-10).all() and (np.log(np.abs(coefficients / old)) ** 2).sum() >= 1e-6:
@@ -362,7 +364,8 @@ class VST(TransformerMixin, BaseEstimator):
 
         log2((1 + a₁ + 2a₀q + 2√(a₀q(1 + a₁ + a₀q))) / (4a₀)),
 
-    or, where the trend fell back to the mean dispersion ᾱ, (2 asinh √(ᾱq) − log ᾱ − log 4) / log 2.
+    or, where no trend could be fitted and PyDESeq2 uses the mean dispersion ᾱ instead,
+    (2 asinh √(ᾱq) − log ᾱ − log 4) / log 2.
 
     Parameters
     ----------

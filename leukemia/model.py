@@ -798,9 +798,14 @@ def card_markdown(card: Mapping[str, Any], *, file_hash: bool = True) -> str:
     ]
     used = card["genes_used"]
     library_genes = card["pipeline"].get("library_genes")
+    makes = (
+        "counts make each sample's DESeq2 size factor"
+        if card["pipeline"]["configuration"].get("preprocessing") == "vst"
+        else "total is each sample's library size"
+    )
     library = (
-        f"; and, the values being read counts, so must all {library_genes} genes edgeR's filter kept, whose "
-        "counts make each sample's library size (or DESeq2 size factor)"
+        f"; and, the values being read counts, so must all {library_genes} genes edgeR's filter kept, "
+        f"whose {makes}"
         if library_genes
         else ""
     )

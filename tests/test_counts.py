@@ -187,7 +187,7 @@ def test_vst_is_deseq2s_transformation_of_the_fitted_trend(counts_data: Dataset)
     assert deep.any() and np.abs(by_hand[deep] - np.log2(q[deep])).max() < 1e-3
 
 
-def test_the_vst_falls_back_to_the_mean_dispersion_as_deseq2_does(counts_data: Dataset) -> None:
+def test_without_a_trend_the_vst_uses_the_mean_dispersion_as_pydeseq2_does(counts_data: Dataset) -> None:
     means = np.geomspace(1, 1e4, 200)
     assert dispersion_trend(means, np.full(200, 0.2)) is None, "no 1/mean part: a₁ falls to its bound"
     np.testing.assert_allclose(dispersion_trend(means, 0.1 + 2 / means), [0.1, 2.0], rtol=1e-3)
@@ -365,7 +365,7 @@ def test_a_count_study_runs_through_every_notebook(study, tmp_path: Path) -> Non
         "SEARCH_PREPROCESSING",
     }
     text = (out / "03_preprocessing.ipynb").read_text()
-    assert "## Read counts: edgeR's recipe" in text and "## The Dudoit recipe" not in text
+    assert "## Read counts: edgeR's and DESeq2's recipes" in text and "## The Dudoit recipe" not in text
     assert "'count-study'" in text, "notebook 03 shows the data set's own counts"
     card = json.loads((out / "model" / "model_card.json").read_text())
     assert card["pipeline"]["configuration"]["preprocessing"] in ("log_cpm", "tmm", "vst")
