@@ -205,6 +205,25 @@ def test_without_a_trend_the_vst_uses_the_mean_dispersion_as_pydeseq2_does(count
     )
 
 
+def test_a_vst_model_is_saved_and_calls_new_samples_from_their_raw_counts(
+    counts_data: Dataset, tmp_path: Path
+) -> None:
+    from test_model import _saved
+
+    from leukemia.model import card_markdown, load
+
+    folder = _saved(counts_data, tmp_path / "model", preprocessing="vst")
+    model = load(folder)
+    assert type(model.pipeline.named_steps["preprocess"]).__name__ == "VST"
+    saved = pd.read_csv(folder / "test_predictions.csv", index_col=0)
+    again = model.predict(counts_data.X_test.astype(np.int64))  # raw counts, as a user brings them
+    assert again["call"].tolist() == saved.loc[again.index, "call"].tolist()
+    kept = int(model.pipeline.named_steps["preprocess"].support_.sum())
+    assert f"all {kept} genes edgeR's filter kept, whose counts make each sample's DESeq2 size factor" in (
+        card_markdown(model.card)
+    )
+
+
 def test_the_vst_refuses_what_it_cannot_normalise() -> None:
     rng = np.random.default_rng(1)
     counts = rng.poisson(200, size=(10, 6)).astype(float)
